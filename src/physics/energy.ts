@@ -1,0 +1,85 @@
+/**
+ * The Ginzburg–Landau energy and the minimizing movement functional, in the one scaling used
+ * everywhere (DESIGN.md §1):
+ *
+ *   f(u) = F'(u) = u³ − u,   F(u) = ¼ (u² − 1)²
+ *   E(u) = ∫_Ω ½ |∇u|² + ε⁻² F(u) dx
+ *   Jₙ(u) = E(u) + ‖u − uⁿ‖²_{L²} / (2 m τ) − ∫ s u
+ *
+ * Both solvers evaluate these terms through the functions below from values at quadrature points
+ * (FEM: mapped element rules; SDMM: the composite Gauss tensor grid), in float64, so every energy
+ * in a benchmark is computed the same way.
+ */
+
+/** Double-well potential F(u) = ¼ (u² − 1)². */
+export function potential(u: number): number {
+  const s = u * u - 1;
+  return 0.25 * s * s;
+}
+
+/** f(u) = F'(u) = u³ − u. */
+export function potentialDerivative(u: number): number {
+  return u * (u * u - 1);
+}
+
+/** f'(u) = F''(u) = 3u² − 1. */
+export function potentialSecondDerivative(u: number): number {
+  return 3 * u * u - 1;
+}
+
+/** ε⁻² Σ_q w_q F(u_q): the bulk (double-well) part of E. */
+export function potentialEnergy(weights: Float64Array, u: ArrayLike<number>, epsilon: number): number {
+  let s = 0;
+  for (let q = 0; q < weights.length; q++) {
+    const a = u[q] * u[q] - 1;
+    s += weights[q] * a * a;
+  }
+  return (0.25 * s) / (epsilon * epsilon);
+}
+
+/**
+ * ½ Σ_q w_q |∇u_q|²: the gradient part of E. `gradients` holds one array per space dimension,
+ * each aligned with `weights` (gradients[k][q] = ∂u/∂x_k at point q).
+ */
+export function gradientEnergy(weights: Float64Array, gradients: readonly ArrayLike<number>[]): number {
+  let s = 0;
+  for (let q = 0; q < weights.length; q++) {
+    let g2 = 0;
+    for (let k = 0; k < gradients.length; k++) g2 += gradients[k][q] * gradients[k][q];
+    s += weights[q] * g2;
+  }
+  return 0.5 * s;
+}
+
+/** ‖u − uⁿ‖² / (2 m τ) by quadrature: the movement (proximal) term of Jₙ. */
+export function movementTerm(
+  weights: Float64Array,
+  u: ArrayLike<number>,
+  uPrevious: ArrayLike<number>,
+  mobility: number,
+  tau: number,
+): number {
+  let s = 0;
+  for (let q = 0; q < weights.length; q++) {
+    const d = u[q] - uPrevious[q];
+    s += weights[q] * d * d;
+  }
+  return s / (2 * mobility * tau);
+}
+
+/** Σ_q w_q s_q u_q: the source work ∫ s u that Jₙ subtracts. */
+export function sourceWork(weights: Float64Array, source: ArrayLike<number>, u: ArrayLike<number>): number {
+  let s = 0;
+  for (let q = 0; q < weights.length; q++) s += weights[q] * source[q] * u[q];
+  return s;
+}
+
+/** Energy per unit length of the 1D steady front u = tanh(x / (√2 ε)) on ℝ: 2√2 / (3ε). */
+export function frontEnergyPerLength(epsilon: number): number {
+  return (2 * Math.SQRT2) / (3 * epsilon);
+}
+
+/** The 1D steady front tanh(d / (√2 ε)) at signed distance d. */
+export function frontProfile(d: number, epsilon: number): number {
+  return Math.tanh(d / (Math.SQRT2 * epsilon));
+}

@@ -1,0 +1,271 @@
+import { frontProfile } from './energy.js';
+import { mulberry32 } from './random.js';
+
+/**
+ * The problem catalogue (DESIGN.md §3). A problem fixes the domain (a box), the boundary
+ * condition on each side, ε, m, the initial condition, the time step and the final time; each
+ * has a paper-scale setting and a reduced setting for tests and quick runs.
+ */
+
+export type BoundaryCondition =
+  | { kind: 'neumann' }
+  | { kind: 'periodic' }
+  | { kind: 'dirichlet'; value: number };
+
+/** Sides of the box: x = min, x = max, y = min, y = max (1D problems use only xmin, xmax). */
+export type Side = 'xmin' | 'xmax' | 'ymin' | 'ymax';
+export const SIDES_2D: readonly Side[] = ['xmin', 'xmax', 'ymin', 'ymax'];
+export const SIDES_1D: readonly Side[] = ['xmin', 'xmax'];
+
+export type Scale = 'paper' | 'reduced';
+
+/** A fully specified problem instance: what a solver is built from. */
+export interface ProblemConfig {
+  readonly name: string;
+  readonly scale: Scale;
+  readonly dim: 1 | 2;
+  /** Box [min_k, max_k] per axis. */
+  readonly domain: { readonly min: readonly number[]; readonly max: readonly number[] };
+  /** Boundary condition per side; opposite sides are both periodic or neither. */
+  readonly boundary: Readonly<Partial<Record<Side, BoundaryCondition>>>;
+  /** Interface width ε. */
+  readonly epsilon: number;
+  /** Mobility m. */
+  readonly mobility: number;
+  /** Time step τ. */
+  readonly tau: number;
+  /** Final time T. */
+  readonly tEnd: number;
+  /** Suggested FEM cells per side (ε/h ≥ 2.5 for P1) and SDMM quadrature elements per axis. */
+  readonly n: number;
+  /** Seed of every random draw in the problem (initial noise). */
+  readonly seed: number;
+  /** Initial condition u₀(x, y) (y ignored in 1D). */
+  readonly initial: (x: number, y: number) => number;
+  /** Optional source s(x, y, t): u_t = m(Δu − ε⁻² f(u)) + s. */
+  readonly source?: (x: number, y: number, t: number) => number;
+}
+
+/** User overrides accepted by `makeProblem` (all optional; validated). */
+export interface ProblemOverrides {
+  epsilon?: number;
+  mobility?: number;
+  tau?: number;
+  tEnd?: number;
+  n?: number;
+  seed?: number;
+}
+
+interface Settings {
+  epsilon: number;
+  mobility: number;
+  tau: number;
+  tEnd: number;
+  n: number;
+}
+
+interface CatalogueEntry {
+  readonly description: string;
+  readonly checks: string;
+  readonly dim: 1 | 2;
+  readonly domain: { min: number[]; max: number[] };
+  readonly boundary: 'neumann' | 'periodic';
+  readonly paper: Settings;
+  readonly reduced: Settings;
+  readonly initial: (epsilon: number, seed: number) => (x: number, y: number) => number;
+}
+
+const SQRT2 = Math.SQRT2;
+
+/** Star: tanh((0.25 + 0.1 cos 7θ − r)/(√2 ε)) centred at (0.5, 0.5). */
+function starInitial(epsilon: number) {
+  return (x: number, y: number) => {
+    const dx = x - 0.5;
+    const dy = y - 0.5;
+    const r = Math.hypot(dx, dy);
+    const theta = Math.atan2(dy, dx);
+    return Math.tanh((0.25 + 0.1 * Math.cos(7 * theta) - r) / (SQRT2 * epsilon));
+  };
+}
+
+/**
+ * Seeded uniform noise of amplitude A on a periodic L×L lattice of [0,1]², bilinearly
+ * interpolated, so the initial condition is one function of position whatever points a solver
+ * evaluates it at.
+ */
+export function latticeNoise(seed: number, lattice: number, amplitude: number) {
+  const rand = mulberry32(seed);
+  const values = new Float64Array(lattice * lattice);
+  for (let i = 0; i < values.length; i++) values[i] = amplitude * (2 * rand() - 1);
+  return (x: number, y: number) => {
+    const fx = (((x % 1) + 1) % 1) * lattice;
+    const fy = (((y % 1) + 1) % 1) * lattice;
+    const i0 = Math.min(Math.floor(fx), lattice - 1);
+    const j0 = Math.min(Math.floor(fy), lattice - 1);
+    const sx = fx - i0;
+    const sy = fy - j0;
+    const i1 = (i0 + 1) % lattice;
+    const j1 = (j0 + 1) % lattice;
+    return (
+      (1 - sx) * (1 - sy) * values[i0 * lattice + j0] +
+      sx * (1 - sy) * values[i1 * lattice + j0] +
+      (1 - sx) * sy * values[i0 * lattice + j1] +
+      sx * sy * values[i1 * lattice + j1]
+    );
+  };
+}
+
+const C = Math.cos;
+const PI = Math.PI;
+
+export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
+  star: {
+    description: 'seven-pointed star relaxing by curvature flow, [0,1]², Neumann',
+    checks: 'sharp interface, the paper\'s main case',
+    dim: 2,
+    domain: { min: [0, 0], max: [1, 1] },
+    boundary: 'neumann',
+    paper: { epsilon: 0.01, mobility: 1, tau: 1e-5, tEnd: 0.02, n: 256 },
+    reduced: { epsilon: 0.04, mobility: 1, tau: 1e-4, tEnd: 0.004, n: 64 },
+    initial: (epsilon) => starInitial(epsilon),
+  },
+  circle: {
+    description: 'shrinking circle of radius 0.25, [0,1]², Neumann',
+    checks: 'R² = R₀² − 2 m t',
+    dim: 2,
+    domain: { min: [0, 0], max: [1, 1] },
+    boundary: 'neumann',
+    paper: { epsilon: 0.01, mobility: 1, tau: 5e-5, tEnd: 0.02, n: 256 },
+    reduced: { epsilon: 0.04, mobility: 1, tau: 1e-4, tEnd: 0.004, n: 64 },
+    initial: (epsilon) => (x, y) => frontProfile(0.25 - Math.hypot(x - 0.5, y - 0.5), epsilon),
+  },
+  coarsening: {
+    description: 'coarsening from a smooth trigonometric perturbation, [0,1]², periodic',
+    checks: 'topology change',
+    dim: 2,
+    domain: { min: [0, 0], max: [1, 1] },
+    boundary: 'periodic',
+    paper: { epsilon: 0.01, mobility: 1, tau: 5e-5, tEnd: 0.04, n: 256 },
+    reduced: { epsilon: 0.04, mobility: 1, tau: 1e-4, tEnd: 0.004, n: 64 },
+    initial: () => (x, y) =>
+      0.02 * C(4 * PI * x) * C(8 * PI * y) -
+      0.02 * C(6 * PI * x) * C(2 * PI * y) +
+      0.01 * C(10 * PI * x) * C(4 * PI * y) +
+      0.02 * C(6 * PI * x) * C(6 * PI * y),
+  },
+  random: {
+    description: 'coarsening from seeded uniform noise of amplitude 0.05, [0,1]², periodic',
+    checks: 'coarsening from noise',
+    dim: 2,
+    domain: { min: [0, 0], max: [1, 1] },
+    boundary: 'periodic',
+    paper: { epsilon: 0.01, mobility: 1, tau: 5e-5, tEnd: 0.04, n: 256 },
+    reduced: { epsilon: 0.04, mobility: 1, tau: 1e-4, tEnd: 0.004, n: 64 },
+    initial: (_epsilon, seed) => latticeNoise(seed, 32, 0.05),
+  },
+  front1d: {
+    description: '1D steady front tanh(x/(√2 ε)) on [−1,1], Neumann',
+    checks: 'exact steady state, energy 2√2/(3ε)',
+    dim: 1,
+    domain: { min: [-1], max: [1] },
+    boundary: 'neumann',
+    paper: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.1, n: 200 },
+    reduced: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.02, n: 80 },
+    initial: (epsilon) => (x) => frontProfile(x, epsilon),
+  },
+  ac1d: {
+    description: 'the classic PINN benchmark u_t = 1e-4 u_xx − 5(u³ − u) on [−1,1], periodic',
+    checks: 'metastable interfaces from x² cos(πx)',
+    dim: 1,
+    domain: { min: [-1], max: [1] },
+    boundary: 'periodic',
+    paper: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 1e-3, tEnd: 1, n: 512 },
+    reduced: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 5e-3, tEnd: 0.25, n: 256 },
+    initial: () => (x) => x * x * Math.cos(PI * x),
+  },
+};
+
+export const PROBLEM_NAMES = Object.keys(CATALOGUE);
+
+/** Thrown for an unknown problem or an out-of-range parameter; `message` is one line. */
+export class ProblemError extends Error {
+  override name = 'ProblemError';
+}
+
+function requirePositive(field: string, value: number | undefined): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value <= 0) throw new ProblemError(`${field} must be a positive number, got ${value}`);
+}
+
+/**
+ * Build a problem instance from the catalogue at the given scale, with optional overrides.
+ * Throws ProblemError with a one-line message for an unknown name or a bad override.
+ */
+export function makeProblem(name: string, scale: Scale = 'reduced', overrides: ProblemOverrides = {}): ProblemConfig {
+  const entry = CATALOGUE[name];
+  if (!entry) throw new ProblemError(`unknown problem '${name}' (known: ${PROBLEM_NAMES.join(', ')})`);
+  requirePositive('epsilon', overrides.epsilon);
+  requirePositive('mobility', overrides.mobility);
+  requirePositive('dt', overrides.tau);
+  requirePositive('t-end', overrides.tEnd);
+  if (overrides.n !== undefined && (!Number.isInteger(overrides.n) || overrides.n < 1)) {
+    throw new ProblemError(`n must be a positive integer, got ${overrides.n}`);
+  }
+  if (overrides.seed !== undefined && !Number.isInteger(overrides.seed)) {
+    throw new ProblemError(`seed must be an integer, got ${overrides.seed}`);
+  }
+  const base = entry[scale];
+  const s = { ...base, ...stripUndefined(overrides) };
+  const seed = overrides.seed ?? 1;
+  const kind = entry.boundary;
+  const sides = entry.dim === 1 ? SIDES_1D : SIDES_2D;
+  const boundary: Partial<Record<Side, BoundaryCondition>> = {};
+  for (const side of sides) boundary[side] = { kind };
+  return {
+    name,
+    scale,
+    dim: entry.dim,
+    domain: entry.domain,
+    boundary,
+    epsilon: s.epsilon,
+    mobility: s.mobility,
+    tau: s.tau,
+    tEnd: s.tEnd,
+    n: s.n,
+    seed,
+    initial: entry.initial(s.epsilon, seed),
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Number of time steps ⌈T/τ⌉ (with a guard against round-off such as 0.02/1e-5 = 2000.0000000002). */
+export function stepCount(problem: Pick<ProblemConfig, 'tau' | 'tEnd'>): number {
+  return Math.max(1, Math.ceil(problem.tEnd / problem.tau - 1e-9));
+}
+
+/** Whether the problem is periodic along axis k (0 = x, 1 = y). */
+export function isPeriodic(problem: ProblemConfig, axis: 0 | 1): boolean {
+  const side: Side = axis === 0 ? 'xmin' : 'ymin';
+  return problem.boundary[side]?.kind === 'periodic';
+}
+
+/** A JSON-safe description of the problem for summary.json. */
+export function describeProblem(p: ProblemConfig): Record<string, unknown> {
+  return {
+    name: p.name,
+    scale: p.scale,
+    dim: p.dim,
+    domain: p.domain,
+    boundary: p.boundary,
+    epsilon: p.epsilon,
+    mobility: p.mobility,
+    tau: p.tau,
+    tEnd: p.tEnd,
+    steps: stepCount(p),
+    n: p.n,
+    seed: p.seed,
+  };
+}
