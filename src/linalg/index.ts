@@ -1,0 +1,3 @@
+export * from './csr.js';
+export * from './vector.js';
+export * from './pcg.js';
