@@ -169,8 +169,8 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     dim: 1,
     domain: { min: [-1], max: [1] },
     boundary: 'neumann',
-    paper: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.1, n: 200 },
-    reduced: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.02, n: 80 },
+    paper: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.1, n: 400 },
+    reduced: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.02, n: 160 },
     initial: (epsilon) => (x) => frontProfile(x, epsilon),
   },
   ac1d: {
@@ -179,13 +179,13 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     dim: 1,
     domain: { min: [-1], max: [1] },
     boundary: 'periodic',
-    paper: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 1e-3, tEnd: 1, n: 512 },
-    reduced: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 5e-3, tEnd: 0.25, n: 256 },
+    paper: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 1e-3, tEnd: 1, n: 2048 },
+    reduced: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 5e-3, tEnd: 0.25, n: 1200 },
     initial: () => (x) => x * x * Math.cos(PI * x),
   },
 };
 
-export const PROBLEM_NAMES = Object.keys(CATALOGUE);
+export const PROBLEM_NAMES: readonly string[] = Object.freeze(Object.keys(CATALOGUE));
 
 /** Thrown for an unknown problem or an out-of-range parameter; `message` is one line. */
 export class ProblemError extends Error {
