@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findJsonSyntaxError, lineColumn, loadSuite, parseSuite, resolveSuite } from '../src/bench/config.js';
+
+const F = 'benchmarks/quick.json';
+const fem = { kind: 'fem', scheme: 'mms-newton' };
+const sdmm = { kind: 'sdmm', rank: 4, width: 8 };
+function suite(extra: Record<string, unknown> = {}) {
+  return {
+    name: 'quick',
+    problems: [
+      { name: 'star', solvers: [fem, sdmm] },
+      { name: 'circle', solvers: [fem] },
+    ],
+    ...extra,
+  };
+}
+const parse = (o: unknown) => parseSuite(JSON.stringify(o, null, 2), F);
+
+describe('suite config', () => {
+  it('fills defaults and resolves problems, labels and output steps', () => {
+    const s = parse(suite());
+    expect(s.grid).toBe(101);
+    expect(s.scale).toBe('reduced');
+    expect(s.reference).toEqual({ scheme: 'mms-newton', nFactor: 2, tauDivisor: 4 });
+    const r = resolveSuite(s);
+    // reduced star: τ = 1e-4, T = 0.004 → 40 steps; default outputs T/4, T/2, T → steps 10, 20, 40
+    expect(r[0].outputSteps).toEqual([10, 20, 40]);
+    expect(r[0].solvers.map((x) => x.label)).toEqual(['fem-mms-newton-n64', 'sdmm-r4-w8']);
+    expect(r[1].problem.name).toBe('circle');
+  });
+
+  it('names file and field path for a bad enum value', () => {
+    const bad = suite();
+    (bad.problems[1].solvers as unknown[])[0] = { kind: 'fem', scheme: 'foo' };
+    expect(() => parse(bad)).toThrow(
+      "benchmarks/quick.json: problems[1].solvers[0].scheme: expected one of mms-newton, stabilized, convex-split, got 'foo'",
+    );
+  });
+
+  it('reports a wrong solver kind, a wrong type, a missing field, an unknown field', () => {
+    const k = suite();
+    (k.problems[0].solvers as unknown[])[1] = { kind: 'pinn' };
+    expect(() => parse(k)).toThrow("benchmarks/quick.json: problems[0].solvers[1].kind: expected one of fem, sdmm, got 'pinn'");
+    const t = suite();
+    (t.problems[0].solvers as unknown[])[1] = { kind: 'sdmm', rank: 2.5 };
+    expect(() => parse(t)).toThrow('benchmarks/quick.json: problems[0].solvers[1].rank: expected an integer, got 2.5');
+    expect(() => parse({ problems: [] })).toThrow('benchmarks/quick.json: name: required field is missing');
+    const u = suite();
+    (u.problems[0] as Record<string, unknown>).tau = 1e-3;
+    expect(() => parse(u)).toThrow("benchmarks/quick.json: problems[0]: unknown field 'tau'");
+    expect(() => parse(suite({ grid: 4 }))).toThrow('benchmarks/quick.json: grid: expected a number ≥ 8, got 4');
+    expect(() => parse({ name: 'x', problems: [] })).toThrow('benchmarks/quick.json: problems: expected ≥ 1 entries, got 0');
+    const p = suite();
+    p.problems[1].name = 'square';
+    expect(() => parse(p)).toThrow(
+      "benchmarks/quick.json: problems[1].name: expected one of star, circle, coarsening, random, front1d, ac1d, got 'square'",
+    );
+  });
+
+  it('checks what the schema cannot: output times, duplicate labels, sweep problems', () => {
+    const o = suite();
+    (o.problems[0] as Record<string, unknown>).outputTimes = [0.001, 0.5];
+    expect(() => parse(o)).toThrow('benchmarks/quick.json: problems[0].outputTimes[1]: 0.5 is after the final time T = 0.004');
+    const d = suite();
+    d.problems[1].solvers = [fem, fem];
+    expect(() => parse(d)).toThrow(
+      "benchmarks/quick.json: problems[1].solvers[1].label: 'fem-mms-newton-n64' is not unique in this problem (set 'label')",
+    );
+    expect(() => parse(suite({ sweep: { problems: ['random'], targets: [0.1], solvers: [{ kind: 'fem', scheme: 'stabilized', n: 16 }] } }))).toThrow(
+      "benchmarks/quick.json: sweep.problems[0]: 'random' is not one of the suite's problems (star, circle)",
+    );
+    const n = suite();
+    (n.problems[1] as Record<string, unknown>).overrides = { tau: -1 };
+    expect(() => parse(n)).toThrow('benchmarks/quick.json: problems[1].overrides.tau: expected a number > 0, got -1');
+    const none = { name: 'q', problems: [{ name: 'star' }] };
+    expect(() => parse(none)).toThrow("benchmarks/quick.json: problems[0].solvers: required when the suite has no top-level 'solvers'");
+    expect(resolveSuite(parse({ ...none, solvers: [fem] }))[0].solvers[0].label).toBe('fem-mms-newton-n64');
+  });
+
+  it('names line and column of a JSON syntax error', () => {
+    const text = '{\n  "name": "quick",\n  "problems": [ { "name": "star", } ]\n}\n';
+    expect(() => parseSuite(text, F)).toThrow(
+      "benchmarks/quick.json:3:35: invalid JSON: expected a property name in double quotes, found '}'",
+    );
+    expect(() => parseSuite('{"name": "q"', F)).toThrow("benchmarks/quick.json:1:13: invalid JSON: expected ',' or '}' after a property value, found end of file");
+    expect(findJsonSyntaxError('[1, 2, {"a": [true, false, null, -1.5e3, "x\\u00e9"]}]')).toBeNull();
+    expect(findJsonSyntaxError('[01]')).toEqual({ offset: 2, expected: "',' or ']' after an array element" });
+    expect(lineColumn('ab\ncd', 4)).toEqual({ line: 2, column: 2 });
+  });
+
+  it('loads a file and reports an unreadable one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-config-'));
+    const path = join(dir, 'ok.json');
+    writeFileSync(path, JSON.stringify(suite()));
+    expect(loadSuite(path).problems).toHaveLength(2);
+    expect(() => loadSuite(join(dir, 'missing.json'))).toThrow(`${join(dir, 'missing.json')}: cannot read suite file: ENOENT`);
+  });
+});
