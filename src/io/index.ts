@@ -1,0 +1,4 @@
+export * from './atomic.js';
+export * from './csv.js';
+export * from './checkpoint.js';
+export * from './vtk.js';
