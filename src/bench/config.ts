@@ -61,7 +61,7 @@ export const sdmmSolverSchema = z.strictObject({
   fitTolerance: positive.optional(),
   fitMaxIters: posInt.optional(),
   seed: z.number().int().optional(),
-  backend: z.string().min(1).optional(),
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).optional(),
 });
 
 export const solverSchema = z.discriminatedUnion('kind', [femSolverSchema, sdmmSolverSchema]);

@@ -1,0 +1,264 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { readStepsCsv } from '../io/csv.js';
+import { differencePanel, encodePanelGrid, phasePanel, type Panel } from '../io/png.js';
+import { describeProblem, stepCount } from '../physics/problems.js';
+import { renderLinePlotSvg, type Series } from './plot.js';
+import { readSnapshot, referenceProblem, solverOptions, type RunResult, type SuiteResults } from './suite.js';
+
+/**
+ * REPORT.md and its pictures, written from a suite's results:
+ *
+ * - `<problem>/fem-vs-sdmm.png`: at the final output time, FEM | SDMM | SDMM − FEM (the first FEM
+ *   and the first SDMM configuration of the problem);
+ * - `<problem>/snapshots-step<N>.png`: one row per configuration, solver | reference |
+ *   solver − reference, at every output step;
+ * - `<problem>/energy.svg`: E(t) of every configuration and the reference.
+ *
+ * u is drawn in blue–white–red on [−1, 1]; differences in the same map on [−d, d] with d the
+ * largest |difference| in that picture (stated in the report). Every table carries its units.
+ */
+
+const snapshotName = (step: number) => `u-step${String(step).padStart(6, '0')}.csv`;
+
+function fmt(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || v === ('' as unknown)) return '–';
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(digits - 1);
+  return v.toPrecision(digits);
+}
+
+const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : `${(100 * v).toFixed(2)}%`);
+
+function table(header: string[], rows: string[][]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+function runDir(results: SuiteResults, r: RunResult): string {
+  return r.role === 'reference' ? join(results.outDir, 'reference', r.problem) : join(results.outDir, r.problem, r.label);
+}
+
+function snapshot(results: SuiteResults, r: RunResult, i: number): Float64Array | null {
+  return readSnapshot(join(runDir(results, r), 'snapshots', snapshotName(r.outputSteps[i])));
+}
+
+function nanField(n: number): Float64Array {
+  return new Float64Array(n).fill(Number.NaN);
+}
+
+function diff(a: Float64Array | null, b: Float64Array | null, n: number): Float64Array {
+  const d = new Float64Array(n);
+  for (let q = 0; q < n; q++) d[q] = a && b ? a[q] - b[q] : Number.NaN;
+  return d;
+}
+
+function maxAbsFinite(a: Float64Array): number {
+  let m = 0;
+  for (let q = 0; q < a.length; q++) if (Number.isFinite(a[q])) m = Math.max(m, Math.abs(a[q]));
+  return m;
+}
+
+interface Picture {
+  file: string;
+  caption: string;
+}
+
+/** The pictures of one problem; returns their paths relative to the suite directory and captions. */
+async function problemPictures(results: SuiteResults, problem: string): Promise<Picture[]> {
+  const k = results.suite.grid;
+  const n = k * k;
+  const dir = join(results.outDir, problem);
+  mkdirSync(dir, { recursive: true });
+  const pics: Picture[] = [];
+  const runs = results.runs.filter((r) => r.problem === problem);
+  const ref = runs.find((r) => r.role === 'reference');
+  const main = runs.filter((r) => r.role === 'main');
+  const resolved = results.problems.find((p) => p.problem.name === problem);
+  if (!resolved || resolved.problem.dim !== 2) return pics;
+  const nOut = resolved.outputSteps.length;
+
+  const fem = main.find((r) => r.kind === 'fem' && r.status === 'completed') ?? main.find((r) => r.kind === 'fem');
+  const sdmm = main.find((r) => r.kind === 'sdmm' && r.status === 'completed') ?? main.find((r) => r.kind === 'sdmm');
+  if (fem && sdmm) {
+    const a = snapshot(results, fem, nOut - 1);
+    const b = snapshot(results, sdmm, nOut - 1);
+    const d = diff(b, a, n);
+    const lim = maxAbsFinite(d) || 1;
+    writeFileAtomic(join(dir, 'fem-vs-sdmm.png'), encodePanelGrid([[phasePanel(a ?? nanField(n), k), phasePanel(b ?? nanField(n), k), differencePanel(d, k, lim)]]));
+    pics.push({
+      file: `${problem}/fem-vs-sdmm.png`,
+      caption: `${problem}, t = ${fmt(resolved.outputSteps[nOut - 1] * resolved.problem.tau)}: ${fem.label} | ${sdmm.label} | difference (SDMM − FEM, colour range ±${fmt(lim)})`,
+    });
+  }
+
+  if (ref) {
+    for (let i = 0; i < nOut; i++) {
+      const refU = snapshot(results, ref, i);
+      const rows: Panel[][] = [];
+      const diffs: Float64Array[] = [];
+      const fields: (Float64Array | null)[] = [];
+      for (const r of main) {
+        const u = snapshot(results, r, i);
+        fields.push(u);
+        diffs.push(diff(u, refU, n));
+      }
+      const lim = Math.max(...diffs.map(maxAbsFinite)) || 1;
+      main.forEach((r, j) => rows.push([phasePanel(fields[j] ?? nanField(n), k), phasePanel(refU ?? nanField(n), k), differencePanel(diffs[j], k, lim)]));
+      if (rows.length === 0) continue;
+      const step = resolved.outputSteps[i];
+      const file = `snapshots-step${String(step).padStart(6, '0')}.png`;
+      writeFileAtomic(join(dir, file), encodePanelGrid(rows, { scale: k <= 128 ? 2 : 1 }));
+      pics.push({
+        file: `${problem}/${file}`,
+        caption: `${problem}, t = ${fmt(step * resolved.problem.tau)}: one row per configuration (${main.map((r) => r.label).join(', ')}), columns solver | reference | solver − reference (colour range ±${fmt(lim)})`,
+      });
+    }
+  }
+
+  const series: Series[] = [];
+  for (const r of runs) {
+    const path = join(runDir(results, r), 'steps.csv');
+    if (!existsSync(path)) continue;
+    const rows = readStepsCsv(path).rows;
+    series.push({ label: r.role === 'reference' ? 'reference (FEM, fine)' : r.label, x: rows.map((x) => x.t), y: rows.map((x) => x.energy) });
+  }
+  if (series.length > 0) {
+    const svg = await renderLinePlotSvg(series, { title: `${problem}: energy E(u) against time`, xTitle: 't', yTitle: 'E' });
+    writeFileAtomic(join(dir, 'energy.svg'), svg);
+    pics.push({ file: `${problem}/energy.svg`, caption: `${problem}: E(t) of every configuration and the reference` });
+  }
+  return pics;
+}
+
+/** Write REPORT.md and the pictures into the suite directory. */
+export async function writeReport(results: SuiteResults): Promise<void> {
+  const { suite, environment: env } = results;
+  const lines: string[] = [];
+  lines.push(`# Benchmark report: ${suite.name}`, '');
+  if (suite.description) lines.push(suite.description, '');
+  lines.push(
+    `Generated ${env.date} in ${fmt(results.wallMs / 1000)} s of wall time for this invocation (runs finished earlier were reused).`,
+    '',
+    '## Machine and versions',
+    '',
+    table(
+      ['item', 'value'],
+      [
+        ['CPU', `${env.cpu} (${env.cores} logical cores)`],
+        ['memory', `${env.memoryGiB} GiB`],
+        ['OS', env.os],
+        ['Node.js', env.node],
+        ...Object.entries(env.packages).map(([k, v]) => [k, v]),
+        ['git commit', env.git ? `${env.git.commit}${env.git.dirty ? ' (with uncommitted changes)' : ''}` : 'not a git checkout'],
+      ],
+    ),
+    '',
+    'Wall times come from a shared machine and one process; compare them within this report, not across machines.',
+    '',
+    '## Problems and the reference',
+    '',
+  );
+  lines.push(
+    table(
+      ['problem', 'scale', 'ε', 'm', 'τ', 'T', 'steps', 'n', 'output times', 'reference'],
+      results.problems.map((p) => {
+        const rp = referenceProblem(p);
+        const d = describeProblem(p.problem);
+        return [
+          p.problem.name,
+          p.problem.scale,
+          fmt(p.problem.epsilon),
+          fmt(p.problem.mobility),
+          fmt(p.problem.tau),
+          fmt(p.problem.tEnd),
+          String(d.steps),
+          String(p.problem.n),
+          p.outputSteps.map((s) => fmt(s * p.problem.tau)).join(', '),
+          `FEM ${p.reference.scheme}, n = ${rp.n}${p.reference.cellType ? ` (${p.reference.cellType})` : ''}, τ = ${fmt(rp.tau)} (${stepCount(rp)} steps)`,
+        ];
+      }),
+    ),
+    '',
+    `Errors are measured on a common ${suite.grid}×${suite.grid} uniform grid: relative L2 ‖u − u_ref‖/‖u_ref‖ (trapezoid rule), ` +
+      'phase-area error (|{u>0}| − |{u_ref>0}|)/|{u_ref>0}|, energy difference (E − E_ref)/|E_ref| (each solver\'s own quadrature), ' +
+      'and for the circle the radius error (R − R_exact)/R_exact with R = √(|{u>0}|/π) and R_exact² = R₀² − 2mt.',
+    '',
+  );
+
+  lines.push('## Summary', '');
+  lines.push('All numbers at the final time unless marked; "max" is the largest over the output times. Full precision in `summary.csv`.', '');
+  for (const p of results.problems) {
+    const runs = results.runs.filter((r) => r.problem === p.problem.name);
+    lines.push(`### ${p.problem.name}`, '');
+    lines.push(
+      table(
+        ['configuration', 'status', 'unknowns', 'steps', 'wall [s]', 'ms/step', 'iter/step', 'E final', 'rel L2', 'rel L2 max', 'area err', 'ΔE', ...(p.problem.name === 'circle' ? ['radius err'] : []), 'max |u|', 'stable', 'backend'],
+        runs.map((r) => {
+          const isRef = r.role === 'reference';
+          const relMax = r.relL2.reduce((m, x) => (x > m || Number.isNaN(x) ? x : m), 0);
+          return [
+            isRef ? '**reference**' : r.label,
+            r.status === 'completed' ? 'ok' : `**failed**: ${r.reason}`,
+            r.unknowns === null ? '–' : String(r.unknowns),
+            String(r.steps),
+            fmt(r.totalWallMs / 1000),
+            fmt(r.msPerStep),
+            fmt(r.iterationsPerStep),
+            fmt(r.finalEnergy, 5),
+            isRef ? '–' : pct(r.relL2.at(-1)),
+            isRef ? '–' : pct(relMax),
+            isRef ? '–' : pct(r.phaseAreaError.at(-1)),
+            isRef ? '–' : pct(r.energyDiff.at(-1)),
+            ...(p.problem.name === 'circle' ? [pct(r.radiusError.at(-1))] : []),
+            fmt(r.maxAbsU, 4),
+            r.stable ? 'yes' : 'NO',
+            r.backend,
+          ];
+        }),
+      ),
+      '',
+    );
+    const failed = runs.filter((r) => !r.stable && r.status === 'completed');
+    for (const r of failed) lines.push(`- ${r.label}: stability check: ${r.stability}`);
+    if (failed.length > 0) lines.push('');
+  }
+
+  if (results.timeToAccuracy.length > 0 && suite.sweep) {
+    lines.push('## Time to accuracy', '');
+    lines.push(
+      'The least total wall time (set-up or initial fit included) at which each solver family reached the target relative L2 error at the final time, ' +
+        `from the main runs and the resolution sweep (${suite.sweep.solvers.map((s) => `${s.kind} ${s.kind === 'fem' ? `${s.scheme} n=${s.n}` : `quadElements=${s.quadElements}`}`).join('; ')}). "not reached" means no configuration tried got there.`,
+      '',
+    );
+    lines.push(
+      table(
+        ['problem', 'family', 'target', 'wall [s]', 'configuration', 'rel L2'],
+        results.timeToAccuracy.map((r) => [r.problem, r.family, pct(r.target), r.wallMs === null ? 'not reached' : fmt(r.wallMs / 1000), r.label ?? '–', r.error === null ? '–' : pct(r.error)]),
+      ),
+      '',
+    );
+  }
+
+  lines.push('## Pictures', '');
+  for (const p of results.problems) {
+    const pics = await problemPictures(results, p.problem.name);
+    for (const pic of pics) lines.push(`**${pic.caption}**`, '', `![${pic.caption}](${pic.file})`, '');
+  }
+
+  lines.push('## Configurations', '');
+  lines.push('Options passed to each solver (everything else at its documented default; the full resolved options are in each run\'s summary.json).', '');
+  const seen = new Set<string>();
+  for (const r of results.runs) {
+    const key = `${r.problem}/${r.label}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    lines.push(`- \`${key}\` (${r.kind}): \`${JSON.stringify(solverOptions(r.spec))}\` → \`${relative(results.outDir, runDir(results, r))}/\``);
+  }
+  lines.push('', `Suite definition: \`suite.json\`; machine: \`environment.json\`; tables: \`summary.csv\`, \`time-to-accuracy.csv\`.`, '');
+  writeFileAtomic(join(results.outDir, 'REPORT.md'), lines.join('\n'));
+}
