@@ -104,7 +104,7 @@ describe('rectangleMesh', () => {
         expect(lengths.get(SIDE_TAGS.xmax)).toBeCloseTo(1, 14);
         expect(lengths.get(SIDE_TAGS.ymin)).toBeCloseTo(3, 14);
         expect(lengths.get(SIDE_TAGS.ymax)).toBeCloseTo(3, 14);
-        const sideOf = { [SIDE_TAGS.xmin]: [0, -1], [SIDE_TAGS.xmax]: [0, 2], [SIDE_TAGS.ymin]: [1, 0.5], [SIDE_TAGS.ymax]: [1, 1.5] };
+        const sideOf: Record<number, [number, number]> = { [SIDE_TAGS.xmin]: [0, -1], [SIDE_TAGS.xmax]: [0, 2], [SIDE_TAGS.ymin]: [1, 0.5], [SIDE_TAGS.ymax]: [1, 1.5] };
         const directed = new Set<string>();
         const bf = boundaryFacets(m);
         for (let f = 0; f < bf.length; f += 2) directed.add(`${bf[f]},${bf[f + 1]}`);
