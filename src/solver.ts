@@ -1,4 +1,5 @@
 import type { ProblemConfig } from './physics/problems.js';
+import type { Mesh } from './mesh/mesh.js';
 
 /**
  * The interface both solvers implement (DESIGN.md §4), so the CLI, the benchmark runner, the
@@ -55,6 +56,15 @@ export interface GradientFlowSolver {
   sample(points: Float64Array, out?: Float64Array): Float64Array;
   /** Configuration and size (unknowns or parameters) for summary.json. JSON-safe. */
   describe(): Record<string, unknown>;
+  /**
+   * Optional (mesh-based solvers): the mesh whose nodes carry the unknowns. The runner then
+   * writes final.csv at the mesh nodes and VTU files on this mesh (unless a grid is asked for).
+   */
+  mesh?(): Mesh;
+  /** Optional: u at the mesh nodes (layout out[i] for node i), cheaper and exact vs sample(). */
+  nodalValues?(out?: Float64Array): Float64Array;
+  /** Optional (points without connectivity): the solver's own points, layout points[dim·i + k]. */
+  nodes?(): Float64Array;
   saveState(): SolverState;
   restoreState(state: SolverState): void;
   /** Release resources (tensors). */
