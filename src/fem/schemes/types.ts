@@ -1,0 +1,38 @@
+import type { CsrMatrix } from '../../linalg/csr.js';
+import type { ProblemConfig } from '../../physics/problems.js';
+import type { EnergyWorkspace } from '../functional.js';
+import type { LinearSolver } from '../linear.js';
+import type { FunctionSpace } from '../space.js';
+
+/** What every time scheme is built from: the space, its constant matrices and the linear solver. */
+export interface SchemeContext {
+  readonly space: FunctionSpace;
+  readonly problem: ProblemConfig;
+  /** Consistent mass and stiffness on space.pattern. */
+  readonly M: CsrMatrix;
+  readonly K: CsrMatrix;
+  readonly linear: LinearSolver;
+  /** Relative residual tolerance of the linear solves. */
+  readonly linearTolerance: number;
+  readonly newtonTolerance: number;
+  readonly maxNewtonIterations: number;
+}
+
+/**
+ * One step uⁿ → uⁿ⁺¹. Inputs: `uOld` (dofs of uⁿ, satisfies the Dirichlet values), `uqOld`
+ * (uⁿ at the quadrature points), `source` (s(·, tⁿ⁺¹) at the quadrature points, or null) and
+ * `warm` (a guess of the increment uⁿ⁺¹ − uⁿ, e.g. the previous one; may be all zero).
+ * Output: `uNew` (dofs). When the result says `uqValid`, `work.uq` holds uⁿ⁺¹ at the quadrature
+ * points. Must not allocate.
+ */
+export interface TimeScheme {
+  readonly name: string;
+  step(uOld: Float64Array, uqOld: Float64Array, source: Float64Array | null, warm: Float64Array, uNew: Float64Array, work: EnergyWorkspace): SchemeStepResult;
+}
+
+export interface SchemeStepResult {
+  iterations: number;
+  linearIterations: number;
+  stopReason: string;
+  uqValid: boolean;
+}
