@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSuite } from '../src/bench/config.js';
+import { readBenchJson, runSuite, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src/bench/suite.js';
+import { parseCsv, readStepsCsv } from '../src/io/csv.js';
+import { decodePng } from '../src/io/png.js';
+import { decayDeps } from './bench-fixtures.js';
+
+// Circle (reduced: τ = 1e-4) to T = 0.001: 10 steps; reference n = 128, τ/2: 20 steps.
+// DecaySolver: u = u₀ exp(−c t), c = 1 + 16/n, so c_ref = 1.125, c(64) = 1.25, c(32) = 1.5.
+const suiteDef = {
+  name: 'tiny',
+  grid: 33,
+  checkpointEvery: 3,
+  reference: { nFactor: 2, tauDivisor: 2 },
+  problems: [
+    {
+      name: 'circle',
+      overrides: { tEnd: 0.001 },
+      outputTimes: [0.0005, 0.001],
+      solvers: [
+        { kind: 'fem', scheme: 'mms-newton', n: 64 },
+        { kind: 'fem', scheme: 'stabilized', n: 32 },
+        { kind: 'sdmm', quadElements: 64, maxIters: 3, label: 'sdmm-diverges' },
+      ],
+    },
+    { name: 'star', overrides: { tEnd: 0.0005 }, solvers: [{ kind: 'fem', scheme: 'convex-split', n: 64 }] },
+  ],
+  sweep: { problems: ['circle'], targets: [1e-3, 2e-4, 1e-5], solvers: [{ kind: 'fem', scheme: 'stabilized', n: 16 }, { kind: 'fem', scheme: 'stabilized', n: 64 }] },
+};
+const text = JSON.stringify(suiteDef);
+
+function summary(root: string) {
+  const { records } = parseCsv(readFileSync(join(root, 'tiny', 'summary.csv'), 'utf8'));
+  const [header, ...rows] = records;
+  return { header, rows: rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))) };
+}
+
+function expectOneRowPerStep(dir: string, steps: number) {
+  const { rows, partial } = readStepsCsv(join(dir, 'steps.csv'));
+  expect(partial).toBe(false);
+  expect(rows.map((r) => r.step)).toEqual(Array.from({ length: steps + 1 }, (_, i) => i));
+}
+
+describe('benchmark suite', () => {
+  it('writes summary.csv with typed columns, exact closed-form errors, a failed row for a divergence, and the report', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bench-suite-'));
+    const lines: string[] = [];
+    const res = await runSuite(parseSuite(text, 'tiny.json'), { root, deps: decayDeps(), log: (l) => lines.push(l) });
+    expect(res.runs.map((r) => `${r.problem}/${r.label}:${r.status}`)).toEqual([
+      'circle/reference:completed',
+      'circle/fem-mms-newton-n64:completed',
+      'circle/fem-stabilized-n32:completed',
+      'circle/sdmm-diverges:failed',
+      'circle/sweep-fem-stabilized-n16:completed',
+      'circle/sweep-fem-stabilized-n64:completed',
+      'star/reference:completed',
+      'star/fem-convex-split-n64:completed',
+    ]);
+
+    const { header, rows } = summary(root);
+    expect(header).toEqual([...SUMMARY_COLUMNS]);
+    expect(rows).toHaveLength(8);
+    const numeric = ['steps', 'total_wall_ms', 'ms_per_step', 'iterations_per_step', 'linear_iterations_per_step', 'final_time', 'final_energy', 'max_abs_u', 'epsilon', 'tau', 'grid', 'unknowns'];
+    for (const r of rows) {
+      for (const c of numeric) expect(Number.isNaN(Number(r[c])) && r[c] !== 'NaN', `${r.configuration}.${c} = '${r[c]}'`).toBe(false);
+      expect(['completed', 'failed']).toContain(r.status);
+      expect(['true', 'false']).toContain(r.stable);
+      expect(['reference', 'main', 'sweep']).toContain(r.role);
+      expect(['fem', 'sdmm']).toContain(r.solver);
+      if (r.role !== 'reference') for (const c of ['rel_l2_final', 'rel_l2_max', 'phase_area_error', 'energy_diff']) expect(r[c] === 'NaN' || Number.isFinite(Number(r[c])), c).toBe(true);
+    }
+    const byLabel = Object.fromEntries(rows.map((r) => [`${r.problem}/${r.configuration}`, r]));
+    const t = 0.001;
+    const ref = 1.125;
+    const mms = byLabel['circle/fem-mms-newton-n64'];
+    expect(Number(mms.steps)).toBe(10);
+    expect(Number(mms.rel_l2_final)).toBeCloseTo(1 - Math.exp(-(1.25 - ref) * t), 12);
+    expect(Number(mms.rel_l2_max)).toBeCloseTo(1 - Math.exp(-(1.25 - ref) * t), 12); // error grows with t
+    expect(Number(mms.energy_diff)).toBeCloseTo(Math.exp(-2 * (1.25 - ref) * t) - 1, 12);
+    expect(Number(mms.phase_area_error)).toBeCloseTo(0, 12); // {u > 0} does not move
+    expect(Number(mms.final_energy)).toBeCloseTo(Math.exp(-2 * 1.25 * t), 14);
+    expect(Number(mms.ms_per_step)).toBe(8);
+    expect(Number(mms.total_wall_ms)).toBe(1 + 8 * 10);
+    expect(Number(mms.iterations_per_step)).toBe(2);
+    expect(mms.stable).toBe('true');
+    // the disc does not shrink here, so the radius error is R_grid/√(R₀² − 2t) − 1 ≈ 0.25/0.24597 − 1
+    expect(Number(mms.radius_error)).toBeCloseTo(0.25 / Math.sqrt(0.0625 - 2 * t) - 1, 2);
+    expect(Number(byLabel['circle/fem-stabilized-n32'].rel_l2_final)).toBeCloseTo(1 - Math.exp(-(1.5 - ref) * t), 12);
+    expect(Number(byLabel['circle/reference'].tau)).toBe(5e-5);
+    expect(byLabel['circle/reference'].rel_l2_final).toBe('');
+    expect(byLabel['star/fem-convex-split-n64'].radius_error).toBe(''); // only the circle has a radius law
+
+    const failed = byLabel['circle/sdmm-diverges'];
+    expect(failed.status).toBe('failed');
+    expect(failed.reason).toBe('diverged at step 3: energy became NaN at step 3');
+    expect(Number(failed.steps)).toBe(2);
+    expect(failed.rel_l2_final).toBe('NaN'); // never reached the output times
+    expectOneRowPerStep(join(root, 'tiny', 'circle', 'sdmm-diverges'), 2);
+
+    // time to accuracy: errors 1 − e^{−(c − 1.125)t} for n = 16 (c = 2), 32, 64 (c = 1.25); walls 21, 41, 81 ms
+    const tta = parseCsv(readFileSync(join(root, 'tiny', 'time-to-accuracy.csv'), 'utf8')).records;
+    expect(tta[0]).toEqual([...TIME_TO_ACCURACY_COLUMNS]);
+    const stab = tta.filter((r) => r[1] === 'fem-stabilized');
+    expect(stab.map((r) => [r[2], r[3], r[5], r[4]])).toEqual([
+      ['0.001', 'true', 'sweep-fem-stabilized-n16'], // 8.7e-4 ≤ 1e-3 already at n = 16, the cheapest
+      ['0.0002', 'true', 'sweep-fem-stabilized-n64'], // 1.25e-4
+      ['0.00001', 'false', ''],
+    ].map(([a, b, c], i) => [String(Number(a)), b, c, ['21', '81', ''][i]]));
+
+    // report and pictures
+    const report = readFileSync(join(root, 'tiny', 'REPORT.md'), 'utf8');
+    expect(report).toContain('## Machine and versions');
+    expect(report).toContain('**failed**: diverged at step 3');
+    expect(report).toContain('![circle, t = 0.001: fem-mms-newton-n64 | sdmm-diverges');
+    const png = decodePng(readFileSync(join(root, 'tiny', 'circle', 'snapshots-step000010.png')));
+    expect(png.height).toBe(3 * 66 + 4 * 6); // three configurations, 33 points × 2 px, gaps of 6 px
+    expect(png.width).toBe(3 * 66 + 4 * 6);
+    expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('series: fem-stabilized-n32');
+    expect(existsSync(join(root, 'tiny', 'star', 'fem-vs-sdmm.png'))).toBe(false); // star has no SDMM run
+
+    // a second start skips every finished run (bench.json untouched) and reproduces the summary
+    const before = statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs;
+    const again: string[] = [];
+    await runSuite(parseSuite(text, 'tiny.json'), { root, deps: decayDeps(), log: (l) => again.push(l), skipReport: true });
+    expect(again.every((l) => l.endsWith('skipped'))).toBe(true);
+    expect(statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs).toBe(before);
+    expect(summary(root).rows).toEqual(rows);
+    expect(readBenchJson(join(root, 'tiny', 'circle', 'sdmm-diverges', 'bench.json')).relL2.every(Number.isNaN)).toBe(true);
+  });
+
+  it('resumes after kill -9 mid-suite with exactly one row per step in every run', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bench-kill-'));
+    const small = JSON.stringify({ ...suiteDef, sweep: undefined, problems: [suiteDef.problems[0]] });
+    const target = join(root, 'tiny', 'circle', 'fem-stabilized-n32', 'steps.csv');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench-kill-child.ts', root, small, '40'], { stdio: 'ignore' });
+    // wait until the second configuration is mid-run (≥ 5 steps of 10 written), then SIGKILL
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (existsSync(target) && readFileSync(target, 'utf8').split('\n').length >= 7) break;
+      if (Date.now() > deadline) throw new Error('child never reached the second run');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json'))).toBe(true);
+    expect(existsSync(join(root, 'tiny', 'circle', 'fem-stabilized-n32', 'bench.json'))).toBe(false);
+    const firstDone = statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs;
+
+    const lines: string[] = [];
+    await runSuite(parseSuite(small, 'tiny.json'), { root, deps: decayDeps(), log: (l) => lines.push(l), skipReport: true });
+    expect(lines).toContain('circle/fem-mms-newton-n64: already done (completed), skipped');
+    expect(lines.some((l) => l.startsWith('circle/fem-stabilized-n32: resuming'))).toBe(true);
+    expect(statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs).toBe(firstDone);
+    expectOneRowPerStep(join(root, 'tiny', 'reference', 'circle'), 20);
+    expectOneRowPerStep(join(root, 'tiny', 'circle', 'fem-mms-newton-n64'), 10);
+    expectOneRowPerStep(join(root, 'tiny', 'circle', 'fem-stabilized-n32'), 10);
+    const rows = summary(root).rows;
+    expect(rows.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'failed']);
+    const resumed = rows.find((r) => r.configuration === 'fem-stabilized-n32')!;
+    expect(Number(resumed.rel_l2_final)).toBeCloseTo(1 - Math.exp(-(1.5 - 1.125) * 0.001), 12);
+    expect(Number(resumed.total_wall_ms)).toBe(1 + 4 * 10); // wall of the resumed steps counted once
+  });
+});
