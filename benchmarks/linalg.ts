@@ -1,0 +1,220 @@
+/**
+ * Sparse linear-algebra benchmark: the two SPD systems the FEM time schemes solve every step, on
+ * P1 triangles ('right' diagonal) over the unit square with N = 64…512 cells per side.
+ *
+ * - stabilized (Shen & Yang): A = (1/(mτ) + S/ε²) M + K, constant over a run;
+ * - mms-newton Jacobian: J = M/(mτ) + K + ε⁻² M_{f'(u)}, u = the star initial condition,
+ *   M_{f'(u)} the mass matrix weighted by the element mean of f'(u) = 3u² − 1 at the nodes.
+ * τ = 5e-5, ε = 0.01, m = 1, S = 1 (the FEM targets in issue 2).
+ *
+ * For each matrix and method: setup (pattern-dependent setup excluded except for the first
+ * Cholesky analysis, reported apart), solve time and PCG iterations for rtol = 1e-10 from x₀ = 0
+ * ('cold') and from x₀ = u ('warm', as a time step starts from the previous solution), and the
+ * true relative residual ‖b − A x‖/‖b‖. Times are medians of `REPEATS` runs.
+ *
+ * Run: npx tsx benchmarks/linalg.ts [N …]   → results/linalg-bench.csv and results/linalg-bench.json
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { stringify } from 'csv-stringify/sync';
+import {
+  type CsrMatrix,
+  type Preconditioner,
+  CholeskyPreconditioner,
+  Ic0Preconditioner,
+  JacobiPreconditioner,
+  PcgWorkspace,
+  SparseCholesky,
+  SsorPreconditioner,
+  analyseCholesky,
+  entryIndex,
+  linearCombination,
+  patternFromCells,
+  pcg,
+  spmv,
+  zeroMatrix,
+} from '../src/linalg/index.js';
+import { rectangleMesh } from '../src/mesh/index.js';
+import { makeProblem, potentialSecondDerivative } from '../src/physics/index.js';
+
+const TAU = 5e-5;
+const EPS = 0.01;
+const MOBILITY = 1;
+const S = 1;
+const RTOL = 1e-10;
+const REPEATS = 3;
+
+const sizes = process.argv.slice(2).length > 0 ? process.argv.slice(2).map(Number) : [64, 128, 256, 512];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+function time<T>(f: () => T): [T, number] {
+  const t0 = performance.now();
+  const r = f();
+  return [r, performance.now() - t0];
+}
+
+/** P1 element mass area/12 (1 + δ_ij) and stiffness (b_i b_j + c_i c_j)/(4 area), weight w_e on the mass. */
+function assembleP1(nodes: Float64Array, cells: Uint32Array, M: CsrMatrix, K: CsrMatrix, massWeight?: Float64Array) {
+  const p = M.pattern;
+  const b = [0, 0, 0];
+  const c = [0, 0, 0];
+  for (let e = 0; e < cells.length / 3; e++) {
+    const v = [cells[3 * e], cells[3 * e + 1], cells[3 * e + 2]];
+    const x = v.map((i) => nodes[2 * i]);
+    const y = v.map((i) => nodes[2 * i + 1]);
+    const area = 0.5 * ((x[1] - x[0]) * (y[2] - y[0]) - (x[2] - x[0]) * (y[1] - y[0]));
+    for (let a = 0; a < 3; a++) {
+      b[a] = y[(a + 1) % 3] - y[(a + 2) % 3];
+      c[a] = x[(a + 2) % 3] - x[(a + 1) % 3];
+    }
+    const w = massWeight ? massWeight[e] : 1;
+    for (let a = 0; a < 3; a++) {
+      for (let d = 0; d < 3; d++) {
+        const k = entryIndex(p, v[a], v[d]);
+        M.values[k] += (w * area * (a === d ? 2 : 1)) / 12;
+        K.values[k] += (b[a] * b[d] + c[a] * c[d]) / (4 * area);
+      }
+    }
+  }
+}
+
+interface Row {
+  n_side: number;
+  dofs: number;
+  matrix: string;
+  method: string;
+  setup_ms: number;
+  analyse_ms: number;
+  solve_ms: number;
+  iterations: number;
+  warm_solve_ms: number;
+  warm_iterations: number;
+  rel_residual: number;
+  nnz_a: number;
+  nnz_l: number;
+  note: string;
+}
+
+const rows: Row[] = [];
+const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
+console.log(machine);
+
+for (const N of sizes) {
+  const mesh = rectangleMesh({ nx: N, ny: N });
+  const nDofs = (N + 1) * (N + 1);
+  const [pattern, patternMs] = time(() => patternFromCells(nDofs, mesh.cells, 3));
+  const nnzA = pattern.colIdx.length;
+  const base = { n_side: N, dofs: nDofs, nnz_a: nnzA };
+  rows.push({ ...base, matrix: '-', method: 'patternFromCells', setup_ms: patternMs, analyse_ms: 0, solve_ms: 0, iterations: 0, warm_solve_ms: 0, warm_iterations: 0, rel_residual: 0, nnz_l: 0, note: '' });
+
+  const M = zeroMatrix(pattern);
+  const K = zeroMatrix(pattern);
+  assembleP1(mesh.nodes, mesh.cells, M, K);
+  const star = makeProblem('star', 'paper', { epsilon: EPS });
+  const u = new Float64Array(nDofs);
+  for (let i = 0; i < nDofs; i++) u[i] = star.initial(mesh.nodes[2 * i], mesh.nodes[2 * i + 1]);
+  const fp = new Float64Array(mesh.cells.length / 3);
+  for (let e = 0; e < fp.length; e++) {
+    let s = 0;
+    for (let a = 0; a < 3; a++) s += potentialSecondDerivative(u[mesh.cells[3 * e + a]]);
+    fp[e] = s / 3;
+  }
+  const Mf = zeroMatrix(pattern);
+  const Kdummy = zeroMatrix(pattern);
+  assembleP1(mesh.nodes, mesh.cells, Mf, Kdummy, fp);
+
+  const Astab = linearCombination(zeroMatrix(pattern), 1 / (MOBILITY * TAU) + S / EPS ** 2, M, 1, K);
+  const J = linearCombination(zeroMatrix(pattern), 1 / (MOBILITY * TAU), M, 1, K);
+  linearCombination(J, 1, J, 1 / EPS ** 2, Mf);
+
+  // Right-hand sides as the schemes form them (up to the source term): M-weighted data of u.
+  const g = new Float64Array(nDofs);
+  for (let i = 0; i < nDofs; i++) g[i] = u[i] / (MOBILITY * TAU) + (S / EPS ** 2) * u[i] - (u[i] ** 3 - u[i]) / EPS ** 2;
+  const bStab = spmv(new Float64Array(nDofs), M, g);
+  // Newton: J δ = −∇Jₙ; a representative right-hand side with the same scale: b = J (u_next − u).
+  const bNewton = new Float64Array(nDofs);
+  {
+    const xs = new Float64Array(nDofs);
+    const ws = new PcgWorkspace(nDofs);
+    const jac = new JacobiPreconditioner();
+    jac.setup(Astab);
+    pcg(Astab, bStab, xs, jac, ws, { rtol: 1e-12 });
+    const d = new Float64Array(nDofs);
+    for (let i = 0; i < nDofs; i++) d[i] = xs[i] - u[i];
+    spmv(bNewton, J, d);
+  }
+
+  const work = new PcgWorkspace(nDofs);
+  const x = new Float64Array(nDofs);
+  const r = new Float64Array(nDofs);
+  const relResidual = (A: CsrMatrix, b: Float64Array) => {
+    spmv(r, A, x);
+    let rr = 0;
+    let bb = 0;
+    for (let i = 0; i < nDofs; i++) {
+      rr += (b[i] - r[i]) ** 2;
+      bb += b[i] ** 2;
+    }
+    return Math.sqrt(rr / bb);
+  };
+
+  const runPcg = (A: CsrMatrix, b: Float64Array, P: Preconditioner, warm: Float64Array | null) => {
+    const times: number[] = [];
+    let its = 0;
+    let converged = true;
+    for (let rep = 0; rep < REPEATS; rep++) {
+      if (warm) x.set(warm);
+      else x.fill(0);
+      const [res, ms] = time(() => pcg(A, b, x, P, work, { rtol: RTOL, maxIterations: 5000 }));
+      times.push(ms);
+      its = res.iterations;
+      converged &&= res.converged;
+    }
+    return { ms: median(times), its, converged, res: relResidual(A, b) };
+  };
+
+  const cases: { matrix: string; A: CsrMatrix; b: Float64Array; warm: Float64Array }[] = [
+    { matrix: 'stabilized', A: Astab, b: bStab, warm: u },
+    { matrix: 'newton', A: J, b: bNewton, warm: new Float64Array(nDofs) },
+  ];
+  for (const { matrix, A, b, warm } of cases) {
+    const iterative: Preconditioner[] = [new JacobiPreconditioner(), new SsorPreconditioner(), new Ic0Preconditioner()];
+    for (const P of iterative) {
+      P.setup(A); // first setup includes per-pattern work; time the numeric re-setup
+      const setupMs = median(Array.from({ length: REPEATS }, () => time(() => P.setup(A))[1]));
+      const cold = runPcg(A, b, P, null);
+      const hot = matrix === 'newton' ? cold : runPcg(A, b, P, warm);
+      rows.push({ ...base, matrix, method: `pcg-${P.name}`, setup_ms: setupMs, analyse_ms: 0, solve_ms: cold.ms, iterations: cold.its, warm_solve_ms: hot.ms, warm_iterations: hot.its, rel_residual: cold.res, nnz_l: 0, note: cold.converged ? '' : 'NOT CONVERGED' });
+      console.log(N, matrix, P.name, `setup ${setupMs.toFixed(1)} ms`, `solve ${cold.ms.toFixed(1)} ms / ${cold.its} it`, `warm ${hot.ms.toFixed(1)} ms / ${hot.its} it`, `res ${cold.res.toExponential(1)}`);
+    }
+    const orderings: ('nested-dissection' | 'rcm')[] = N <= 128 ? ['nested-dissection', 'rcm'] : ['nested-dissection'];
+    for (const ordering of orderings) {
+      const [sym, analyseMs] = time(() => analyseCholesky(pattern, { ordering, coordinates: mesh.nodes }));
+      const [chol, factorMs] = time(() => new SparseCholesky(A, sym));
+      const refactorMs = matrix === 'newton' ? time(() => chol.refactor(A))[1] : factorMs;
+      const solveMs = median(Array.from({ length: REPEATS }, () => time(() => chol.solve(x, b))[1]));
+      const res = relResidual(A, b);
+      rows.push({ ...base, matrix, method: `cholesky-${ordering}`, setup_ms: refactorMs, analyse_ms: analyseMs, solve_ms: solveMs, iterations: 1, warm_solve_ms: solveMs, warm_iterations: 1, rel_residual: res, nnz_l: chol.nnzL, note: `flops ${sym.flops.toExponential(2)}` });
+      console.log(N, matrix, `cholesky-${ordering}`, `analyse ${analyseMs.toFixed(0)} ms`, `factor ${refactorMs.toFixed(0)} ms`, `solve ${solveMs.toFixed(1)} ms`, `nnzL ${chol.nnzL}`, `res ${res.toExponential(1)}`);
+    }
+  }
+  // Newton with the constant stabilized matrix's factor as preconditioner (factored once per run).
+  {
+    const P = new CholeskyPreconditioner({ coordinates: mesh.nodes });
+    const [, setupMs] = time(() => P.setup(Astab));
+    const cold = runPcg(J, bNewton, P, null);
+    rows.push({ ...base, matrix: 'newton', method: 'pcg-cholesky(stabilized A)', setup_ms: setupMs, analyse_ms: 0, solve_ms: cold.ms, iterations: cold.its, warm_solve_ms: cold.ms, warm_iterations: cold.its, rel_residual: cold.res, nnz_l: P.factorization!.nnzL, note: 'setup once per run' });
+    console.log(N, 'newton', 'pcg-cholesky(stabilized A)', `solve ${cold.ms.toFixed(1)} ms / ${cold.its} it`);
+  }
+}
+
+mkdirSync('results', { recursive: true });
+const round = (v: number) => (Number.isInteger(v) ? v : Number(v.toPrecision(4)));
+const out = rows.map((r) => ({ ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])), cpu: machine.cpu, node: machine.node }));
+writeFileSync('results/linalg-bench.csv', stringify(out, { header: true }));
+writeFileSync('results/linalg-bench.json', JSON.stringify({ machine, tau: TAU, epsilon: EPS, mobility: MOBILITY, S, rtol: RTOL, repeats: REPEATS, rows: out }, null, 2));
+console.log('wrote results/linalg-bench.csv and results/linalg-bench.json');
