@@ -1,0 +1,132 @@
+import type { ProblemConfig } from '../physics/problems.js';
+
+/**
+ * Options of the SDMM solver (separable deep minimizing movement, Mattey & Ghosh,
+ * arXiv 2405.06119). Every field has a documented default (`defaultSdmmOptions`); user input is
+ * validated once, here, with one-line messages naming the field.
+ */
+export interface SdmmOptions {
+  /** Rank r: number of separable features per axis, u = tanh(α Σ_{k<r} X_k(x) Y_k(y)). Default 16. */
+  rank: number;
+  /** Hidden width of each per-axis MLP. Default 32. */
+  width: number;
+  /** Number of hidden layers of each per-axis MLP (≥ 1). Default 2. */
+  depth: number;
+  /** Hidden activation σ. Default 'tanh'. */
+  activation: 'tanh' | 'gelu' | 'sin';
+  /** Output scale α in u = tanh(α Σ X_k Y_k). Default 1. */
+  alpha: number;
+  /** Whether α is a trained parameter (the last entry of θ). Default false. */
+  trainAlpha: boolean;
+  /** tanh bounding on (default, |u| < 1 by construction) or off (u = α Σ X_k Y_k), to measure its effect. */
+  bound: boolean;
+  /** n_e: composite Gauss–Legendre elements per axis. Default problem.n. */
+  quadElements: number;
+  /** q: Gauss points per element. Default 2 (as in the authors' code). */
+  quadPoints: number;
+  /** Optimizer of each time step. Default 'lbfgs'. */
+  optimizer: 'lbfgs' | 'adam';
+  /** Iteration cap per time step. Default 100. */
+  maxIters: number;
+  /** Stop a step when the relative decrease of Jₙ falls below tol. Default 1e-6. */
+  tol: number;
+  /** Adam learning rate (steps with optimizer 'adam', and the Adam phase of the initial fit). Default 1e-3. */
+  learningRate: number;
+  /** L-BFGS history size (curvature pairs kept). Default 20. */
+  historySize: number;
+  /** Required mean squared error of the initial-condition fit on the quadrature grid. Default 1e-3. */
+  fitTolerance: number;
+  /** Iteration cap of each phase of the initial fit (Adam, then L-BFGS if still above tolerance). Default 20000. */
+  fitMaxIters: number;
+  /** Seed of the Glorot initialisation. Default: the problem's seed. */
+  seed: number;
+  /** TensorFlow.js backend: 'auto' tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. Default 'auto'. */
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+}
+
+/** Thrown for invalid SDMM options; `message` is one line naming the field. */
+export class SdmmOptionsError extends Error {
+  override name = 'SdmmOptionsError';
+}
+
+/** The defaults for a given problem (quadElements = problem.n, seed = problem.seed). */
+export function defaultSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'>): SdmmOptions {
+  return {
+    rank: 16,
+    width: 32,
+    depth: 2,
+    activation: 'tanh',
+    alpha: 1,
+    trainAlpha: false,
+    bound: true,
+    quadElements: problem.n,
+    quadPoints: 2,
+    optimizer: 'lbfgs',
+    maxIters: 100,
+    tol: 1e-6,
+    learningRate: 1e-3,
+    historySize: 20,
+    fitTolerance: 1e-3,
+    fitMaxIters: 20000,
+    seed: problem.seed,
+    backend: 'auto',
+  };
+}
+
+const KNOWN = new Set(Object.keys(defaultSdmmOptions({ n: 1, seed: 1 })));
+
+function positiveInteger(field: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new SdmmOptionsError(`${field} must be a positive integer, got ${String(v)}`);
+  }
+}
+
+function positiveNumber(field: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new SdmmOptionsError(`${field} must be a positive number, got ${String(v)}`);
+  }
+}
+
+function oneOf(field: string, v: unknown, allowed: readonly string[]): void {
+  if (typeof v !== 'string' || !allowed.includes(v)) {
+    throw new SdmmOptionsError(`${field} must be one of ${allowed.join(', ')}, got ${String(v)}`);
+  }
+}
+
+function boolean(field: string, v: unknown): void {
+  if (typeof v !== 'boolean') throw new SdmmOptionsError(`${field} must be true or false, got ${String(v)}`);
+}
+
+/** Merge user options over the defaults and validate every field (throws SdmmOptionsError). */
+export function resolveSdmmOptions(problem: ProblemConfig, options: Partial<SdmmOptions> = {}): SdmmOptions {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new SdmmOptionsError(`unknown SDMM option '${key}' (known: ${[...KNOWN].join(', ')})`);
+  }
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o: SdmmOptions = { ...defaultSdmmOptions(problem), ...defined };
+  positiveInteger('rank', o.rank);
+  positiveInteger('width', o.width);
+  positiveInteger('depth', o.depth);
+  oneOf('activation', o.activation, ['tanh', 'gelu', 'sin']);
+  if (typeof o.alpha !== 'number' || !Number.isFinite(o.alpha) || o.alpha === 0) {
+    throw new SdmmOptionsError(`alpha must be a finite non-zero number, got ${String(o.alpha)}`);
+  }
+  boolean('trainAlpha', o.trainAlpha);
+  boolean('bound', o.bound);
+  positiveInteger('quadElements', o.quadElements);
+  positiveInteger('quadPoints', o.quadPoints);
+  oneOf('optimizer', o.optimizer, ['lbfgs', 'adam']);
+  positiveInteger('maxIters', o.maxIters);
+  if (typeof o.tol !== 'number' || !Number.isFinite(o.tol) || o.tol < 0) {
+    throw new SdmmOptionsError(`tol must be a non-negative number, got ${String(o.tol)}`);
+  }
+  positiveNumber('learningRate', o.learningRate);
+  positiveInteger('historySize', o.historySize);
+  positiveNumber('fitTolerance', o.fitTolerance);
+  positiveInteger('fitMaxIters', o.fitMaxIters);
+  if (typeof o.seed !== 'number' || !Number.isInteger(o.seed)) {
+    throw new SdmmOptionsError(`seed must be an integer, got ${String(o.seed)}`);
+  }
+  oneOf('backend', o.backend, ['auto', 'tensorflow', 'wasm', 'cpu']);
+  return o;
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { frontEnergyPerLength } from '../src/physics/energy.js';
+import { makeProblem } from '../src/physics/problems.js';
+import { createSdmmSolver, networkLayout, type SdmmSolver } from '../src/sdmm/index.js';
+
+/**
+ * The quadrature energy of a network that represents the exact steady front
+ * u = tanh(d/(√2 ε)) must equal 2√2/(3ε) per unit length of front, through the training path
+ * (float32 Jₙ on the composite Gauss grid) and the float64 re-evaluation.
+ *
+ * Construction (rank 1, width 1, depth 1, tanh): X(x) = (c/δ) tanh(δ ξ(x) + δ b) with δ = 10⁻³,
+ * so X = c (ξ + b) (1 + O(δ²)), and u = tanh(X) = tanh((x − x₀)/(√2 ε)) up to 10⁻⁷ relative.
+ */
+
+const DELTA = 1e-3;
+
+/** θ of a one-neuron axis network X(x) ≈ c·(ξ(x) − ξ₀) for an axis with input ξ ∈ [−1, 1]. */
+function linearAxis(theta: Float32Array, wOffset: number, bOffset: number, w2Offset: number, b2Offset: number, c: number, xi0: number) {
+  theta[wOffset] = DELTA;
+  theta[bOffset] = -DELTA * xi0;
+  theta[w2Offset] = c / DELTA;
+  theta[b2Offset] = 0;
+}
+
+const OPTS = { rank: 1, width: 1, depth: 1, activation: 'tanh', backend: 'wasm' } as const;
+
+describe('SDMM energy of the exact tanh front', () => {
+  it('1D front1d (ε = 0.05 on [−1, 1]): float32 Jₙ and float64 E agree with 2√2/(3ε) within 0.1%', async () => {
+    const problem = makeProblem('front1d', 'reduced');
+    const solver = (await createSdmmSolver(problem, { ...OPTS, quadElements: 80 })) as SdmmSolver;
+    const layout = networkLayout(problem, { ...OPTS, alpha: 1, trainAlpha: false, bound: true });
+    const [hidden, out] = layout.axes[0].layers;
+    const theta = new Float32Array(layout.size);
+    // ξ = x on [−1, 1]; the front is at x = 0; u = tanh(x/(√2 ε)) needs X = ξ/(√2 ε).
+    linearAxis(theta, hidden.weightOffset, hidden.biasOffset, out.weightOffset, out.biasOffset, 1 / (Math.SQRT2 * problem.epsilon), 0);
+    const exact = frontEnergyPerLength(problem.epsilon);
+    const e64 = solver.loadParameters(theta);
+    expect(Math.abs(e64 - exact) / exact).toBeLessThan(1e-3);
+    const loss32 = solver.trainingLoss();
+    expect(Math.abs(loss32 - exact) / exact).toBeLessThan(1e-3);
+    // The sampled network is the profile itself.
+    const u = solver.sample(Float64Array.from([-0.1, 0, 0.03]));
+    expect(u[0]).toBeCloseTo(Math.tanh(-0.1 / (Math.SQRT2 * 0.05)), 5);
+    expect(u[1]).toBeCloseTo(0, 6);
+    expect(u[2]).toBeCloseTo(Math.tanh(0.03 / (Math.SQRT2 * 0.05)), 5);
+    solver.dispose();
+  });
+
+  it('2D straight front x = 0.5 on [0,1]² (ε = 0.04, length 1): Jₙ and E agree with 2√2/(3ε) within 0.1%', async () => {
+    const problem = makeProblem('star', 'reduced');
+    const solver = (await createSdmmSolver(problem, { ...OPTS, quadElements: 64 })) as SdmmSolver;
+    const layout = networkLayout(problem, { ...OPTS, alpha: 1, trainAlpha: false, bound: true });
+    const [hx, ox] = layout.axes[0].layers;
+    const [, oy] = layout.axes[1].layers;
+    const theta = new Float32Array(layout.size);
+    // ξ = 2x − 1, so (x − 0.5)/(√2 ε) = ξ / (2√2 ε); Y ≡ 1 through the output bias.
+    linearAxis(theta, hx.weightOffset, hx.biasOffset, ox.weightOffset, ox.biasOffset, 1 / (2 * Math.SQRT2 * problem.epsilon), 0);
+    theta[oy.biasOffset] = 1;
+    const exact = frontEnergyPerLength(problem.epsilon);
+    const e64 = solver.loadParameters(theta);
+    expect(Math.abs(e64 - exact) / exact).toBeLessThan(1e-3);
+    expect(Math.abs(solver.trainingLoss() - exact) / exact).toBeLessThan(1e-3);
+    solver.dispose();
+  });
+
+  it('a front twice as steep as the steady one has energy (1/2 + 2)/2 = 1.25 times larger (tests the ½|∇u|² vs ε⁻²F balance)', async () => {
+    // u = tanh(k x/(√2 ε)): ∫ ½ u'² = k·E∞/2 and ∫ ε⁻² F = E∞/(2k), E∞ = 2√2/(3ε); k = 2 gives 1.25 E∞.
+    const problem = makeProblem('front1d', 'reduced');
+    const solver = (await createSdmmSolver(problem, { ...OPTS, quadElements: 160 })) as SdmmSolver;
+    const layout = networkLayout(problem, { ...OPTS, alpha: 1, trainAlpha: false, bound: true });
+    const [hidden, out] = layout.axes[0].layers;
+    const theta = new Float32Array(layout.size);
+    linearAxis(theta, hidden.weightOffset, hidden.biasOffset, out.weightOffset, out.biasOffset, 2 / (Math.SQRT2 * problem.epsilon), 0);
+    const exact = 1.25 * frontEnergyPerLength(problem.epsilon);
+    expect(Math.abs(solver.loadParameters(theta) - exact) / exact).toBeLessThan(1e-3);
+    expect(Math.abs(solver.trainingLoss() - exact) / exact).toBeLessThan(1e-3);
+    solver.dispose();
+  });
+});
