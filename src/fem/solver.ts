@@ -11,7 +11,7 @@ import { PointLocator, type StructuredLayout } from './locate.js';
 import { convexSplitScheme } from './schemes/convex-split.js';
 import { mmsNewtonScheme } from './schemes/mms-newton.js';
 import { stabilizedScheme } from './schemes/stabilized.js';
-import type { SchemeContext, TimeScheme } from './schemes/types.js';
+import type { SchemeContext, SchemeStepResult, TimeScheme } from './schemes/types.js';
 import { FemSetupError, FunctionSpace } from './space.js';
 
 export const FEM_SCHEMES = ['mms-newton', 'stabilized', 'convex-split'] as const;
@@ -118,6 +118,8 @@ export class FemSolver implements GradientFlowSolver {
   private readonly settings: Required<Omit<FemOptions, 'mesh' | 'n'>> & { n: number | null };
   private n = 0;
   private initialised = false;
+  /** Details of the last step from the scheme (line-search halvings, Jₙ at start and end). */
+  lastStep: SchemeStepResult | null = null;
   private readonly xiScratch = new Float64Array(2);
   private readonly phiScratch = new Float64Array(4);
 
@@ -223,8 +225,11 @@ export class FemSolver implements GradientFlowSolver {
     const stepNo = this.n + 1;
     const t = stepNo * p.tau;
     if (this.sourceQ && this.xq && p.source) {
+      // The PDE is u_t = m(Δu − ε⁻² f(u)) + s, so the step functional carries −(1/m) ∫ s u
+      // (its Euler–Lagrange equation is (u − uⁿ)/τ = m(Δu − ε⁻² f(u)) + s): schemes get s/m.
       const dim = p.dim;
-      for (let i = 0; i < this.sourceQ.length; i++) this.sourceQ[i] = p.source(this.xq[i * dim], dim === 2 ? this.xq[i * dim + 1] : 0, t);
+      const im = 1 / p.mobility;
+      for (let i = 0; i < this.sourceQ.length; i++) this.sourceQ[i] = im * p.source(this.xq[i * dim], dim === 2 ? this.xq[i * dim + 1] : 0, t);
     }
     this.uqOld.set(this.work.uq);
     let res;
@@ -234,6 +239,7 @@ export class FemSolver implements GradientFlowSolver {
       if (e instanceof DivergenceError) throw new DivergenceError(`step ${stepNo}: ${e.message}`, stepNo);
       throw e;
     }
+    this.lastStep = res;
     const [minU, maxU] = this.range(this.uNew, stepNo);
     if (!res.uqValid) valuesAtQuadrature(this.work.uq, this.space, this.space.basis, this.uNew);
     const energy = femEnergy(this.space, this.uNew, p.epsilon, this.work, true);
@@ -297,6 +303,18 @@ export class FemSolver implements GradientFlowSolver {
       for (let a = 0; a < nLoc; a++) s += phi[a] * this.u[cellDofs[c * nLoc + a]];
       res[i] = s;
     }
+    return res;
+  }
+
+  mesh(): Mesh {
+    return this.space.mesh;
+  }
+
+  /** u at the mesh nodes: out[node] = u[dofOfNode[node]] (periodic images share a value). */
+  nodalValues(out?: Float64Array): Float64Array {
+    const map = this.space.dofOfNode;
+    const res = out ?? new Float64Array(map.length);
+    for (let i = 0; i < map.length; i++) res[i] = this.u[map[i]];
     return res;
   }
 

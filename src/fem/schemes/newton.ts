@@ -119,6 +119,8 @@ export class NewtonMinimizer {
     uq.set(uqOld);
     let uqTrial = this.uq2;
     let J = this.phi(uNew, uq, uqOld, source, work);
+    const functionalStart = J;
+    let lineSearchHalvings = 0;
     if (!Number.isFinite(J)) throw new DivergenceError(`step functional is ${J} at the start of the step`, -1);
     let gnorm = this.gradient(uNew, uq, uqOld, source);
     const target = Math.max(newtonTolerance * gnorm, floor);
@@ -168,6 +170,7 @@ export class NewtonMinimizer {
             break;
           }
           alpha *= 0.5;
+          lineSearchHalvings++;
         }
         if (!accepted) {
           stopReason = Number.isFinite(Jt) ? 'line-search' : 'line-search-nonfinite';
@@ -190,6 +193,6 @@ export class NewtonMinimizer {
       }
     }
     if (uq !== work.uq) work.uq.set(uq);
-    return { iterations, linearIterations, stopReason, uqValid: true };
+    return { iterations, linearIterations, stopReason, uqValid: true, lineSearchHalvings, functionalStart, functionalEnd: J };
   }
 }

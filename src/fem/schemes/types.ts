@@ -35,4 +35,9 @@ export interface SchemeStepResult {
   linearIterations: number;
   stopReason: string;
   uqValid: boolean;
+  /** Newton schemes: step halvings of the line search over the whole step (0 = full steps). */
+  lineSearchHalvings?: number;
+  /** Newton schemes: Jₙ at uⁿ (start) and at uⁿ⁺¹ (the step functional, with source work). */
+  functionalStart?: number;
+  functionalEnd?: number;
 }
