@@ -114,7 +114,7 @@ describe('checkStability', () => {
     expect(v.bounds.violations).toBe(2);
     expect(v.bounds.firstViolation).toEqual({ step: 0, minU: -1.02, maxU: 1, maxAbsU: 1.02 });
     expect(v.bounds.maxAbsU).toBe(1.02);
-    expect(v.message).toContain('|u| exceeded 1 + 0.01 at 2 records, first at step 0 (max |u| = 1.02000)');
+    expect(v.message).toContain('|u| exceeded 1 + 0.01 at 2 records, first at step 0 (|u| = 1.02000), max |u| = 1.02000');
     // δ = 0.05 accepts all; δ = 0 rejects the exact bound only when exceeded (1.0 is fine).
     expect(checkStability(records, { boundDelta: 0.05 }).ok).toBe(true);
     expect(checkStability([rec(0, 1, 0, -1, 1)], { boundDelta: 0 }).bounds.ok).toBe(true);

@@ -224,7 +224,7 @@ function verdictMessage(
   }
   if (b.firstViolation) {
     const v = b.firstViolation;
-    parts.push(`|u| exceeded 1 + ${t.boundDelta} at ${b.violations} records, first at step ${v.step} (max |u| = ${g(v.maxAbsU)})`);
+    parts.push(`|u| exceeded 1 + ${t.boundDelta} at ${b.violations} records, first at step ${v.step} (|u| = ${g(v.maxAbsU)}), max |u| = ${g(b.maxAbsU)}`);
   }
   if (parts.length > 0) return `UNSTABLE: ${parts.join('; ')} [${tolText}]`;
   const first = records.length > 0 ? records[0].step : 0;

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readStepsCsv, STEP_COLUMNS } from '../src/io/index.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'allen-cahn.js');
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const out = mkdtempSync(join(tmpdir(), 'ac-cli-'));
+const run = (...a: string[]) => ['run', '--out', join(out, 'never'), ...a];
+
+/** [description, arguments, exact stderr line] — each must exit 1 with that one line. */
+const BAD: [string, string[], string][] = [
+  ['unknown problem', run('--problem', 'nope'), "allen-cahn: unknown problem 'nope' (known: star, circle, coarsening, random, front1d, ac1d)"],
+  ['ε = 0', run('--problem', 'star', '--epsilon', '0'), "allen-cahn: option '--epsilon <e>' argument '0' is invalid. must be > 0, got 0."],
+  ['dt ≤ 0', run('--problem', 'star', '--dt', '-1e-4'), "allen-cahn: option '--dt <tau>' argument '-1e-4' is invalid. must be > 0, got -1e-4."],
+  ['non-numeric t-end', run('--problem', 'star', '--t-end', 'soon'), "allen-cahn: option '--t-end <T>' argument 'soon' is invalid. expected a number, got 'soon'."],
+  ['non-integer n', run('--problem', 'star', '--n', '2.5'), "allen-cahn: option '--n <cells>' argument '2.5' is invalid. expected an integer, got '2.5'."],
+  ['unknown scheme', run('--problem', 'star', '--scheme', 'rk4'), "allen-cahn: unknown scheme 'rk4' (known: mms-newton, stabilized, convex-split)"],
+  ['SDMM option with FEM', run('--problem', 'star', '--rank', '8'), 'allen-cahn: --rank applies to --solver sdmm only'],
+  ['FEM option with SDMM', run('--problem', 'star', '--solver', 'sdmm', '--scheme', 'stabilized'), 'allen-cahn: --scheme applies to --solver fem only'],
+  ['zero rank', run('--problem', 'star', '--solver', 'sdmm', '--rank', '0'), "allen-cahn: option '--rank <r>' argument '0' is invalid. must be a positive integer, got 0."],
+  ['--mesh with --n', run('--problem', 'star', '--mesh', 'meshes/square-h16.msh', '--n', '8'), 'allen-cahn: --mesh and --n are mutually exclusive (the mesh fixes the resolution)'],
+  [
+    'mesh not fitting the box',
+    run('--problem', 'star', '--mesh', 'meshes/disk-h32.msh'),
+    'allen-cahn: meshes/disk-h32.msh does not fit the problem domain [0,1]×[0,1]: boundary node 87 at (0.758669, 0.0721094) is not on the box boundary',
+  ],
+  ['malformed mesh file', run('--problem', 'star', '--mesh', 'test/fixtures/meshes/truncated.msh'), 'allen-cahn: test/fixtures/meshes/truncated.msh: unexpected end of file in $Nodes (expected 25 nodes, read 12)'],
+  ['2D mesh for a 1D problem', run('--problem', 'front1d', '--mesh', 'meshes/square-h16.msh'), 'allen-cahn: meshes/square-h16.msh does not fit the problem domain [-1,1]: the mesh is 2D, the problem is 1D'],
+];
+
+describe('allen-cahn CLI', () => {
+  it('rejects every bad input with one line on stderr and exit code 1', async () => {
+    // Three at a time: each spawn loads tsx (~0.5 s of CPU) on a 2-core machine.
+    const results: Awaited<ReturnType<typeof cli>>[] = [];
+    for (let i = 0; i < BAD.length; i += 3) results.push(...(await Promise.all(BAD.slice(i, i + 3).map(([, args]) => cli(args)))));
+    BAD.forEach(([what, , message], i) => {
+      const r = results[i];
+      expect({ what, code: r.code, stderr: r.stderr }).toEqual({ what, code: 1, stderr: message + '\n' });
+      expect(r.stdout).toBe('');
+    });
+    expect(existsSync(join(out, 'never'))).toBe(false);
+  });
+
+  it('lists the catalogue with paper and reduced settings', async () => {
+    const r = await cli(['problems']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0].split(/\s{2,}/)).toEqual(['name', 'dim', 'domain', 'BC', 'scale', 'ε', 'm', 'τ', 'T', 'steps', 'n', 'checks']);
+    expect(lines).toHaveLength(1 + 2 * 6);
+    expect(lines[1]).toMatch(/^star\s+2\s+\[0,1\]×\[0,1\]\s+neumann\s+paper\s+0\.01\s+1\s+0\.00001\s+0\.02\s+2000\s+256\s+sharp interface/);
+    expect(lines[2]).toMatch(/^\s+reduced\s+0\.04\s+1\s+0\.0001\s+0\.004\s+40\s+64$/);
+    const json = JSON.parse((await cli(['problems', '--json'])).stdout) as { name: string; boundary: string }[];
+    expect(json.map((p) => p.name)).toEqual(['star', 'circle', 'coarsening', 'random', 'front1d', 'ac1d']);
+    expect(json.find((p) => p.name === 'coarsening')!.boundary).toBe('periodic');
+  });
+
+  it('runs a tiny FEM problem and writes steps.csv, final.csv, summary.json and VTU', async () => {
+    const dir = join(out, 'star');
+    const r = await cli(['run', '--problem', 'star', '--solver', 'fem', '--scheme', 'stabilized', '--n', '24', '--t-end', '0.0003', '--grid', '9', '--vtk-every', '2', '--out', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^star \(reduced\) fem-stabilized: 3 steps to t = 0\.0003/);
+    const text = readFileSync(join(dir, 'steps.csv'), 'utf8');
+    expect(text.split('\n')[0]).toBe(STEP_COLUMNS.join(','));
+    const { rows } = readStepsCsv(join(dir, 'steps.csv'));
+    expect(rows.map((x) => x.step)).toEqual([0, 1, 2, 3]);
+    for (const row of rows.slice(1)) {
+      expect(row.energy).toBeLessThan(rows[0].energy);
+      expect(row.iterations).toBeGreaterThan(0);
+      expect(row.stable).toBe(true);
+    }
+    const fin = readFileSync(join(dir, 'final.csv'), 'utf8').trimEnd().split('\n');
+    expect(fin[0]).toBe('x,y,u');
+    expect(fin).toHaveLength(1 + 81);
+    for (const line of fin.slice(1)) expect(line.split(',').map(Number).every(Number.isFinite)).toBe(true);
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(s.status).toBe('completed');
+    expect(s.problem).toMatchObject({ name: 'star', epsilon: 0.04, tau: 1e-4, tEnd: 0.0003, n: 24 });
+    expect(s.solver).toMatchObject({ solver: 'fem', scheme: 'stabilized' });
+    expect(s.run.command).toContain('--scheme stabilized');
+    expect(s.totals.steps).toBe(3);
+    expect(s.stability.energyInequality.ok).toBe(true);
+    for (const f of ['u.pvd', 'vtk/u_000000.vtu', 'vtk/u_000002.vtu', 'vtk/u_000003.vtu']) expect(existsSync(join(dir, f))).toBe(true);
+    expect(readFileSync(join(dir, 'vtk/u_000003.vtu'), 'utf8')).toContain('<Piece NumberOfPoints="81" NumberOfCells="64">');
+
+    // Without --grid, final.csv holds the mesh nodes ((24+1)² for the structured mesh).
+    const dir2 = join(out, 'nodes');
+    const r2 = await cli(['run', '--problem', 'circle', '--n', '24', '--cell-type', 'quadrilateral', '--t-end', '0.0001', '--out', dir2]);
+    expect(r2.code).toBe(0);
+    expect(readFileSync(join(dir2, 'final.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(1 + 625);
+    expect(readFileSync(join(dir2, 'vtk/u_000001.vtu'), 'utf8')).toContain('<Piece NumberOfPoints="625" NumberOfCells="576">');
+  });
+});
