@@ -41,7 +41,7 @@ interface GridValues {
  * SDMM: the minimizing movement scheme with a separable neural network (Mattey & Ghosh,
  * arXiv 2405.06119). Each step solves
  *
- *   θⁿ⁺¹ ≈ argmin_θ Jₙ(u_θ),  Jₙ(u) = Σ_q w_q [½|∇u|² + ε⁻² F(u) + (u − uⁿ)²/(2mτ) − s u]
+ *   θⁿ⁺¹ ≈ argmin_θ Jₙ(u_θ),  Jₙ(u) = Σ_q w_q [½|∇u|² + ε⁻² F(u) + (u − uⁿ)²/(2mτ) − s u / m]
  *
  * on the composite Gauss–Legendre tensor grid (n_e elements × q points per axis; weights the outer
  * product of the 1D weights), with uⁿ stored on that grid. The loss and its θ-gradient are computed
@@ -191,7 +191,11 @@ class SdmmSolver implements GradientFlowSolver {
     this.uPrevT = tf.tensor(Float32Array.from(v.u), this.shape, 'float32');
   }
 
-  /** The source s(x, y, t) on the grid at time t, or null without a source. */
+  /**
+   * The scaled source s(x, y, t)/m on the grid at t = tⁿ⁺¹, or null without a source. The PDE is
+   * u_t = m(Δu − ε⁻² f(u)) + s, so Jₙ carries −(1/m) ∫ s u (its Euler–Lagrange equation is
+   * (u − uⁿ)/τ = m(Δu − ε⁻² f(u)) + s), the same convention as the FEM solver.
+   */
   private setSource(t: number): void {
     this.sourceT?.dispose();
     this.sourceT = null;
@@ -201,7 +205,8 @@ class SdmmSolver implements GradientFlowSolver {
     const N = this.weights.length;
     const dim = this.layout.dim;
     const v = new Float64Array(N);
-    for (let q = 0; q < N; q++) v[q] = src(this.points[dim * q], dim === 2 ? this.points[dim * q + 1] : 0, t);
+    const im = 1 / this.problem.mobility;
+    for (let q = 0; q < N; q++) v[q] = im * src(this.points[dim * q], dim === 2 ? this.points[dim * q + 1] : 0, t);
     this.source64 = v;
     this.sourceT = tf.tensor(Float32Array.from(v), this.shape, 'float32');
   }
