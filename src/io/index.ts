@@ -2,3 +2,4 @@ export * from './atomic.js';
 export * from './csv.js';
 export * from './checkpoint.js';
 export * from './vtk.js';
+export * from './png.js';
