@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { createFemSolver, type FemScheme, FemSolver } from '../src/fem/index.js';
+import { makeProblem } from '../src/physics/index.js';
+import type { StepRecord } from '../src/solver.js';
+import { checkStability } from '../src/stability/index.js';
+
+/**
+ * Energy decay on the reduced catalogue runs (ε = 0.04, τ = 1e-4, N = 64; 15 steps each), for
+ * all three schemes, verified by the shared checker (src/stability): on every step
+ * E(uⁿ⁺¹) + ‖uⁿ⁺¹ − uⁿ‖²/(2mτ) ≤ E(uⁿ) + tol with tol = 1e-10 + 1e-6·|E(uⁿ)| (its defaults),
+ * E non-increasing, and |u| ≤ 1 + δ with δ = 1e-2 (consistent-mass P1 has no discrete maximum
+ * principle: small overshoots next to fronts are expected; measured max |u| is printed in the
+ * report). The exact solution used: none — these are the inequalities every step must satisfy.
+ */
+const STEPS = 15;
+const SCHEMES: FemScheme[] = ['mms-newton', 'stabilized', 'convex-split'];
+
+async function run(name: string, scheme: FemScheme, steps: number, overrides = {}): Promise<{ records: StepRecord[]; solver: FemSolver }> {
+  const problem = makeProblem(name, 'reduced', overrides);
+  const solver = createFemSolver(problem, { scheme }) as FemSolver;
+  const records = [await solver.initialise()];
+  for (let i = 0; i < steps; i++) records.push(await solver.step());
+  return { records, solver };
+}
+
+describe('energy stability on reduced runs (shared checker)', () => {
+  for (const name of ['star', 'circle', 'coarsening']) {
+    for (const scheme of SCHEMES) {
+      it(`${name} / ${scheme}`, async () => {
+        const { records } = await run(name, scheme, STEPS);
+        const verdict = checkStability(records);
+        expect(verdict.energyInequality.ok).toBe(true);
+        expect(verdict.ok).toBe(true);
+        // the energy really moved (not a trivially frozen state)
+        expect(records[STEPS].energy).toBeLessThan(records[0].energy);
+        for (const r of records.slice(1)) {
+          expect(r.stopReason).toMatch(/^converged/);
+          expect(r.movement).toBeGreaterThan(0);
+        }
+      });
+    }
+  }
+});
+
+describe('mms-newton beyond the convex range (m τ > ε²)', () => {
+  it('star, ε = 0.04, τ = 5e-3 (mτ = 3.1 ε²): the line search decreases Jₙ on every step', async () => {
+    // Jₙ is nonconvex here; Newton uses the modified Hessian and an Armijo search on Jₙ.
+    const problem = makeProblem('star', 'reduced', { tau: 5e-3 });
+    const solver = createFemSolver(problem, { scheme: 'mms-newton' }) as FemSolver;
+    const records = [await solver.initialise()];
+    let halvings = 0;
+    for (let i = 1; i <= 6; i++) {
+      const r = await solver.step();
+      records.push(r);
+      const d = solver.lastStep!;
+      expect(d.functionalEnd!).toBeLessThan(d.functionalStart!);
+      expect(r.stopReason).toMatch(/^converged/);
+      halvings += d.lineSearchHalvings ?? 0;
+      // Jₙ(uⁿ⁺¹) = E(uⁿ⁺¹) + movement ≤ Jₙ(uⁿ) = E(uⁿ): checked directly and by the checker
+      expect(r.energy + r.movement).toBeLessThanOrEqual(records[i - 1].energy);
+    }
+    const verdict = checkStability(records);
+    expect(verdict.energyInequality.ok).toBe(true);
+    // The full Newton step of the modified Hessian is not always acceptable here: the line
+    // search backtracked (measured: once, at step 5, where the star vanishes).
+    expect(halvings).toBeGreaterThanOrEqual(1);
+  });
+});
