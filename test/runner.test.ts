@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { listCheckpoints, readStepsCsv, STEP_COLUMNS } from '../src/io/index.js';
 import { makeProblem } from '../src/physics/index.js';
 import { readRunSteps, runSolver, type RunSummary } from '../src/runner.js';
+import { createFemSolver } from '../src/fem/index.js';
 import { createToySolver, type ToyOptions } from './fixtures/toy-solver.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ac-run-'));
@@ -198,5 +199,25 @@ describe('runSolver', () => {
     expect(rows).toEqual(Array.from({ length: N + 1 }, (_, i) => i));
     expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
     expect(readdirSync(join(dir, 'vtk')).sort()).toEqual(['u_000000.vtu', 'u_000020.vtu', 'u_000040.vtu', 'u_000060.vtu']);
+  });
+
+  it('interrupting and resuming a real FEM run (fresh solver instance) reproduces the uninterrupted steps.csv', async () => {
+    // Reduced star on a 16×16 mesh, 12 steps of mms-newton; stop after step 7, resume from it.
+    const star = () => makeProblem('star', 'reduced', { n: 16, tEnd: 0.0012 });
+    const fem = () => createFemSolver(star(), { scheme: 'mms-newton' });
+    const ref = tmp();
+    const sRef = await runSolver(fem(), { outDir: ref, checkpointEvery: 5, progress: false });
+    expect(sRef.totals.steps).toBe(12);
+    const dir = tmp();
+    const ctl = new AbortController();
+    const s1 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, progress: false, signal: ctl.signal, onStep: (r) => r.step === 7 && ctl.abort() });
+    expect(s1.status).toBe('interrupted');
+    const s2 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, progress: false, resume: true });
+    expect(s2.status).toBe('completed');
+    expect(s2.totals.resumedFrom).toBe(7);
+    expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
+    expect(readFileSync(join(dir, 'final.csv'), 'utf8')).toBe(readFileSync(join(ref, 'final.csv'), 'utf8'));
+    // final.csv at the 17×17 mesh nodes.
+    expect(readFileSync(join(ref, 'final.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(1 + 289);
   });
 });

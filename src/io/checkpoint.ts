@@ -48,8 +48,11 @@ interface Header {
   arrays: ArrayEntry[];
 }
 
-/** Little-endian bytes of a typed array (a copy; byte-swapped on a big-endian host). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** Little-endian bytes of a typed array (a view on a little-endian host, a swapped copy otherwise). */
 function littleEndianBytes(a: Float64Array | Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const bytes = new Uint8Array(a.byteLength);
   const view = new DataView(bytes.buffer);
   if (a instanceof Float64Array) for (let i = 0; i < a.length; i++) view.setFloat64(8 * i, a[i], true);
@@ -130,6 +133,13 @@ export function loadCheckpoint(path: string, options: { expectKind?: string } = 
     }
     const bytes = buf.subarray(start, end);
     if (sha256(bytes) !== e.sha256) throw corrupt(`checksum mismatch in array '${e.name}'`);
+    if (LITTLE_ENDIAN_HOST) {
+      // Copy into a fresh, aligned buffer and view it.
+      const copy = new Uint8Array(bytes.length);
+      copy.set(bytes);
+      arrays[e.name] = e.dtype === 'float64' ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
+      continue;
+    }
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (e.dtype === 'float64') {
       const a = new Float64Array(e.length);
