@@ -230,13 +230,13 @@ describe('writeGmsh / readGmsh round trip of generated meshes', () => {
     nodes[9] = 1 / 3;
     const cellTags = Int32Array.from({ length: cellCount(base) }, (_, c) => 7 + (c % 3));
     const physicalNames = new Map(base.physicalNames);
-    physicalNames.set(7, { dim: 2, name: 'phase A' });
+    physicalNames.set(7, { dim: 2, name: 'phase  A, "quoted"' });
     const mesh: Mesh = { ...base, nodes, cellTags, physicalNames };
     for (const version of ['2.2', '4.1'] as const) {
       const back = readGmsh(writeGmsh(mesh, version), 'x.msh');
       expectSameMesh(mesh, back);
       expect(Object.is(back.nodes[0], -0)).toBe(true);
-      expect(back.physicalNames.get(7)).toEqual({ dim: 2, name: 'phase A' });
+      expect(back.physicalNames.get(7)).toEqual({ dim: 2, name: 'phase  A, "quoted"' });
     }
   });
 
@@ -437,6 +437,7 @@ describe('readGmsh errors (exact messages)', () => {
   const v41 = writeGmsh(unitSquareMesh(2, 'quadrilateral'), '4.1');
   const v41Lines = v41.split('\n');
   const lineOf = (text: string) => v41Lines.indexOf(text) + 1;
+  const entitiesLast = v41.replace(/\$Entities[^$]*\$EndEntities\n/, '') + v41.slice(v41.indexOf('$Entities'), v41.indexOf('$Nodes'));
   const inline: [string, () => string, string][] = [
     ['4.1 unknown element type in a block header', () => v41.replace('\n2 1 3 4\n', '\n2 1 5 4\n'), `sq.msh:${lineOf('2 1 3 4')}: unknown element type 5 (supported: 1 line, 2 triangle, 3 quadrilateral, 15 point)`],
     ['4.1 truncated elements', () => v41.slice(0, v41.indexOf('\n10 2 3 6 5')), 'sq.msh: unexpected end of file in $Elements (expected 12 elements, read 9)'],
@@ -450,6 +451,8 @@ describe('readGmsh errors (exact messages)', () => {
     ['MSH 4.0', () => v41.replace('4.1 0 8', '4 0 8'), 'sq.msh:2: unsupported MSH version 4 (supported: 2.2, 4.1 ASCII)'],
     ['no $Elements', () => v41.slice(0, v41.indexOf('$Elements')), 'sq.msh: no $Elements section'],
     ['unterminated unknown section', () => v41 + '$NodeData\n1\n', 'sq.msh: unexpected end of file in $NodeData (missing $EndNodeData)'],
+    ['$Entities after $Elements', () => entitiesLast, `sq.msh:${entitiesLast.split('\n').indexOf('$Entities') + 1}: $Entities after $Elements (expected before it, as Gmsh writes it)`],
+    ['bad physical name', () => v41.replace('1 3 "ymin"', '1 3 ymin'), 'sq.msh:8: expected \'dimension tag "name"\' in $PhysicalNames, got "1 3 ymin"'],
     ['partitioned mesh', () => v41.replace('$Nodes', '$PartitionedEntities\n$EndPartitionedEntities\n$Nodes'), `sq.msh:${lineOf('$Nodes')}: partitioned meshes are not supported (save the mesh without partitions)`],
   ];
   for (const [name, text, message] of inline) {

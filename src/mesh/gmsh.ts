@@ -146,12 +146,13 @@ export function readGmsh(text: string, fileName: string): Mesh {
     return v;
   };
   /** Next line inside a section: end of file and a `$` line are errors. */
-  const dataLine = (section: string, what: string, progress: () => string): string[] => {
+  const dataText = (section: string, what: string, progress: () => string): string => {
     const line = lines.next();
     if (line === null) failEof(section, progress());
     if (line!.startsWith('$')) fail(lines.lineNo, `expected ${what} in ${section}, got ${quote(line!)}`);
-    return line!.split(/\s+/);
+    return line!;
   };
+  const dataLine = (section: string, what: string, progress: () => string): string[] => dataText(section, what, progress).split(/\s+/);
   const expectEnd = (name: string) => {
     const line = lines.next();
     if (line === null) failEof(`$${name}`, `missing $End${name}`);
@@ -175,7 +176,12 @@ export function readGmsh(text: string, fileName: string): Mesh {
     if (!line.startsWith('$')) fail(lines.lineNo, `expected a section such as $Nodes or $Elements, got ${quote(line)}`);
     const name = line.slice(1);
     if (name === 'PhysicalNames') readPhysicalNames();
-    else if (name === 'Entities' && version === '4.1') readEntities();
+    else if (name === 'Entities' && version === '4.1') {
+      // Element blocks look their entity up while they are read, so $Entities must come first.
+      if (raw.entityPhysical) fail(lines.lineNo, 'second $Entities section (expected one)');
+      if (raw.haveElements) fail(lines.lineNo, '$Entities after $Elements (expected before it, as Gmsh writes it)');
+      readEntities();
+    }
     else if (name === 'Nodes') {
       if (raw.haveNodes) fail(lines.lineNo, 'second $Nodes section (expected one)');
       raw.haveNodes = true;
@@ -204,8 +210,8 @@ export function readGmsh(text: string, fileName: string): Mesh {
   function readPhysicalNames(): void {
     const n = count(dataLine('$PhysicalNames', 'the number of names', () => 'missing the count')[0], 'the number of physical names');
     for (let i = 0; i < n; i++) {
-      const t = dataLine('$PhysicalNames', 'a physical name', () => `expected ${n} names, read ${i}`).join(' ');
-      const m = /^(\d+) (-?\d+) "(.*)"$/.exec(t);
+      const t = dataText('$PhysicalNames', 'a physical name', () => `expected ${n} names, read ${i}`);
+      const m = /^(\d+)\s+(-?\d+)\s+"(.*)"$/.exec(t);
       if (!m) fail(lines.lineNo, `expected 'dimension tag "name"' in $PhysicalNames, got ${quote(t)}`);
       raw.physicalNames.push({ dim: Number(m![1]), tag: Number(m![2]), name: m![3] });
     }

@@ -73,13 +73,41 @@ export function meshMeasure(mesh: Mesh): number {
   return s;
 }
 
-/** Local edges (j, j+1 mod k) of a k-gon cell, as directed by the cell's node order. */
-function forEachDirectedEdge(mesh: Mesh, visit: (a: number, b: number, cell: number) => void): void {
-  const k = NODES_PER_CELL[mesh.cellType];
-  const C = mesh.cells;
-  const n = cellCount(mesh);
-  for (let c = 0; c < n; c++) {
-    for (let j = 0; j < k; j++) visit(C[k * c + j], C[k * c + ((j + 1) % k)], c);
+/**
+ * The directed edges (j → j+1 mod k) of all cells of a 2D mesh, grouped by start node (CSR):
+ * the edges leaving node a are target[start[a] .. start[a+1]) with their cells in `cell`.
+ * Lookups scan one node's few edges (about 6 for triangles), so no hashing is needed.
+ */
+class DirectedEdges {
+  readonly start: Int32Array;
+  readonly target: Int32Array;
+  readonly cell: Int32Array;
+
+  constructor(mesh: Mesh) {
+    const N = nodeCount(mesh);
+    const k = NODES_PER_CELL[mesh.cellType];
+    const C = mesh.cells;
+    const n = C.length / k;
+    this.start = new Int32Array(N + 1);
+    for (let i = 0; i < C.length; i++) this.start[C[i] + 1]++;
+    for (let a = 0; a < N; a++) this.start[a + 1] += this.start[a];
+    this.target = new Int32Array(C.length);
+    this.cell = new Int32Array(C.length);
+    const fill = this.start.slice(0, N);
+    for (let c = 0; c < n; c++) {
+      for (let j = 0; j < k; j++) {
+        const a = C[k * c + j];
+        const e = fill[a]++;
+        this.target[e] = C[k * c + ((j + 1) % k)];
+        this.cell[e] = c;
+      }
+    }
+  }
+
+  /** Index of the first edge a → b, or −1. */
+  find(a: number, b: number): number {
+    for (let e = this.start[a]; e < this.start[a + 1]; e++) if (this.target[e] === b) return e;
+    return -1;
   }
 }
 
@@ -100,12 +128,14 @@ export function boundaryFacets(mesh: Mesh): Uint32Array {
     for (let i = 0; i < N; i++) if (degree[i] === 1) out.push(i);
     return Uint32Array.from(out);
   }
-  const edges = new Set<number>();
-  forEachDirectedEdge(mesh, (a, b) => edges.add(a * N + b));
+  const edges = new DirectedEdges(mesh);
+  const k = NODES_PER_CELL[mesh.cellType];
+  const C = mesh.cells;
   const out: number[] = [];
-  forEachDirectedEdge(mesh, (a, b) => {
-    if (!edges.has(b * N + a)) out.push(a, b);
-  });
+  for (let i = 0; i < C.length; i++) {
+    const a = C[i], b = C[i + 1 - (i % k === k - 1 ? k : 0)];
+    if (edges.find(b, a) < 0) out.push(a, b);
+  }
   return Uint32Array.from(out);
 }
 
@@ -241,18 +271,26 @@ export function validateMesh(mesh: Mesh, fileName?: string, locate?: CellLocator
   for (let i = 0; i < out.cells.length; i++) used[out.cells[i]] = 1;
   for (let i = 0; i < N; i++) if (!used[i]) fail(`node ${i} is not used by any cell`);
   if (dim === 2) {
-    const owner = new Map<number, number>();
-    forEachDirectedEdge(out, (a, b, c) => {
-      const key = a * N + b;
-      const prev = owner.get(key);
-      if (prev !== undefined) {
-        failCell(c, `overlaps cell ${prev}: both use edge ${a}→${b} in the same direction (duplicate, overlapping or non-manifold cells)`);
+    const edges = new DirectedEdges(out);
+    const { start, target, cell } = edges;
+    // Within each node's edge list, a repeated target is a directed edge used twice. Report the
+    // first cell (in cell order) that repeats a directed edge of an earlier cell.
+    let worst = -1, first = -1, ea = -1, eb = -1;
+    for (let a = 0; a < N; a++) {
+      for (let e = start[a]; e < start[a + 1]; e++) {
+        for (let g = start[a]; g < e; g++) {
+          if (target[g] !== target[e]) continue;
+          const later = Math.max(cell[e], cell[g]);
+          if (worst < 0 || later < worst) [worst, first, ea, eb] = [later, Math.min(cell[e], cell[g]), a, target[e]];
+        }
       }
-      owner.set(key, c);
-    });
+    }
+    if (worst >= 0) {
+      failCell(worst, `overlaps cell ${first}: both use edge ${ea}→${eb} in the same direction (duplicate, overlapping or non-manifold cells)`);
+    }
     for (let f = 0; f < nFacets; f++) {
       const a = out.facets[2 * f], b = out.facets[2 * f + 1];
-      const ab = owner.has(a * N + b), ba = owner.has(b * N + a);
+      const ab = edges.find(a, b) >= 0, ba = edges.find(b, a) >= 0;
       if (!(ab !== ba)) fail(`facet ${f} (nodes ${a}, ${b}) is not a boundary edge of the cells`);
     }
   } else {
