@@ -98,4 +98,17 @@ describe('suite config', () => {
     expect(loadSuite(path).problems).toHaveLength(2);
     expect(() => loadSuite(join(dir, 'missing.json'))).toThrow(`${join(dir, 'missing.json')}: cannot read suite file: ENOENT`);
   });
+
+  it('accepts the committed suites, with every solver on every problem', () => {
+    for (const file of ['benchmarks/quick.json', 'benchmarks/paper.json']) {
+      const r = resolveSuite(loadSuite(file), file);
+      for (const p of r) {
+        expect(p.solvers.some((s) => s.kind === 'sdmm'), `${file} ${p.problem.name}`).toBe(true);
+        expect(new Set(p.solvers.filter((s) => s.kind === 'fem').map((s) => (s.kind === 'fem' ? s.scheme : ''))).size).toBe(3);
+      }
+    }
+    const paper = resolveSuite(loadSuite('benchmarks/paper.json'));
+    const star = paper.find((p) => p.problem.name === 'star')!.problem;
+    expect([star.epsilon, star.tau, star.tEnd]).toEqual([0.01, 1e-5, 0.02]);
+  });
 });
