@@ -386,6 +386,9 @@ export async function runSolver(solver: GradientFlowSolver, options: RunOptions)
     }
 
     while (solver.stepIndex < N) {
+      // Let the event loop run between steps: a solver whose step() does its work
+      // synchronously would otherwise starve signal handlers (Ctrl-C) and timers.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (options.signal?.aborted) {
         status = 'interrupted';
         reason = `interrupted after step ${solver.stepIndex}`;

@@ -105,4 +105,31 @@ describe('allen-cahn CLI', () => {
     expect(readFileSync(join(dir2, 'final.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(1 + 625);
     expect(readFileSync(join(dir2, 'vtk/u_000001.vtu'), 'utf8')).toContain('<Piece NumberOfPoints="625" NumberOfCells="576">');
   });
+
+  it('Ctrl-C (SIGINT) stops after the current step, checkpoints it and exits 130', async () => {
+    const dir = join(out, 'interrupted');
+    // Paper-scale τ on a coarse mesh: 2000 steps, far more than run before the signal arrives.
+    const child = spawn(process.execPath, [BIN, 'run', '--problem', 'star', '--scale', 'paper', '--n', '32', '--out', dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const steps = join(dir, 'steps.csv');
+    const t0 = Date.now();
+    while (!(existsSync(steps) && readFileSync(steps, 'utf8').split('\n').length >= 5)) {
+      await new Promise((r) => setTimeout(r, 20));
+      if (Date.now() - t0 > 30_000) throw new Error('the run did not reach step 3 in 30 s');
+    }
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(130);
+    const last = readStepsCsv(steps).rows.at(-1)!.step;
+    expect(last).toBeGreaterThanOrEqual(3);
+    expect(last).toBeLessThan(2000);
+    expect(stderr).toContain(`allen-cahn: star (paper) fem-mms-newton interrupted at step ${last}/2000; continue with --resume`);
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(s.status).toBe('interrupted');
+    expect(existsSync(join(dir, 'checkpoint', `step-${String(last).padStart(8, '0')}.ckpt`))).toBe(true);
+  });
 });
