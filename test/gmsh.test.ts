@@ -23,6 +23,7 @@ import {
   type Mesh,
 } from '../src/mesh/index.js';
 import { makeProblem } from '../src/physics/problems.js';
+import { mulberry32 } from '../src/physics/random.js';
 
 const MESHES = join(import.meta.dirname, '..', 'meshes');
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'meshes');
@@ -482,6 +483,44 @@ describe('readGmsh errors (exact messages)', () => {
   it('1D nodes off the x axis', () => {
     const text = writeGmsh(intervalMesh(0, 1, 2), '2.2').replace('\n2 0.5 0 0\n', '\n2 0.5 0.1 0\n');
     expect(() => readGmsh(text, 'line.msh')).toThrow('line.msh:12: node 2 has y = 0.1, z = 0; 1D meshes must lie on the x axis (y = z = 0)');
+  });
+});
+
+describe('readGmsh robustness', () => {
+  it('every truncation and seeded token corruption either reads or throws a one-line MeshFormatError', () => {
+    const texts = [
+      fixtureText('four-triangles.msh'),
+      writeGmsh(unitSquareMesh(2, 'quadrilateral'), '4.1'),
+      writeGmsh(unitSquareMesh(2), '2.2'),
+      writeGmsh(intervalMesh(0, 1, 3), '4.1'),
+    ];
+    const rng = mulberry32(7);
+    const junk = ['', '0', '-1', '999', 'x', '1e400', '2.5', '$Nodes', '"a"', '3 3', 'NaN'];
+    let formatErrors = 0;
+    for (const text of texts) {
+      const lines = text.split('\n');
+      const variants: string[] = [];
+      for (let i = 0; i < lines.length; i++) variants.push(lines.slice(0, i).join('\n'));
+      for (let r = 0; r < 500; r++) {
+        const l = lines.slice();
+        const i = Math.floor(rng() * l.length);
+        const tokens = l[i].split(' ');
+        tokens[Math.floor(rng() * tokens.length)] = junk[Math.floor(rng() * junk.length)];
+        l[i] = tokens.join(' ');
+        variants.push(l.join('\n'));
+      }
+      for (const v of variants) {
+        try {
+          const m = readGmsh(v, 'f.msh');
+          expect(validateMesh(m)).toBe(m); // whatever reads is a valid, oriented mesh
+        } catch (e) {
+          if (!(e instanceof MeshFormatError)) throw e;
+          expect(e.message).toMatch(/^f\.msh(:\d+)?: [^\n]+$/);
+          formatErrors++;
+        }
+      }
+    }
+    expect(formatErrors).toBeGreaterThan(1000);
   });
 });
 
