@@ -513,6 +513,19 @@ describe('sparse Cholesky', () => {
     expect(() => chol.refactor(new Float64Array(3))).toThrow(`cholesky: refactor got 3 values, the pattern has ${A.values.length}`);
   });
 
+  it('as a preconditioner, setup on the same pattern refactors without a new analysis', () => {
+    const { A } = gridMatrix(20, 1);
+    const P = new CholeskyPreconditioner({ ordering: 'rcm' });
+    expect(P.factorization).toBeNull();
+    P.setup(A);
+    const first = P.factorization!;
+    const B = zeroMatrix(A.pattern);
+    for (let k = 0; k < B.values.length; k++) B.values[k] = 2 * A.values[k];
+    P.setup(B);
+    expect(P.factorization).toBe(first);
+    expect(solveKnown(B, P).res.iterations).toBe(1);
+  });
+
   it('as a preconditioner of a nearby matrix, PCG converges in a few iterations', () => {
     const { A } = gridMatrix(40, 1);
     const P = new CholeskyPreconditioner();

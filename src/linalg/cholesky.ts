@@ -151,6 +151,9 @@ export function analyseCholesky(pattern: CsrPattern, options: CholeskyOptions = 
  *   chol.solve(x, b);              // x = A⁻¹ b, allocation-free, x may alias b
  *   chol.refactor(A);              // same pattern, new values: reuses the symbolic analysis
  *
+ * A must be symmetric with a structurally symmetric pattern: only the entries that fall in the
+ * lower triangle of P A Pᵀ are read (values are not checked for symmetry).
+ *
  * Throws `cholesky: matrix is not positive definite (pivot <k> is <value>)` when a pivot
  * C_kk − l·l is not positive; <k> is the row of A (original numbering) whose pivot failed and
  * <value> the pivot before the square root.
