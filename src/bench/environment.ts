@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cpus, totalmem, platform, release, arch } from 'node:os';
-import { createRequire } from 'node:module';
 
 /**
  * The machine and software a benchmark ran on, written beside every result (environment.json,
@@ -19,14 +20,25 @@ export interface EnvironmentInfo {
   git: { commit: string; dirty: boolean } | null;
 }
 
-const require = createRequire(import.meta.url);
-
+/**
+ * Version of an installed package, found the way Node looks up bare imports: node_modules/<name>
+ * in this file's directory and its ancestors (require.resolve of '<name>/package.json' fails for
+ * packages whose exports map hides it, e.g. vega).
+ */
 function packageVersion(name: string): string {
-  try {
-    const path = require.resolve(`${name}/package.json`);
-    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'not installed';
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const path = join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(path)) {
+      try {
+        return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+      } catch {
+        return 'unreadable';
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'not installed';
+    dir = parent;
   }
 }
 

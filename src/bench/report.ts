@@ -24,7 +24,7 @@ const snapshotName = (step: number) => `u-step${String(step).padStart(6, '0')}.c
 
 function fmt(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || v === ('' as unknown)) return '–';
-  if (Number.isNaN(v)) return 'NaN';
+  if (Number.isNaN(v)) return '–';
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return '0';
   const a = Math.abs(v);
