@@ -3,7 +3,7 @@
  * consistent mass, CSR assembly on a fixed pattern, and three time schemes
  * (mms-newton, stabilized, convex-split). See DESIGN.md §2.
  */
-export { createFemSolver, validateFemOptions, FemSolver, FEM_SCHEMES, FEM_DEFAULTS, type FemScheme, type FemOptions } from './solver.js';
+export { createFemSolver, validateFemOptions, FemSolver, FEM_SCHEMES, FEM_DEFAULTS, FEM_DEFAULT_LINEAR_SOLVER, type FemScheme, type FemOptions } from './solver.js';
 export type { Diagonal } from '../mesh/generators.js';
 export { FunctionSpace, FemSetupError, type SpaceBoundary } from './space.js';
 export { CellBasis } from './basis.js';

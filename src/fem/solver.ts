@@ -34,9 +34,16 @@ export interface FemOptions {
   newtonTolerance?: number;
   /** Default 50. */
   maxNewtonIterations?: number;
-  /** Default 'pcg-jacobi'. */
+  /**
+   * One of LINEAR_SOLVERS. Default per scheme (FEM_DEFAULT_LINEAR_SOLVER): 'cholesky' for
+   * `stabilized` (its matrix is constant: factored once, then two triangular solves per step),
+   * 'pcg-ic0' for the Newton schemes (the Jacobian changes every iteration).
+   */
   linearSolver?: string;
-  /** Relative residual tolerance of each linear solve; default 1e-8. */
+  /**
+   * Relative residual tolerance of the iterative linear solves; default 1e-8. The Newton schemes
+   * use it as the finest tolerance of their inexact-Newton forcing terms.
+   */
   linearTolerance?: number;
 }
 
@@ -44,10 +51,16 @@ export const FEM_DEFAULTS = {
   stabilization: 1,
   newtonTolerance: 1e-8,
   maxNewtonIterations: 50,
-  linearSolver: 'pcg-jacobi',
   linearTolerance: 1e-8,
   cellType: 'triangle' as const,
   diagonal: 'right' as const,
+};
+
+/** Default linear solver of each scheme (see FemOptions.linearSolver). */
+export const FEM_DEFAULT_LINEAR_SOLVER: Record<FemScheme, string> = {
+  'mms-newton': 'pcg-ic0',
+  stabilized: 'cholesky',
+  'convex-split': 'pcg-ic0',
 };
 
 function fail(message: string): never {
@@ -150,7 +163,7 @@ export class FemSolver implements GradientFlowSolver {
       stabilization: options.stabilization ?? FEM_DEFAULTS.stabilization,
       newtonTolerance: options.newtonTolerance ?? FEM_DEFAULTS.newtonTolerance,
       maxNewtonIterations: options.maxNewtonIterations ?? FEM_DEFAULTS.maxNewtonIterations,
-      linearSolver: options.linearSolver ?? FEM_DEFAULTS.linearSolver,
+      linearSolver: options.linearSolver ?? FEM_DEFAULT_LINEAR_SOLVER[options.scheme],
       linearTolerance: options.linearTolerance ?? FEM_DEFAULTS.linearTolerance,
     };
     this.space = new FunctionSpace(mesh, problem);
@@ -161,7 +174,7 @@ export class FemSolver implements GradientFlowSolver {
       problem,
       M: this.M,
       K: this.K,
-      linear: makeLinearSolver(this.settings.linearSolver, this.space.nDofs, this.settings.linearTolerance),
+      linear: makeLinearSolver(this.settings.linearSolver, this.space.nDofs, this.settings.linearTolerance, this.space.dofCoordinates(), mesh.dim),
       linearTolerance: this.settings.linearTolerance,
       newtonTolerance: this.settings.newtonTolerance,
       maxNewtonIterations: this.settings.maxNewtonIterations,

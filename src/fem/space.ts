@@ -196,6 +196,14 @@ export class FunctionSpace {
     this.dirichletOffDiagonal = Int32Array.from(off);
   }
 
+  /** Coordinates of each dof's representative node: out[dim·dof + k]. */
+  dofCoordinates(): Float64Array {
+    const dim = this.mesh.dim;
+    const out = new Float64Array(this.nDofs * dim);
+    for (let d = 0; d < this.nDofs; d++) for (let k = 0; k < dim; k++) out[d * dim + k] = this.mesh.nodes[this.nodeOfDof[d] * dim + k];
+    return out;
+  }
+
   /** A basis on the same mesh with another quadrature rule (e.g. for error norms). */
   basisWithRule(rule: RuleND): CellBasis {
     return new CellBasis(this.mesh, this.element, rule);

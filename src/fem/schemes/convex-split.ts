@@ -28,6 +28,17 @@ export function convexSplitScheme(ctx: SchemeContext): TimeScheme {
       }
       return ie2 * s;
     },
+    // ¼((u + δ)⁴ − u⁴) − uⁿδ = ¼ δ(2u + δ)((u + δ)² + u²) − uⁿδ
+    delta(uq, dq, alpha, old) {
+      let s = 0;
+      for (let i = 0; i < uq.length; i++) {
+        const u = uq[i];
+        const dl = alpha * dq[i];
+        const v = u + dl;
+        s += detJw[i] * (0.25 * dl * (2 * u + dl) * (v * v + u * u) - old[i] * dl);
+      }
+      return ie2 * s;
+    },
     first(uq, old, out) {
       for (let i = 0; i < uq.length; i++) out[i] = ie2 * (uq[i] * uq[i] * uq[i] - old[i]);
     },

@@ -27,6 +27,17 @@ export function mmsNewtonScheme(ctx: SchemeContext): TimeScheme {
   const detJw = ctx.space.basis.detJw;
   const model: PointwiseModel = {
     value: (uq) => potentialEnergy(detJw, uq, epsilon),
+    // F(u + δ) − F(u) = ¼ (a − b)(a + b), a = (u + δ)² − 1, b = u² − 1: a − b = δ(2u + δ).
+    delta(uq, dq, alpha) {
+      let s = 0;
+      for (let i = 0; i < uq.length; i++) {
+        const u = uq[i];
+        const dl = alpha * dq[i];
+        const v = u + dl;
+        s += detJw[i] * dl * (2 * u + dl) * (v * v + u * u - 2);
+      }
+      return 0.25 * ie2 * s;
+    },
     first(uq, _old, out) {
       for (let i = 0; i < uq.length; i++) {
         const u = uq[i];
