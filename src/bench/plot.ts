@@ -44,8 +44,8 @@ export function linePlotSpec(series: readonly Series[], o: LinePlotOptions): Top
     data: { values },
     mark: { type: 'line', point: o.points ?? false, strokeWidth: 1.5 },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: { type: o.xScale ?? 'linear', zero: false } },
-      y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: { type: o.yScale ?? 'linear', zero: false } },
+      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xScale === 'log' ? { type: 'log' } : { zero: false } },
+      y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: o.yScale === 'log' ? { type: 'log' } : { zero: false } },
       color: { field: 'series', type: 'nominal', title: null },
       strokeDash: { field: 'series', type: 'nominal', title: null },
     },

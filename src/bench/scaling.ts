@@ -69,6 +69,12 @@ const program = new Command()
     writeFileAtomic(join(dir, 'environment.json'), `${JSON.stringify(env, null, 2)}\n`);
     const log = (s: string) => process.stderr.write(`${s}\n`);
 
+    // Warm-up (JIT, WebAssembly compilation, backend start) so the first timed configuration is not penalised.
+    await timeSteps(await createBenchSolver(makeProblem('star', 'reduced', { n: 16 }), { kind: 'fem', scheme: 'mms-newton', n: 16 }), 1);
+    const warm = await createBenchSolver(makeProblem('star', 'reduced', {}), { kind: 'sdmm', rank: 4, width: 8, depth: 1, quadElements: 4, maxIters: 2, tol: 0, fitTolerance: 1, fitMaxIters: 5 });
+    await timeSteps(warm, 1);
+    warm.dispose();
+
     // FEM: time per step against DOFs
     const femRows: (string | number)[][] = [];
     const femSeries: Series[] = [];
