@@ -20,6 +20,8 @@ export interface MinimizeOptions {
   tol: number;
   /** Stop as soon as the best loss is ≤ target (the initial fit's MSE tolerance). */
   target?: number;
+  /** Checked after every `everyIters` iterations with the current (best) θ: true stops with stopReason 'switch'. */
+  stop?: { everyIters: number; test: (theta: Float32Array) => boolean };
 }
 
 export interface MinimizeResult {
@@ -27,7 +29,7 @@ export interface MinimizeResult {
   iterations: number;
   /** Loss evaluations. */
   evaluations: number;
-  /** 'rel-decrease' | 'max-iters' | 'target' | 'line-search' | 'converged' | 'non-finite'. */
+  /** 'rel-decrease' | 'max-iters' | 'target' | 'switch' | 'line-search' | 'converged' | 'non-finite'. */
   stopReason: string;
   /** Loss at the start and at the returned (best) iterate. */
   initial: number;
@@ -247,6 +249,10 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
       stopReason = 'rel-decrease';
       break;
     }
+    if (opts.stop && iterations % opts.stop.everyIters === 0 && opts.stop.test(theta)) {
+      stopReason = 'switch';
+      break;
+    }
   }
   // Every accepted step decreased f strictly, so the current iterate is the best one.
   return { iterations, evaluations, stopReason, initial, best: fx };
@@ -271,7 +277,7 @@ export const ADAM_WINDOW = 25;
  *   m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,  θ ← θ − lr m̂ / (√v̂ + ε̂)
  * with bias corrections m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ). Keeps the best evaluated iterate;
  * stops when the best loss improved by at most tol (relative) over the last ADAM_WINDOW
- * iterations, at the target, or at the cap. A non-finite loss stops it ('non-finite').
+ * iterations, at the target, at the `stop` test, or at the cap. A non-finite loss stops it ('non-finite').
  */
 export function adamMinimize(
   f: Objective,
@@ -312,6 +318,10 @@ export function adamMinimize(
       break;
     }
     window[iterations % ADAM_WINDOW] = best;
+    if (iterations > 0 && opts.stop && iterations % opts.stop.everyIters === 0 && opts.stop.test(bestTheta)) {
+      stopReason = 'switch';
+      break;
+    }
     if (iterations >= opts.maxIters) break;
     state.t++;
     const c1 = 1 - Math.pow(beta1, state.t);

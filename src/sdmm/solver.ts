@@ -63,6 +63,7 @@ class SdmmSolver implements GradientFlowSolver {
   private readonly points: Float64Array;
   private uPrevT: tf.Tensor | null = null;
   private targetT: tf.Tensor | null = null;
+  private preTargetT: tf.Tensor | null = null;
   private sourceT: tf.Tensor | null = null;
   private uPrev: GridValues;
   private source64: Float64Array | null = null;
@@ -122,7 +123,7 @@ class SdmmSolver implements GradientFlowSolver {
     });
     this.preFitLossGrad = tf.valueAndGrad((theta: tf.Tensor1D) => {
       const field = separableFieldTf(theta, this.layout, this.inputs);
-      return tf.mean(tf.square(tf.sub(tf.mul(alphaOf(theta, this.layout), field.s), this.targetT!))) as tf.Scalar;
+      return tf.mean(tf.square(tf.sub(tf.mul(alphaOf(theta, this.layout), field.s), this.preTargetT!))) as tf.Scalar;
     });
   }
 
@@ -227,15 +228,16 @@ class SdmmSolver implements GradientFlowSolver {
 
   /**
    * Step 0: fit u_θ to u₀ on the quadrature grid; the fit error is MSE = mean_q (u_θ − u₀)².
-   * With the tanh bounding, minimizing the MSE from the Glorot start stalls: s = Σ X_k Y_k starts
-   * near the saddle X = Y = 0 and saturated tanh regions have no gradient. So the fit runs in
-   * three phases, each capped at fitMaxIters iterations:
+   * With the tanh bounding, minimizing the MSE from the Glorot start stalls (measured: the star
+   * stays at MSE ≈ 0.14): s = Σ X_k Y_k starts near the saddle X = Y = 0, and saturated tanh
+   * regions pass no gradient. So the fit runs in three phases, each capped at fitMaxIters:
    *   1. Adam (learningRate) on the pre-activation misfit mean_q (α s − s*)², s* = atanh(u₀)
-   *      clamped to [−3, 3] (|tanh 3| = 0.995), until it improves by < 10⁻³ (relative) over 25 iterations;
-   *   2. L-BFGS on the same misfit until its relative decrease is < 10⁻⁶;
+   *      clamped to [−3, 3] (tanh 3 = 0.995), until it improves by < 10⁻³ (relative) over 25 iterations;
+   *   2. L-BFGS on the same misfit until the MSE (checked every 50 iterations) is ≤ 10·fitTolerance
+   *      or the misfit's relative decrease is < 10⁻⁸;
    *   3. L-BFGS on the MSE itself until MSE ≤ fitTolerance (or stagnation).
-   * Without the bounding s* = u₀ and phase 3 is the same problem as phases 1–2 (it then only
-   * checks the target). The achieved MSE (float64) goes into stopReason and describe().
+   * Without the bounding s* = u₀, so phases 1–2 already minimize the MSE. The achieved MSE
+   * (float64) goes into the step-0 stopReason and describe().
    */
   async initialise(): Promise<StepRecord> {
     this.checkAlive();
@@ -262,17 +264,22 @@ class SdmmSolver implements GradientFlowSolver {
       return res;
     };
     this.targetT?.dispose();
-    this.targetT = tf.tensor(sTarget, this.shape, 'float32');
+    this.preTargetT?.dispose();
+    this.targetT = tf.tensor(Float32Array.from(u0), this.shape, 'float32');
+    this.preTargetT = tf.tensor(sTarget, this.shape, 'float32');
+    const mse32 = (theta: Float32Array) =>
+      tf.tidy(() => tf.mean(tf.square(tf.sub(this.fieldTf(tf.tensor1d(theta, 'float32')).u, this.targetT!))).dataSync()[0]);
+    const switchToMse = { everyIters: 50, test: (theta: Float32Array) => mse32(theta) <= 10 * o.fitTolerance };
     try {
       const pre = this.objective('pre-fit');
-      run('adam(s)', adamMinimize(pre, this.theta, createAdamState(this.layout.size), { maxIters: o.fitMaxIters, tol: 1e-3, learningRate: o.learningRate }));
-      run('lbfgs(s)', lbfgsMinimize(pre, this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-6 }));
-      this.targetT.dispose();
-      this.targetT = tf.tensor(Float32Array.from(u0), this.shape, 'float32');
+      run('adam(s)', adamMinimize(pre, this.theta, createAdamState(this.layout.size), { maxIters: o.fitMaxIters, tol: 1e-3, learningRate: o.learningRate, stop: switchToMse }));
+      run('lbfgs(s)', lbfgsMinimize(pre, this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-8, stop: switchToMse }));
       run('lbfgs(u)', lbfgsMinimize(this.objective('fit'), this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 0, target: o.fitTolerance }));
     } finally {
       this.targetT?.dispose();
+      this.preTargetT?.dispose();
       this.targetT = null;
+      this.preTargetT = null;
     }
     const v = this.gridValues(this.theta, this.newGridValues());
     let se = 0;
@@ -472,6 +479,7 @@ class SdmmSolver implements GradientFlowSolver {
     }
     this.uPrevT?.dispose();
     this.targetT?.dispose();
+    this.preTargetT?.dispose();
     this.sourceT?.dispose();
   }
 

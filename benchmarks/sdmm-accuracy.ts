@@ -1,0 +1,171 @@
+/**
+ * SDMM accuracy benchmark (issue 3, acceptance "benchmark"): on the reduced star problem
+ * (ε = 0.04, m = 1, τ = 1e-4, T = 0.004: 40 steps), SDMM's final field against a converged FEM
+ * reference (mms-newton, P1 triangles, N = 256 cells per side, the same τ), both sampled on the
+ * same 101 × 101 uniform grid:
+ *
+ *   relative L2 = ( Σ_i (u_sdmm − u_fem)² / Σ_i u_fem² )^½  over the grid points.
+ *
+ * The reference's own discretisation error is estimated by the same norm between N = 128 and
+ * N = 256. Each SDMM configuration (rank, width, quadrature elements, tanh bounding on/off) is
+ * run from its own fit; fit error, per-step stop reasons, energies, iterations and wall times
+ * are recorded. Times come from a shared 2-core machine: noisy, compare within one run.
+ *
+ * Run: npx tsx benchmarks/sdmm-accuracy.ts ['[{"rank":16,"width":32,...}, …]']
+ *   → results/sdmm-accuracy.csv, results/sdmm-accuracy.json (and the FEM reference cached in
+ *     results/sdmm-accuracy-reference.json, reused when its configuration matches).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { stringify } from 'csv-stringify/sync';
+import { createFemSolver } from '../src/fem/index.js';
+import { describeProblem, makeProblem, stepCount } from '../src/physics/problems.js';
+import { createSdmmSolver, type SdmmOptions } from '../src/sdmm/index.js';
+import { uniformGrid, type GradientFlowSolver, type StepRecord } from '../src/solver.js';
+import { checkStability } from '../src/stability/index.js';
+
+const PROBLEM = makeProblem('star', 'reduced');
+const STEPS = stepCount(PROBLEM);
+const GRID = 101;
+const FEM_N = [128, 256];
+const OUT = 'results';
+
+const DEFAULT_CONFIGS: Partial<SdmmOptions>[] = [
+  { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 2e-4, bound: true },
+  { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 2e-4, bound: false },
+];
+
+function relL2(a: Float64Array, b: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] * b[i];
+  }
+  return Math.sqrt(num / den);
+}
+
+async function run(solver: GradientFlowSolver, label: string): Promise<{ records: StepRecord[]; wallMs: number }> {
+  const t0 = performance.now();
+  const records = [await solver.initialise()];
+  console.log(`${label}: step 0 ${records[0].stopReason} (${(records[0].wallMs / 1000).toFixed(1)} s)`);
+  for (let i = 0; i < STEPS; i++) {
+    const r = await solver.step();
+    records.push(r);
+    if (r.step % 10 === 0) console.log(`${label}: step ${r.step} E = ${r.energy.toFixed(4)} it ${r.iterations} ${r.stopReason} (${(r.wallMs / 1000).toFixed(2)} s)`);
+  }
+  return { records, wallMs: performance.now() - t0 };
+}
+
+const points = uniformGrid(PROBLEM, GRID);
+const refPath = `${OUT}/sdmm-accuracy-reference.json`;
+const refKey = JSON.stringify({ problem: describeProblem(PROBLEM), FEM_N, GRID, scheme: 'mms-newton' });
+
+interface Reference {
+  key: string;
+  values: number[];
+  coarse: number[];
+  energy: number;
+  wallMs: Record<string, number>;
+}
+
+let reference: Reference;
+if (existsSync(refPath) && (JSON.parse(readFileSync(refPath, 'utf8')) as Reference).key === refKey) {
+  reference = JSON.parse(readFileSync(refPath, 'utf8')) as Reference;
+  console.log(`FEM reference reused from ${refPath}`);
+} else {
+  const sampled: Float64Array[] = [];
+  const wallMs: Record<string, number> = {};
+  let energy = NaN;
+  for (const n of FEM_N) {
+    const fem = createFemSolver(PROBLEM, { scheme: 'mms-newton', n });
+    const { records, wallMs: ms } = await run(fem, `fem N=${n}`);
+    sampled.push(fem.sample(points));
+    wallMs[`N${n}`] = ms;
+    energy = records[records.length - 1].energy;
+    fem.dispose();
+  }
+  reference = { key: refKey, values: [...sampled[1]], coarse: [...sampled[0]], energy, wallMs };
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(refPath, JSON.stringify(reference));
+}
+const uRef = Float64Array.from(reference.values);
+const referenceError = relL2(Float64Array.from(reference.coarse), uRef);
+console.log(`FEM reference: relative L2 (N=${FEM_N[0]} vs N=${FEM_N[1]}) = ${referenceError.toExponential(3)}, final E = ${reference.energy}`);
+
+const configs: Partial<SdmmOptions>[] = process.argv[2] ? (JSON.parse(process.argv[2]) as Partial<SdmmOptions>[]) : DEFAULT_CONFIGS;
+const rows: Record<string, unknown>[] = [];
+for (const config of configs) {
+  const solver = await createSdmmSolver(PROBLEM, { backend: 'wasm', ...config });
+  const label = `sdmm r${config.rank} w${config.width} ne${config.quadElements} bound=${config.bound ?? true}`;
+  let result: { records: StepRecord[]; wallMs: number } | null = null;
+  let error = '';
+  try {
+    result = await run(solver, label);
+  } catch (e) {
+    error = (e as Error).message;
+    console.log(`${label}: FAILED ${error}`);
+  }
+  const desc = solver.describe();
+  const u = result ? solver.sample(points) : null;
+  const records = result?.records ?? [];
+  const stops: Record<string, number> = {};
+  for (const r of records.slice(1)) {
+    const key = r.stopReason.split(';')[0] + (r.stopReason.includes('kept previous') ? ' (kept previous)' : '');
+    stops[key] = (stops[key] ?? 0) + 1;
+  }
+  const last = records[records.length - 1];
+  let maxAbsU = 0;
+  for (const r of records) maxAbsU = Math.max(maxAbsU, Math.abs(r.minU), Math.abs(r.maxU));
+  const row = {
+    label,
+    rank: config.rank,
+    width: config.width,
+    depth: config.depth,
+    quadElements: config.quadElements,
+    quadPoints: (desc.options as SdmmOptions).quadPoints,
+    bound: (desc.options as SdmmOptions).bound,
+    optimizer: (desc.options as SdmmOptions).optimizer,
+    maxIters: (desc.options as SdmmOptions).maxIters,
+    parameters: desc.parameters,
+    backend: desc.backend,
+    fitMse: desc.fitMse,
+    fitIterations: desc.fitIterations,
+    fitMs: records[0]?.wallMs ?? NaN,
+    relL2: u ? relL2(u, uRef) : NaN,
+    referenceRelL2: referenceError,
+    finalEnergy: last?.energy ?? NaN,
+    referenceEnergy: reference.energy,
+    stable: records.length > 1 ? checkStability(records, { rtol: 0, atol: 0 }).energyInequality.ok : false,
+    maxAbsU,
+    totalIterations: records.slice(1).reduce((s, r) => s + r.iterations, 0),
+    stepMsMean: records.length > 1 ? records.slice(1).reduce((s, r) => s + r.wallMs, 0) / (records.length - 1) : NaN,
+    wallMs: result?.wallMs ?? NaN,
+    stopReasons: JSON.stringify(stops),
+    error,
+  };
+  console.log(row);
+  rows.push(row);
+  solver.dispose();
+}
+
+mkdirSync(OUT, { recursive: true });
+writeFileSync(`${OUT}/sdmm-accuracy.csv`, stringify(rows, { header: true }));
+writeFileSync(
+  `${OUT}/sdmm-accuracy.json`,
+  JSON.stringify(
+    {
+      benchmark: 'sdmm-accuracy',
+      problem: describeProblem(PROBLEM),
+      steps: STEPS,
+      sampleGrid: GRID,
+      reference: { solver: 'fem', scheme: 'mms-newton', cells: FEM_N[1], coarseCells: FEM_N[0], relL2CoarseVsFine: referenceError, finalEnergy: reference.energy, wallMs: reference.wallMs },
+      machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: process.platform },
+      date: new Date().toISOString(),
+      rows,
+    },
+    null,
+    2,
+  ),
+);
+console.log(`wrote ${OUT}/sdmm-accuracy.csv and ${OUT}/sdmm-accuracy.json`);
