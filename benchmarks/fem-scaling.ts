@@ -9,7 +9,9 @@
  * (the StepRecord's wallMs), process CPU time (user + system, less sensitive to other jobs on a
  * shared machine), Newton iterations and linear (CG) iterations. The issue-2 targets at N = 256:
  * mms-newton ≤ 250 ms/step, stabilized ≤ 30 ms/step (DOLFINx + PETSc + hypre here: ~500 and
- * ~60 ms). The machine is shared: the 1-minute load average is recorded with every row.
+ * ~60 ms). The machine is shared: the 1-minute load average is recorded with every row, and
+ * the target is judged on the median wall time (meets_target) and on the median CPU time
+ * (meets_target_cpu: what the step costs when it has a core to itself, up to cache contention).
  *
  * Run: npx tsx benchmarks/fem-scaling.ts [--quick] [N …]     (npm run bench:fem-scaling)
  *   --quick: N = 64, 128 and fewer steps.
@@ -86,12 +88,13 @@ for (const n of SIZES) {
       linear_per_step: +(linear / STEPS).toFixed(2),
       target_ms_per_step: target ?? '',
       meets_target: target === undefined ? '' : median(wall) <= target ? 'yes' : 'no',
+      meets_target_cpu: target === undefined ? '' : median(cpuMs) <= target ? 'yes' : 'no',
     };
     rows.push(row);
     console.log(
       `${scheme.padEnd(13)} N=${String(n).padStart(4)} dofs=${String(row.dofs).padStart(7)} setup ${row.setup_ms} ms  ` +
         `${row.ms_per_step} ms/step (median ${row.median_ms_per_step}, cpu ${row.cpu_ms_per_step})  ` +
-        `newton ${row.newton_per_step} cg ${row.linear_per_step}${target ? `  target ${target}: ${row.meets_target}` : ''}  load ${row.load_avg_1min}`,
+        `newton ${row.newton_per_step} cg ${row.linear_per_step}${target ? `  target ${target}: wall ${row.meets_target}, cpu ${row.meets_target_cpu}` : ''}  load ${row.load_avg_1min}`,
     );
     solver.dispose();
   }

@@ -3,6 +3,7 @@ import { createFemSolver, type FemScheme, FemSolver, FunctionSpace, interpolate,
 import { intervalMesh, rectangleMesh } from '../src/mesh/index.js';
 import { makeProblem, type ProblemConfig } from '../src/physics/index.js';
 import { mulberry32 } from '../src/physics/random.js';
+import { DivergenceError } from '../src/solver.js';
 
 const SCHEMES: FemScheme[] = ['mms-newton', 'stabilized', 'convex-split'];
 
@@ -57,6 +58,26 @@ describe('bad inputs get one-line messages', () => {
   it('step before initialise', async () => {
     const solver = createFemSolver(star, { scheme: 'stabilized' });
     await expect(solver.step()).rejects.toThrow('fem: step() before initialise()');
+  });
+});
+
+describe('divergence', () => {
+  it('an unstable run (stabilized with S = 0 and τ = 10 ε²/m) stops with DivergenceError naming the step', async () => {
+    // Explicit ε⁻² f(uⁿ) with S = 0 amplifies the cubic: |u| grows without bound within a few steps.
+    const p = { ...makeProblem('front1d', 'reduced', { tau: 0.025 }), initial: (x: number) => 3 * Math.cos(3 * x) };
+    const solver = createFemSolver(p, { scheme: 'stabilized', stabilization: 0 });
+    await solver.initialise();
+    let error: unknown = null;
+    for (let i = 0; i < 100 && !error; i++) {
+      try {
+        await solver.step();
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect((error as DivergenceError).message).toMatch(/^step \d+: /);
+    expect((error as DivergenceError).step).toBeGreaterThan(0);
   });
 });
 
