@@ -22,6 +22,7 @@ import {
   transposeIndex,
   zeroMatrix,
 } from '../src/linalg/index.js';
+import { readGmshFile } from '../src/mesh/index.js';
 import { mulberry32 } from '../src/physics/index.js';
 
 /** 1D chain of n nodes: cells (i, i+1). Matrix tridiag(−1, 2 + c, −1): SPD for c ≥ 0. */
@@ -422,6 +423,26 @@ describe('sparse Cholesky', () => {
       const b = spmv(new Float64Array(n * n), A, xExact);
       expect(relResidual(A, chol.solve(new Float64Array(n * n), b), b)).toBeLessThan(1e-12);
     }
+  });
+
+  it('unstructured Gmsh disk (meshes/disk-h32.msh): RCM and nested dissection cut the fill of the file numbering', () => {
+    const mesh = readGmshFile('meshes/disk-h32.msh');
+    const n = mesh.nodes.length / 2;
+    const p = patternFromCells(n, mesh.cells, 3);
+    // measured: file order 287,295; RCM 35,192; geometric ND 20,527 nonzeros of L (1,069 nodes)
+    const natural = analyseCholesky(p, { ordering: 'natural' }).nnzL;
+    const rcm = analyseCholesky(p, { ordering: 'rcm' }).nnzL;
+    const nd = analyseCholesky(p, { coordinates: mesh.nodes }).nnzL;
+    expect(rcm).toBeLessThan(0.2 * natural);
+    expect(nd).toBeLessThan(rcm);
+    const A = zeroMatrix(p);
+    for (let i = 0; i < n; i++) {
+      for (let k = p.rowPtr[i]; k < p.rowPtr[i + 1]; k++) A.values[k] = p.colIdx[k] === i ? 10 : -1;
+    }
+    const xExact = knownSolution(n);
+    const b = spmv(new Float64Array(n), A, xExact);
+    const chol = new SparseCholesky(A, { coordinates: mesh.nodes });
+    expect(relResidual(A, chol.solve(new Float64Array(n), b), b)).toBeLessThan(1e-12);
   });
 
   it('matches the dense Cholesky factor of P A Pᵀ (ml-matrix) entry by entry', () => {
