@@ -42,6 +42,19 @@ describe('energy stability on reduced runs (shared checker)', () => {
   }
 });
 
+describe('Q1 quadrilaterals', () => {
+  for (const scheme of SCHEMES) {
+    it(`star / ${scheme} on Q1 (N = 48): the checker verifies every step`, async () => {
+      const problem = makeProblem('star', 'reduced', { n: 48 });
+      const solver = createFemSolver(problem, { scheme, cellType: 'quadrilateral' });
+      const records = [await solver.initialise()];
+      for (let i = 0; i < 10; i++) records.push(await solver.step());
+      expect(checkStability(records).ok).toBe(true);
+      expect(records[10].energy).toBeLessThan(records[0].energy);
+    });
+  }
+});
+
 describe('mms-newton beyond the convex range (m τ > ε²)', () => {
   it('star, ε = 0.04, τ = 5e-3 (mτ = 3.1 ε²): the line search decreases Jₙ on every step', async () => {
     // Jₙ is nonconvex here; Newton uses the modified Hessian and an Armijo search on Jₙ.

@@ -47,9 +47,11 @@ const MAX_HALVINGS = 30;
  * pointwise differences, ~1e-16 of |ΔΦ|, not of |Φ|).
  *
  * A predictor uⁿ + (uⁿ − uⁿ⁻¹) is taken as the start when it lowers Φ.
- * Stops when ‖∇Φ‖₂ ≤ tol·max(‖∇Φ(uⁿ)‖₂) (or below the round-off floor 1e-12‖bₙ‖₂)
+ * Stops when ‖∇Φ‖₂ ≤ max(tol·‖∇Φ(uⁿ)‖₂, 1e-12‖bₙ‖₂) (relative to the residual of the step's
+ * start, with a round-off floor)
  * ('converged' / 'converged-predictor'), on a failed line search ('line-search') or after
- * maxNewtonIterations ('max-iters'). Dirichlet dofs keep their values (increments vanish there).
+ * maxNewtonIterations ('max-iters'); an unconverged step that did not even reduce ‖∇Φ‖ below
+ * its start is a DivergenceError ("Newton fails badly"). Dirichlet dofs keep their values (increments vanish there).
  * `functionalStart` is Φ(uⁿ) through the shared functions of src/physics/energy.ts; the
  * reported `functionalEnd` is Φ(uⁿ) plus the accepted exact decreases.
  */
@@ -159,6 +161,7 @@ export class NewtonMinimizer {
     for (let i = 0; i < r0.length; i++) r0[i] -= bn[i];
     let gnorm = this.gradient(uq, uqOld, source);
     const target = Math.max(newtonTolerance * gnorm, floor);
+    const gStart = gnorm;
 
     // Predictor: start from uⁿ + (uⁿ − uⁿ⁻¹) when that lowers Φ (keeps the decrease from uⁿ).
     let predicted = false;
@@ -240,6 +243,12 @@ export class NewtonMinimizer {
           break;
         }
       }
+    }
+    if (!stopReason.startsWith('converged') && !(gnorm < gStart)) {
+      throw new DivergenceError(
+        `Newton failed (${stopReason} after ${iterations} iterations): ‖∇Jₙ‖ went from ${gStart.toExponential(3)} to ${gnorm.toExponential(3)}`,
+        -1,
+      );
     }
     return {
       iterations,
