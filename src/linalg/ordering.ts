@@ -167,9 +167,15 @@ export interface NestedDissectionOptions {
  * orderings.
  *
  * Separator: with coordinates, the nodes are split at the median coordinate of the longest axis
- * into halves H₁ (below) and H₂; S = the nodes of H₁ that have a neighbour in H₂. Without coordinates, BFS levels from a pseudo-peripheral node:
- * S = the level at which the cumulative count first reaches half. Disconnected subdomains are
- * split into their components without a separator.
+ * into halves H₁ (below) and H₂; S = the nodes of H₁ that have a neighbour in H₂ (a valid
+ * separator on any graph, also periodic ones, where it has two parts). Without coordinates, BFS
+ * levels from a pseudo-peripheral node: S = the level holding the median node. Disconnected
+ * subdomains are split into their components without a separator. A split that leaves one side
+ * empty (e.g. equal coordinates) stops the dissection of that subdomain, which is then ordered
+ * like a leaf: correct, with more fill.
+ *
+ * Measured fill (nonzeros of L) on the 256² P1 mesh: 2.50M geometric, 2.73M graph-based, against
+ * 11.4M for RCM; on a 128² 5-point grid 0.47M / 0.38M against 1.42M for RCM and 2.10M natural.
  */
 export function nestedDissection(pattern: CsrPattern, options: NestedDissectionOptions = {}): Int32Array {
   const { n, rowPtr, colIdx } = pattern;
