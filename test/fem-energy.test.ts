@@ -81,3 +81,24 @@ describe('mms-newton beyond the convex range (m τ > ε²)', () => {
     expect(halvings).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('linear solvers agree', () => {
+  it('mms-newton on the reduced star: every linear solver gives the same energies (rel. 1e-7)', async () => {
+    const problem = makeProblem('star', 'reduced', { n: 32 });
+    const energies: Record<string, number[]> = {};
+    for (const linearSolver of ['pcg-jacobi', 'pcg-ic0', 'pcg-sgs', 'cholesky', 'pcg-cholesky']) {
+      const solver = createFemSolver(problem, { scheme: 'mms-newton', linearSolver });
+      const e = [(await solver.initialise()).energy];
+      for (let i = 0; i < 5; i++) {
+        const r = await solver.step();
+        expect(r.stopReason).toMatch(/^converged/);
+        e.push(r.energy);
+      }
+      energies[linearSolver] = e;
+    }
+    const ref = energies['cholesky'];
+    for (const [name, e] of Object.entries(energies)) {
+      for (let i = 0; i < e.length; i++) expect(Math.abs(e[i] - ref[i]) / ref[i], `${name} step ${i}`).toBeLessThan(1e-7);
+    }
+  });
+});
