@@ -56,8 +56,9 @@ const program = new Command()
     const t0 = performance.now();
     const results = await runSuite(suite, { root: opts.root, deps: defaultSuiteDeps(), signal: controller.signal, skipReport: !opts.report });
     const failed = results.runs.filter((r) => r.status === 'failed');
+    const interrupted = results.runs.filter((r) => r.status === 'interrupted');
     process.stderr.write(
-      `${controller.signal.aborted ? 'interrupted' : 'done'}: ${results.runs.length} runs (${failed.length} failed) in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${results.outDir}/${controller.signal.aborted ? '' : 'REPORT.md'}\n`,
+      `${controller.signal.aborted ? 'interrupted' : 'done'}: ${results.runs.length} runs (${failed.length} failed${interrupted.length > 0 ? `, ${interrupted.length} interrupted` : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${results.outDir}/${controller.signal.aborted ? '' : 'REPORT.md'}\n`,
     );
     process.exit(controller.signal.aborted ? 130 : 0);
   });

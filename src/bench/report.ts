@@ -203,7 +203,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
           const relMax = r.relL2.reduce((m, x) => (x > m || Number.isNaN(x) ? x : m), 0);
           return [
             isRef ? '**reference**' : r.label,
-            r.status === 'completed' ? 'ok' : `**failed**: ${r.reason}`,
+            r.status === 'completed' ? 'ok' : `**${r.status}**: ${r.reason}`,
             r.unknowns === null ? '–' : String(r.unknowns),
             String(r.steps),
             fmt(r.totalWallMs / 1000),

@@ -79,7 +79,8 @@ export interface RunResult {
   /** fem-<scheme> or sdmm[-adam]: the family compared in time to accuracy. */
   family: string;
   spec: SolverSpec;
-  status: 'completed' | 'failed';
+  /** 'interrupted' only in memory (Ctrl-C): such a run has no bench.json and resumes next time. */
+  status: 'completed' | 'failed' | 'interrupted';
   reason: string;
   /** FEM degrees of freedom or SDMM trainable parameters (null if the solver never started). */
   unknowns: number | null;
@@ -372,7 +373,7 @@ async function runOne(
   if (options.signal?.aborted) {
     // Interrupted: the runner has checkpointed; no bench.json, so the next start resumes.
     log(`${name}: interrupted`);
-    return measure(task, ref, { failed: true, reason: 'interrupted', describe, write: false });
+    return { ...measure(task, ref, { failed: true, reason: 'interrupted: run the suite again to resume', describe, write: false }), status: 'interrupted' };
   }
   const result = measure(task, ref, { failed, reason, describe, write: true });
   log(`${name}: ${result.status}${result.reason ? ` (${result.reason})` : ''}, ${(result.totalWallMs / 1000).toFixed(1)} s`);
