@@ -227,7 +227,8 @@ export class FemSolver implements GradientFlowSolver {
     this.n = 0;
     this.initialised = true;
     const energy = femEnergy(this.space, this.u, this.problem.epsilon, this.work);
-    const [minU, maxU] = this.range(this.u, 0);
+    this.range(this.u, 0);
+    const { minU, maxU } = this;
     return { step: 0, t: 0, energy, movement: 0, iterations: 0, linearIterations: 0, wallMs: performance.now() - t0, minU, maxU, stopReason: 'initial' };
   }
 
@@ -253,7 +254,9 @@ export class FemSolver implements GradientFlowSolver {
       throw e;
     }
     this.lastStep = res;
-    const [minU, maxU] = this.range(this.uNew, stepNo);
+    this.range(this.uNew, stepNo);
+    const minU = this.minU;
+    const maxU = this.maxU;
     if (!res.uqValid) valuesAtQuadrature(this.work.uq, this.space, this.space.basis, this.uNew);
     const energy = femEnergy(this.space, this.uNew, p.epsilon, this.work, true);
     const movement = movementTerm(this.space.basis.detJw, this.work.uq, this.uqOld, p.mobility, p.tau);
@@ -279,7 +282,11 @@ export class FemSolver implements GradientFlowSolver {
     };
   }
 
-  private range(u: Float64Array, step: number): [number, number] {
+  private minU = 0;
+  private maxU = 0;
+
+  /** min and max of u into this.minU/maxU; DivergenceError on NaN or ±Inf. */
+  private range(u: Float64Array, step: number): void {
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < u.length; i++) {
@@ -293,7 +300,8 @@ export class FemSolver implements GradientFlowSolver {
         hi = v;
       }
     }
-    return [lo, hi];
+    this.minU = lo;
+    this.maxU = hi;
   }
 
   sample(points: Float64Array, out?: Float64Array): Float64Array {

@@ -131,13 +131,19 @@ export class NewtonMinimizer {
     for (let i = 0; i < uq.length; i++) uq[i] += alpha * dq[i];
   }
 
-  /** Prepare the line search along this.d: d_q, A₀d; returns [r0·d, dᵀA₀d, ∫ s̃ d]. */
-  private direction(source: Float64Array | null): [number, number, number] {
+  /** Line-search coefficients along this.d: r0·d, dᵀA₀d, ∫ s̃ d (set by `direction`). */
+  private r0d = 0;
+  private dAd = 0;
+  private sd = 0;
+
+  /** Prepare the line search along this.d: d_q, A₀d and the coefficients above. */
+  private direction(source: Float64Array | null): void {
     const { space } = this.ctx;
     valuesAtQuadrature(this.dq, space, space.basis, this.d);
     spmv(this.Ad, this.A0, this.d);
-    const sd = source ? sourceWork(space.basis.detJw, source, this.dq) : 0;
-    return [dot(this.r0, this.d), dot(this.d, this.Ad), sd];
+    this.sd = source ? sourceWork(space.basis.detJw, source, this.dq) : 0;
+    this.r0d = dot(this.r0, this.d);
+    this.dAd = dot(this.d, this.Ad);
   }
 
   /**
@@ -168,8 +174,8 @@ export class NewtonMinimizer {
     if (this.usePredictor && gnorm > target) {
       d.set(warm);
       zeroDirichlet(space, d);
-      const [r0d, dAd, sd] = this.direction(source);
-      const dphi = this.change(1, r0d, dAd, uq, uqOld, sd);
+      this.direction(source);
+      const dphi = this.change(1, this.r0d, this.dAd, uq, uqOld, this.sd);
       if (dphi < 0) {
         predicted = true;
         decrease += dphi;
@@ -218,12 +224,12 @@ export class NewtonMinimizer {
           stopReason = 'no-descent';
           break;
         }
-        const [r0d, dAd, sd] = this.direction(source);
+        this.direction(source);
         let alpha = 1;
         let accepted = false;
         let dphi = 0;
         for (let h = 0; h <= MAX_HALVINGS; h++) {
-          dphi = this.change(alpha, r0d, dAd, uq, uqOld, sd);
+          dphi = this.change(alpha, this.r0d, this.dAd, uq, uqOld, this.sd);
           if (dphi <= ARMIJO_C1 * alpha * slope) {
             accepted = true;
             break;
