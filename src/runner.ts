@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { isTemporaryName, writeFileAtomic } from './io/atomic.js';
+import { ensureDirectory, isTemporaryName, writeFileAtomic } from './io/atomic.js';
 import {
   checkpointPath,
   latestCheckpoint,
@@ -229,7 +229,7 @@ export async function runSolver(solver: GradientFlowSolver, options: RunOptions)
   const summaryPath = join(outDir, 'summary.json');
   const finalPath = join(outDir, 'final.csv');
   const pvdPath = join(outDir, 'u.pvd');
-  mkdirSync(outDir, { recursive: true });
+  ensureDirectory(outDir);
 
   const runConfig = {
     checkpointEvery,
@@ -363,13 +363,13 @@ export async function runSolver(solver: GradientFlowSolver, options: RunOptions)
       writer.append(r0, true);
       records.push(r0);
       options.onStep?.(r0, true);
-      mkdirSync(vtkDir, { recursive: true });
+      ensureDirectory(vtkDir);
       snapshot(0, r0.t);
-      mkdirSync(ckDir, { recursive: true });
+      ensureDirectory(ckDir);
       checkpoint(0);
     }
-    mkdirSync(vtkDir, { recursive: true });
-    mkdirSync(ckDir, { recursive: true });
+    ensureDirectory(vtkDir);
+    ensureDirectory(ckDir);
 
     if (options.progress !== false && process.stdout.isTTY) {
       bar = new cliProgress.SingleBar(

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkpointPath,
   encodeCheckpoint,
+  ensureDirectory,
   formatPvd,
   formatVtu,
   gridToVtu,
@@ -143,6 +144,15 @@ describe('writeFileAtomic', () => {
     expect(() => writeFileAtomic(target, 'data')).toThrow(/EISDIR|ENOTEMPTY|EEXIST|EPERM/);
     expect(readdirSync(dir)).toEqual(['occupied']);
     expect(() => writeFileAtomic(join(dir, 'no-such-dir', 'f'), 'data')).toThrow(/ENOENT/);
+  });
+  it('ensureDirectory creates nested directories and refuses a file in the way', () => {
+    const dir = tmp();
+    ensureDirectory(join(dir, 'a', 'b', 'c'));
+    ensureDirectory(join(dir, 'a', 'b', 'c'));
+    expect(readdirSync(join(dir, 'a', 'b'))).toEqual(['c']);
+    writeFileSync(join(dir, 'file'), '');
+    expect(() => ensureDirectory(join(dir, 'file'))).toThrow(`${join(dir, 'file')} exists and is not a directory`);
+    expect(() => ensureDirectory(join(dir, 'file', 'sub'))).toThrow(/ENOTDIR/);
   });
   it('recognises its temporary names', () => {
     expect(isTemporaryName('.steps.csv.tmp-123-0a1b2c3d')).toBe(true);

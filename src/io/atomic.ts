@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -52,4 +52,27 @@ export function fsyncDirectory(dir: string): void {
 /** Whether a file name is one of writeFileAtomic's temporary files. */
 export function isTemporaryName(name: string): boolean {
   return /^\..+\.tmp-\d+-[0-9a-f]{8}$/.test(name);
+}
+
+/**
+ * mkdir -p without `{ recursive: true }`: creates each missing ancestor in turn, so a path that
+ * cannot exist fails with a clear error (Node's recursive mkdir loops forever on e.g. /proc/x).
+ */
+export function ensureDirectory(dir: string): void {
+  const missing: string[] = [];
+  let p = resolve(dir);
+  while (!existsSync(p)) {
+    missing.push(p);
+    const parent = dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  for (let i = missing.length - 1; i >= 0; i--) {
+    try {
+      mkdirSync(missing[i]);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  if (!statSync(dir).isDirectory()) throw new Error(`${dir} exists and is not a directory`);
 }
