@@ -22,8 +22,14 @@ describe('bad inputs get one-line messages', () => {
     expect(() => createFemSolver(star, { scheme: 'mms-newton', linearSolver: 'lu' })).toThrow("unknown linear solver 'lu' (known: ");
     expect(() => createFemSolver(star, { scheme: 'mms-newton', cellType: 'hexagon' as 'triangle' })).toThrow("unknown cell type 'hexagon' (known: triangle, quadrilateral)");
   });
-  it('a mesh of the wrong dimension', () => {
+  it('a given mesh of the wrong dimension, or with structured-mesh options', () => {
     expect(() => createFemSolver(star, { scheme: 'stabilized', mesh: intervalMesh(0, 1, 4) })).toThrow("the mesh is 1D but problem 'star' is 2D");
+    const mesh = rectangleMesh({ nx: 4, ny: 4 });
+    expect(() => createFemSolver(star, { scheme: 'stabilized', mesh, n: 8 })).toThrow('n applies to structured meshes, not to a given mesh');
+    expect(() => createFemSolver(star, { scheme: 'stabilized', mesh, diagonal: 'left' })).toThrow('diagonal applies to structured meshes, not to a given mesh');
+    expect(() => createFemSolver(star, { scheme: 'stabilized', mesh, cellType: 'quadrilateral' })).toThrow(
+      "cellType 'quadrilateral' does not match the given mesh's 'triangle' cells",
+    );
   });
   it('periodic sides that do not match', () => {
     const mesh = rectangleMesh({ nx: 4, ny: 4 });

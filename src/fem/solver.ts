@@ -97,8 +97,14 @@ export function validateFemOptions(problem: ProblemConfig, options: FemOptions):
   if (options.diagonal !== undefined && !['right', 'left', 'crossed-alternating'].includes(options.diagonal)) {
     fail(`unknown diagonal '${options.diagonal}' (known: right, left, crossed-alternating)`);
   }
-  if (options.mesh && options.mesh.dim !== problem.dim) {
-    fail(`the mesh is ${options.mesh.dim}D but problem '${problem.name}' is ${problem.dim}D`);
+  if (options.mesh) {
+    const mesh = options.mesh;
+    if (mesh.dim !== problem.dim) fail(`the mesh is ${mesh.dim}D but problem '${problem.name}' is ${problem.dim}D`);
+    if (options.n !== undefined) fail('n applies to structured meshes, not to a given mesh');
+    if (options.diagonal !== undefined) fail('diagonal applies to structured meshes, not to a given mesh');
+    if (options.cellType !== undefined && options.cellType !== mesh.cellType) {
+      fail(`cellType '${options.cellType}' does not match the given mesh's '${mesh.cellType}' cells`);
+    }
   }
 }
 
