@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { LINEAR_SOLVERS } from '../fem/linear.js';
 import { makeProblem, PROBLEM_NAMES, ProblemError, stepCount, type ProblemConfig } from '../physics/problems.js';
 
 /**
@@ -37,6 +38,10 @@ export const femSolverSchema = z.strictObject({
   cellType: z.enum(CELL_TYPES).optional(),
   /** S of the stabilized scheme (default 1 in the solver). */
   stabilization: z.number().nonnegative().optional(),
+  /** How structured squares are cut into triangles (default 'right'). */
+  diagonal: z.enum(['right', 'left', 'crossed-alternating']).optional(),
+  /** Linear solver of each Newton/linear step (src/fem/linear.ts; default 'pcg-jacobi'). */
+  linearSolver: z.enum(LINEAR_SOLVERS).optional(),
 });
 
 /** SDMM options (forwarded to createSdmmSolver as Partial<SdmmOptions>). */
@@ -321,7 +326,7 @@ export function lineColumn(text: string, offset: number): { line: number; column
 export function solverLabel(s: SolverSpec, problemN: number): string {
   if (s.label) return s.label;
   if (s.kind === 'fem') {
-    return `fem-${s.scheme}-n${s.n ?? problemN}${s.cellType === 'quadrilateral' ? '-q1' : ''}${s.stabilization !== undefined ? `-S${s.stabilization}` : ''}`;
+    return `fem-${s.scheme}-n${s.n ?? problemN}${s.cellType === 'quadrilateral' ? '-q1' : ''}${s.stabilization !== undefined ? `-S${s.stabilization}` : ''}${s.linearSolver ? `-${s.linearSolver}` : ''}`;
   }
   const parts = ['sdmm'];
   if (s.rank !== undefined) parts.push(`r${s.rank}`);

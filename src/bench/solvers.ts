@@ -9,12 +9,14 @@ import { solverOptions, type SuiteDeps } from './suite.js';
 /** Build the solver a suite entry describes: FEM (createFemSolver) or SDMM (createSdmmSolver). */
 export async function createBenchSolver(problem: ProblemConfig, spec: SolverSpec): Promise<GradientFlowSolver> {
   if (spec.kind === 'fem') {
-    const { scheme, n, cellType, stabilization } = spec;
+    const { scheme, n, cellType, stabilization, diagonal, linearSolver } = spec;
     return createFemSolver(problem, {
       scheme,
       ...(n !== undefined ? { n } : {}),
       ...(cellType !== undefined ? { cellType } : {}),
       ...(stabilization !== undefined ? { stabilization } : {}),
+      ...(diagonal !== undefined ? { diagonal } : {}),
+      ...(linearSolver !== undefined ? { linearSolver } : {}),
     });
   }
   return createSdmmSolver(problem, solverOptions(spec));
