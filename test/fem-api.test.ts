@@ -40,6 +40,14 @@ describe('bad inputs get one-line messages', () => {
       'periodic sides xmin/xmax do not match: node 10 at (0, 0.5) on xmin has no partner on xmax',
     );
   });
+  it('boundary sides without mesh nodes (a mesh that does not reach the box)', () => {
+    const small = rectangleMesh({ nx: 4, ny: 4, min: [0, 0], max: [0.9, 1] });
+    expect(() => createFemSolver(makeProblem('coarsening', 'reduced'), { scheme: 'stabilized', mesh: small })).toThrow(
+      'periodic side xmax has no mesh nodes on x = 1',
+    );
+    const dirichlet: ProblemConfig = { ...star, boundary: { ...star.boundary, xmax: { kind: 'dirichlet', value: 1 } } };
+    expect(() => createFemSolver(dirichlet, { scheme: 'stabilized', mesh: small })).toThrow('dirichlet side xmax has no mesh nodes on x = 1');
+  });
   it('points outside the domain', async () => {
     const solver = createFemSolver(star, { scheme: 'stabilized' });
     await solver.initialise();

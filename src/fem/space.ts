@@ -113,6 +113,10 @@ export class FunctionSpace {
         if (onSide(i, lo)) a.push(i);
         if (onSide(i, hi)) b.push(i);
       }
+      if (a.length === 0 || b.length === 0) {
+        const empty = a.length === 0 ? lo : hi;
+        throw new FemSetupError(`periodic side ${empty} has no mesh nodes on ${sideEquation(empty, domain)}`);
+      }
       const other = 1 - axis;
       const key = (i: number) => (dim === 1 ? 0 : mesh.nodes[i * dim + other]);
       a.sort((p, q) => key(p) - key(q));
@@ -154,6 +158,11 @@ export class FunctionSpace {
     const dirichletValue = new Float64Array(nDofs);
     const sides = (Object.keys(boundary.boundary) as Side[]).filter((s) => boundary.boundary[s]?.kind === 'dirichlet');
     if (sides.length > 0) {
+      for (const side of sides) {
+        let found = false;
+        for (let i = 0; i < nNodes && !found; i++) found = onSide(i, side);
+        if (!found) throw new FemSetupError(`dirichlet side ${side} has no mesh nodes on ${sideEquation(side, domain)}`);
+      }
       for (let i = 0; i < nNodes; i++) {
         for (const s of sides) {
           if (onSide(i, s)) {
@@ -208,6 +217,12 @@ export class FunctionSpace {
   basisWithRule(rule: RuleND): CellBasis {
     return new CellBasis(this.mesh, this.element, rule);
   }
+}
+
+/** 'x = 0' for side xmin of a box with min x 0, etc. */
+function sideEquation(side: Side, domain: SpaceBoundary['domain']): string {
+  const [axis, end] = SIDE_AXIS[side];
+  return `${axis === 0 ? 'x' : 'y'} = ${end === 'min' ? domain.min[axis] : domain.max[axis]}`;
 }
 
 /** The bounding box of a mesh (the default domain when no boundary is given). */
