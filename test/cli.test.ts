@@ -106,6 +106,30 @@ describe('allen-cahn CLI', () => {
     expect(readFileSync(join(dir2, 'vtk/u_000001.vtu'), 'utf8')).toContain('<Piece NumberOfPoints="625" NumberOfCells="576">');
   });
 
+  it('runs a tiny SDMM problem: every SDMM flag reaches the solver and the same files are written', async () => {
+    const dir = join(out, 'sdmm');
+    const args = ['run', '--problem', 'front1d', '--solver', 'sdmm', '--t-end', '0.002', '--grid', '17', '--out', dir, '--backend', 'cpu'];
+    const flags = ['--rank', '2', '--width', '6', '--depth', '1', '--activation', 'gelu', '--alpha', '1.5', '--train-alpha', '--no-bound',
+      '--quad-elements', '12', '--quad-points', '3', '--optimizer', 'adam', '--max-iters', '7', '--tol', '1e-5', '--lr', '0.01',
+      '--history', '5', '--fit-tol', '0.5', '--fit-iters', '60', '--seed', '11'];
+    const r = await cli([...args, ...flags]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^front1d \(reduced\) sdmm: 2 steps to t = 0\.002/);
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(s.status).toBe('completed');
+    expect(s.solver.options).toEqual({
+      rank: 2, width: 6, depth: 1, activation: 'gelu', alpha: 1.5, trainAlpha: true, bound: false, quadElements: 12, quadPoints: 3,
+      optimizer: 'adam', maxIters: 7, tol: 1e-5, learningRate: 0.01, historySize: 5, fitTolerance: 0.5, fitMaxIters: 60, seed: 11, backend: 'cpu',
+    });
+    expect(s.problem.seed).toBe(11);
+    expect(s.versions.tfjsBackend).toBe('cpu');
+    const { rows } = readStepsCsv(join(dir, 'steps.csv'));
+    expect(rows.map((x) => x.step)).toEqual([0, 1, 2]);
+    expect(rows.slice(1).every((x) => x.iterations > 0 && x.iterations <= 7)).toBe(true);
+    expect(readFileSync(join(dir, 'final.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(1 + 17);
+    expect(readFileSync(join(dir, 'vtk/u_000002.vtu'), 'utf8')).toContain('<Piece NumberOfPoints="17" NumberOfCells="16">');
+  });
+
   it('Ctrl-C (SIGINT) stops after the current step, checkpoints it and exits 130', async () => {
     const dir = join(out, 'interrupted');
     // Paper-scale τ on a coarse mesh: 2000 steps, far more than run before the signal arrives.
