@@ -152,8 +152,8 @@ describe('benchmark suite', () => {
 
     const lines: string[] = [];
     await runSuite(parseSuite(small, 'tiny.json'), { root, deps: decayDeps(), log: (l) => lines.push(l), skipReport: true });
-    expect(lines).toContain('circle/fem-mms-newton-n64: already done (completed), skipped');
-    expect(lines.some((l) => l.startsWith('circle/fem-stabilized-n32: resuming'))).toBe(true);
+    expect(lines).toContain('[2/4] circle/fem-mms-newton-n64: already done (completed), skipped');
+    expect(lines.some((l) => l.startsWith('[3/4] circle/fem-stabilized-n32: resuming'))).toBe(true);
     expect(statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs).toBe(firstDone);
     expectOneRowPerStep(join(root, 'tiny', 'reference', 'circle'), 20);
     expectOneRowPerStep(join(root, 'tiny', 'circle', 'fem-mms-newton-n64'), 10);

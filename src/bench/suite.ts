@@ -243,8 +243,10 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
   writeFileAtomic(join(outDir, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
   writeFileAtomic(join(outDir, 'environment.json'), `${JSON.stringify(environment, null, 2)}\n`);
 
-  const k = suite.grid;
   const runs: RunResult[] = [];
+  const total = problems.reduce((s, p) => s + 1 + p.solvers.length + (suite.sweep?.problems.includes(p.problem.name) ? suite.sweep.solvers.length : 0), 0);
+  let index = 0;
+  const counted = (line: string) => log(`[${index}/${total}] ${line}`);
   const sweepPoints: (SweepPoint & { problem: string })[] = [];
 
   for (const p of problems) {
@@ -259,7 +261,8 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
     };
     const refSteps = p.outputSteps.map((s) => Math.min(stepCount(refProblem), s * p.reference.tauDivisor));
     const refTask: RunTask = { problem: p, runProblem: refProblem, spec: refSpec, role: 'reference', dir: join(outDir, 'reference', p.problem.name), outputSteps: refSteps };
-    const refResult = await runOne(refTask, suite, options, log, progress, null);
+    index++;
+    const refResult = await runOne(refTask, suite, options, counted, progress, null);
     runs.push(refResult);
     const ref = loadReference(refTask);
 
@@ -279,7 +282,8 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
     }
     for (const task of tasks) {
       if (options.signal?.aborted) break;
-      const r = await runOne(task, suite, options, log, progress, ref);
+      index++;
+      const r = await runOne(task, suite, options, counted, progress, ref);
       runs.push(r);
       const last = r.relL2[r.relL2.length - 1];
       sweepPoints.push({ problem: p.problem.name, family: r.family, label: r.label, wallMs: r.totalWallMs, error: r.status === 'completed' ? last : Number.NaN });
