@@ -15,6 +15,13 @@ describe('bad inputs get one-line messages', () => {
   it('negative stabilization', () => {
     expect(() => createFemSolver(star, { scheme: 'stabilized', stabilization: -1 })).toThrow('stabilization must be ≥ 0, got -1');
   });
+  it('bad problem parameters and 2D-only options on a 1D problem', () => {
+    expect(() => createFemSolver({ ...star, epsilon: 0 }, { scheme: 'stabilized' })).toThrow('epsilon must be a positive number, got 0');
+    expect(() => createFemSolver({ ...star, tau: -1 }, { scheme: 'stabilized' })).toThrow('tau must be a positive number, got -1');
+    expect(() => createFemSolver(makeProblem('front1d'), { scheme: 'stabilized', cellType: 'quadrilateral' })).toThrow(
+      "cellType applies to 2D meshes; problem 'front1d' is 1D",
+    );
+  });
   it('bad n, tolerances, linear solver, cell type', () => {
     expect(() => createFemSolver(star, { scheme: 'stabilized', n: 2.5 })).toThrow('n must be a positive integer, got 2.5');
     expect(() => createFemSolver(star, { scheme: 'mms-newton', newtonTolerance: 0 })).toThrow('newtonTolerance must be a positive number, got 0');

@@ -1,6 +1,6 @@
 import type { CsrMatrix } from '../linalg/csr.js';
 import { type Diagonal, intervalMesh, rectangleMesh } from '../mesh/generators.js';
-import { type Mesh, cellCount } from '../mesh/mesh.js';
+import { type CellType, type Mesh, cellCount } from '../mesh/mesh.js';
 import { movementTerm } from '../physics/energy.js';
 import type { ProblemConfig } from '../physics/problems.js';
 import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../solver.js';
@@ -79,7 +79,13 @@ export function validateFemOptions(problem: ProblemConfig, options: FemOptions):
   if (!(FEM_SCHEMES as readonly string[]).includes(options.scheme)) {
     fail(`unknown scheme '${options.scheme}' (known: ${FEM_SCHEMES.join(', ')})`);
   }
+  checkPositive('epsilon', problem.epsilon);
+  checkPositive('mobility', problem.mobility);
+  checkPositive('tau', problem.tau);
   checkPositive('n', options.n, true);
+  if (problem.dim === 1 && (options.cellType !== undefined || options.diagonal !== undefined)) {
+    fail(`${options.cellType !== undefined ? 'cellType' : 'diagonal'} applies to 2D meshes; problem '${problem.name}' is 1D`);
+  }
   if (options.stabilization !== undefined && !(options.stabilization >= 0 && Number.isFinite(options.stabilization))) {
     fail(`stabilization must be ≥ 0, got ${options.stabilization}`);
   }
@@ -134,7 +140,7 @@ export class FemSolver implements GradientFlowSolver {
   private readonly uqOld: Float64Array;
   private readonly sourceQ: Float64Array | null;
   private readonly xq: Float64Array | null;
-  private readonly settings: Required<Omit<FemOptions, 'mesh' | 'n'>> & { n: number | null };
+  private readonly settings: Required<Omit<FemOptions, 'mesh' | 'n' | 'cellType'>> & { n: number | null; cellType: CellType };
   private n = 0;
   private initialised = false;
   /** Details of the last step from the scheme (line-search halvings, Jₙ at start and end). */
@@ -164,7 +170,7 @@ export class FemSolver implements GradientFlowSolver {
     this.settings = {
       scheme: options.scheme,
       n: options.mesh ? null : n,
-      cellType: mesh.cellType === 'quadrilateral' ? 'quadrilateral' : 'triangle',
+      cellType: mesh.cellType,
       diagonal,
       stabilization: options.stabilization ?? FEM_DEFAULTS.stabilization,
       newtonTolerance: options.newtonTolerance ?? FEM_DEFAULTS.newtonTolerance,
