@@ -6,7 +6,9 @@ import {
   assembleMass,
   assembleStiffness,
   createFemSolver,
+  EnergyWorkspace,
   eliminateDirichlet,
+  femEnergy,
   h1Error,
   interpolate,
   l2Error,
@@ -111,6 +113,17 @@ describe('mass and stiffness exactness', () => {
     let s = 0;
     for (let i = 0; i < u.length; i++) s += u[i] * Ku[i];
     expect(s).toBeCloseTo(2 / 3, 13);
+  });
+
+  it('the energy E(u_h) is exact for u = x on [0,1]²: ½ + ε⁻² ∫ ¼(x² − 1)² = ½ + (2/15) ε⁻² (P1 and Q1, shared energy functions)', () => {
+    const eps = 0.1;
+    for (const mesh of [rectangleMesh({ nx: 3, ny: 5 }), rectangleMesh({ nx: 4, ny: 2, diagonal: 'crossed-alternating' }), rectangleMesh({ nx: 3, ny: 3, cellType: 'quadrilateral' })]) {
+      const space = new FunctionSpace(mesh);
+      const u = interpolate(space, (x) => x);
+      expect(femEnergy(space, u, eps, new EnergyWorkspace(space.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
+    }
+    const line = new FunctionSpace(intervalMesh(0, 1, 3));
+    expect(femEnergy(line, interpolate(line, (x) => x), eps, new EnergyWorkspace(line.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
   });
 
   it('1D P1: 1ᵀM1 = length, K1 = 0, uᵀKu = 9·length for u = 3x', () => {
