@@ -140,6 +140,14 @@ describe('SDMM reproducibility and state', () => {
     });
   }
 
+  it('restoreState refuses a checkpoint of a different network', async () => {
+    const solver = await createSdmmSolver(makeProblem('circle', 'reduced'), { ...TINY, activation: 'sin' });
+    expect(() => solver.restoreState(fitted.get('circle')!.state)).toThrow(
+      'restoreState: checkpoint was written with activation = tanh, this solver has sin',
+    );
+    solver.dispose();
+  });
+
   it('sample: float64 values on any point inside the box, |u| < 1, and an error outside', async () => {
     const solver = await createSdmmSolver(makeProblem('circle', 'reduced'), TINY);
     solver.restoreState(fitted.get('circle')!.state);

@@ -448,6 +448,12 @@ class SdmmSolver implements GradientFlowSolver {
     const m = this.options.historySize;
     const meta = state.meta;
     if (meta.historySize !== m) throw new Error(`restoreState: checkpoint historySize ${String(meta.historySize)} differs from ${m}`);
+    const saved = (meta.options ?? {}) as Partial<SdmmOptions>;
+    for (const key of ['rank', 'width', 'depth', 'activation', 'alpha', 'trainAlpha', 'bound', 'quadElements', 'quadPoints'] as const) {
+      if (saved[key] !== undefined && saved[key] !== this.options[key]) {
+        throw new Error(`restoreState: checkpoint was written with ${key} = ${String(saved[key])}, this solver has ${String(this.options[key])}`);
+      }
+    }
     this.theta = Float32Array.from(need('theta', P));
     const v = this.newGridValues();
     v.u.set(need('uPrev', N));

@@ -1,0 +1,52 @@
+/**
+ * SDMM time per loss-and-gradient evaluation (one L-BFGS function evaluation: forward pass with
+ * the tangents, reverse pass for ∂Jₙ/∂θ, download of the loss and gradient) on each available
+ * TensorFlow.js backend, for the reduced star at the benchmark's network size (rank 16, width 32,
+ * depth 2) and a few quadrature sizes. Median of REPEATS evaluations after WARMUP. The machine is
+ * shared: compare backends within one run.
+ *
+ * Run: npx tsx benchmarks/sdmm-backends.ts [backend …]   → results/sdmm-backends.csv / .json
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { stringify } from 'csv-stringify/sync';
+import { makeProblem } from '../src/physics/problems.js';
+import { createSdmmSolver, initialParameters, networkLayout, type SdmmSolver } from '../src/sdmm/index.js';
+
+const WARMUP = 3;
+const REPEATS = 15;
+const backends = process.argv.length > 2 ? process.argv.slice(2) : ['tensorflow', 'wasm', 'cpu'];
+const problem = makeProblem('star', 'reduced');
+const net = { rank: 16, width: 32, depth: 2, activation: 'tanh', alpha: 1, trainAlpha: false, bound: true } as const;
+const rows: Record<string, unknown>[] = [];
+
+for (const backend of backends) {
+  for (const quadElements of [32, 64, 128]) {
+    let solver: SdmmSolver;
+    try {
+      solver = (await createSdmmSolver(problem, { ...net, quadElements, backend: backend as 'wasm' })) as SdmmSolver;
+    } catch (e) {
+      console.log(`${backend}: not available (${(e as Error).message})`);
+      break;
+    }
+    solver.loadParameters(initialParameters(networkLayout(problem, net), 1));
+    for (let i = 0; i < WARMUP; i++) solver.trainingLoss();
+    const times: number[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      const t0 = performance.now();
+      solver.trainingLoss();
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const row = { backend: solver.describe().backend, quadElements, gridPoints: (2 * quadElements) ** 2, parameters: solver.describe().parameters, msPerEvaluation: times[times.length >> 1] };
+    console.log(row);
+    rows.push(row);
+    solver.dispose();
+  }
+}
+mkdirSync('results', { recursive: true });
+writeFileSync('results/sdmm-backends.csv', stringify(rows, { header: true }));
+writeFileSync(
+  'results/sdmm-backends.json',
+  JSON.stringify({ benchmark: 'sdmm-backends', problem: 'star (reduced)', network: net, warmup: WARMUP, repeats: REPEATS, machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version }, date: new Date().toISOString(), rows }, null, 2),
+);
