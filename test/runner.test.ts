@@ -7,6 +7,7 @@ import { listCheckpoints, readStepsCsv, STEP_COLUMNS } from '../src/io/index.js'
 import { makeProblem } from '../src/physics/index.js';
 import { readRunSteps, runSolver, type RunSummary } from '../src/runner.js';
 import { createFemSolver } from '../src/fem/index.js';
+import { createSdmmSolver } from '../src/sdmm/index.js';
 import { createToySolver, type ToyOptions } from './fixtures/toy-solver.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ac-run-'));
@@ -219,5 +220,30 @@ describe('runSolver', () => {
     expect(readFileSync(join(dir, 'final.csv'), 'utf8')).toBe(readFileSync(join(ref, 'final.csv'), 'utf8'));
     // final.csv at the 17×17 mesh nodes.
     expect(readFileSync(join(ref, 'final.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(1 + 289);
+  });
+
+  it('interrupting and resuming a real SDMM run (fresh solver instance) reproduces the uninterrupted steps.csv', async () => {
+    // A tiny network on front1d, 4 steps; stop after step 2, resume in a new solver from the checkpoint.
+    const p = () => makeProblem('front1d', 'reduced', { tEnd: 0.004 });
+    const o = { rank: 2, width: 6, depth: 1, quadElements: 12, fitTolerance: 0.05, fitMaxIters: 200, maxIters: 5, backend: 'cpu' as const };
+    const go = async (dir: string, extra: Partial<Parameters<typeof runSolver>[1]> = {}) => {
+      const solver = await createSdmmSolver(p(), o);
+      try {
+        return await runSolver(solver, { outDir: dir, progress: false, ...extra });
+      } finally {
+        solver.dispose();
+      }
+    };
+    const ref = tmp();
+    await go(ref);
+    const dir = tmp();
+    const ctl = new AbortController();
+    expect((await go(dir, { signal: ctl.signal, onStep: (r) => r.step === 2 && ctl.abort() })).status).toBe('interrupted');
+    const s = await go(dir, { resume: true });
+    expect(s.status).toBe('completed');
+    expect(s.totals.resumedFrom).toBe(2);
+    expect(deterministicRows(dir)).toHaveLength(1 + 5);
+    expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
+    expect(readFileSync(join(dir, 'final.csv'), 'utf8')).toBe(readFileSync(join(ref, 'final.csv'), 'utf8'));
   });
 });
