@@ -77,6 +77,8 @@ export interface RunTotals {
   /** Sum of wall_ms over steps 1..steps (the time-stepping cost) and of step 0 (setup/fit). */
   stepWallMs: number;
   initialWallMs: number;
+  /** initialWallMs + stepWallMs: the solver's total time over all sessions (excludes output). */
+  totalWallMs: number;
   /** stepWallMs / steps (null before the first step). */
   msPerStep: number | null;
   iterations: number;
@@ -268,6 +270,7 @@ export async function runSolver(solver: GradientFlowSolver, options: RunOptions)
       }
     }
     const verdict = checkStability(records, options.stability);
+    const initialWall = records[0]?.step === 0 ? records[0].wallMs : 0;
     return {
       status,
       ...(reason !== undefined ? { reason } : {}),
@@ -281,7 +284,8 @@ export async function runSolver(solver: GradientFlowSolver, options: RunOptions)
         steps,
         plannedSteps: N,
         stepWallMs: stepWall,
-        initialWallMs: records[0]?.step === 0 ? records[0].wallMs : 0,
+        initialWallMs: initialWall,
+        totalWallMs: initialWall + stepWall,
         msPerStep: steps > 0 ? stepWall / steps : null,
         iterations: iters,
         linearIterations: linIters,

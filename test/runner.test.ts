@@ -42,6 +42,8 @@ describe('runSolver', () => {
     expect(s.totals.iterations).toBe(rows.slice(1).reduce((a, r) => a + r.iterations, 0));
     expect(s.totals.linearIterations).toBe(2 * s.totals.iterations);
     expect(s.totals.msPerStep).toBeCloseTo(s.totals.stepWallMs / N, 12);
+    expect(s.totals.stepWallMs).toBeCloseTo(rows.slice(1).reduce((a, r) => a + r.wallMs, 0), 9);
+    expect(s.totals.totalWallMs).toBeCloseTo(s.totals.stepWallMs + rows[0].wallMs, 9);
     expect(s.totals.finalEnergy).toBe(rows[N].energy);
     expect(s.totals.resumedFrom).toBeNull();
     expect(s.stability.ok).toBe(true);
