@@ -8,7 +8,8 @@ import type { FunctionSpace } from './space.js';
  * ∇u_h at the gradient points of the basis. Allocated once.
  */
 export class EnergyWorkspace {
-  readonly uq: Float64Array;
+  /** u_h at the quadrature points; the solver swaps this buffer with its copy of uⁿ_q. */
+  uq: Float64Array;
   readonly grads: Float64Array[];
   constructor(readonly basis: CellBasis) {
     this.uq = new Float64Array(basis.nCells * basis.nQ);

@@ -137,7 +137,7 @@ export class FemSolver implements GradientFlowSolver {
   private u: Float64Array;
   private uNew: Float64Array;
   private readonly increment: Float64Array;
-  private readonly uqOld: Float64Array;
+  private uqOld: Float64Array;
   private readonly sourceQ: Float64Array | null;
   private readonly xq: Float64Array | null;
   private readonly settings: Required<Omit<FemOptions, 'mesh' | 'n' | 'cellType'>> & { n: number | null; cellType: CellType };
@@ -257,7 +257,10 @@ export class FemSolver implements GradientFlowSolver {
       const im = 1 / p.mobility;
       for (let i = 0; i < this.sourceQ.length; i++) this.sourceQ[i] = im * p.source(this.xq[i * dim], dim === 2 ? this.xq[i * dim + 1] : 0, t);
     }
-    this.uqOld.set(this.work.uq);
+    // uⁿ at the quadrature points becomes uqOld; the other buffer receives uⁿ⁺¹ (no copy).
+    const spare = this.uqOld;
+    this.uqOld = this.work.uq;
+    this.work.uq = spare;
     let res;
     try {
       res = this.scheme.step(this.u, this.uqOld, this.sourceQ, this.increment, this.uNew, this.work);
