@@ -48,6 +48,42 @@ export function addWeightedMass(out: CsrMatrix, space: FunctionSpace, basis: Cel
   const v = out.values;
   const scatter = space.scatter;
   const nn = nLoc * nLoc;
+  if (nLoc === 3 && basis.phiW) {
+    // affine P1: |det J| w_q = |cell| ŵ_q; phiW[q, a] = ŵ_q φ_a(q)
+    const phi = basis.phi;
+    const phiW = basis.phiW;
+    const area = basis.gradWeights;
+    for (let c = 0; c < nCells; c++) {
+      let m00 = 0, m01 = 0, m02 = 0, m11 = 0, m12 = 0, m22 = 0;
+      const q0 = c * nQ;
+      for (let q = 0; q < nQ; q++) {
+        const w = g[q0 + q];
+        const w0 = w * phiW[3 * q];
+        const w1 = w * phiW[3 * q + 1];
+        const w2 = w * phiW[3 * q + 2];
+        const p1 = phi[3 * q + 1];
+        const p2 = phi[3 * q + 2];
+        m00 += w0 * phi[3 * q];
+        m01 += w0 * p1;
+        m02 += w0 * p2;
+        m11 += w1 * p1;
+        m12 += w1 * p2;
+        m22 += w2 * p2;
+      }
+      const s0 = 9 * c;
+      const a = alpha * area[c];
+      v[scatter[s0]] += a * m00;
+      v[scatter[s0 + 1]] += a * m01;
+      v[scatter[s0 + 2]] += a * m02;
+      v[scatter[s0 + 3]] += a * m01;
+      v[scatter[s0 + 4]] += a * m11;
+      v[scatter[s0 + 5]] += a * m12;
+      v[scatter[s0 + 6]] += a * m02;
+      v[scatter[s0 + 7]] += a * m12;
+      v[scatter[s0 + 8]] += a * m22;
+    }
+    return out;
+  }
   if (nLoc === 3) {
     const phi = basis.phi;
     for (let c = 0; c < nCells; c++) {
@@ -115,6 +151,28 @@ export function assembleLoad(out: Float64Array, space: FunctionSpace, basis: Cel
   const { nLoc, nQ, nCells, detJw, phi } = basis;
   const cd = space.cellDofs;
   out.fill(0);
+  const phiW = basis.phiW;
+  if (nLoc === 3 && phiW) {
+    // affine P1: |det J| w_q φ_a(q) = |cell| · phiW[q, a]
+    const area = basis.gradWeights;
+    for (let c = 0; c < nCells; c++) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      const q0 = c * nQ;
+      for (let q = 0; q < nQ; q++) {
+        const v = r[q0 + q];
+        s0 += v * phiW[3 * q];
+        s1 += v * phiW[3 * q + 1];
+        s2 += v * phiW[3 * q + 2];
+      }
+      const a = area[c];
+      out[cd[3 * c]] += a * s0;
+      out[cd[3 * c + 1]] += a * s1;
+      out[cd[3 * c + 2]] += a * s2;
+    }
+    return out;
+  }
   if (nLoc === 3) {
     for (let c = 0; c < nCells; c++) {
       let s0 = 0;

@@ -30,6 +30,12 @@ export class CellBasis {
   readonly nGradPoints: number;
   readonly gradWeights: Float64Array;
   readonly dphi: Float64Array;
+  /**
+   * Affine elements only (else null): phiW[q·nLoc + a] = ŵ_q φ_a(q) with ŵ_q = w_q/Σw, so that
+   * |det J| w_q φ_a(q) = |cell| · phiW[q·nLoc + a]: kernels read one measure per cell
+   * (gradWeights) instead of one per quadrature point.
+   */
+  readonly phiW: Float64Array | null;
 
   constructor(
     readonly mesh: Mesh,
@@ -70,6 +76,13 @@ export class CellBasis {
     }
     this.phi = phi;
     this.phiPhi = phiPhi;
+    if (element.affine) {
+      let wsum = 0;
+      for (let q = 0; q < nQ; q++) wsum += rule.weights[q];
+      const phiW = new Float64Array(nQ * nLoc);
+      for (let q = 0; q < nQ; q++) for (let a = 0; a < nLoc; a++) phiW[q * nLoc + a] = (rule.weights[q] / wsum) * phi[q * nLoc + a];
+      this.phiW = phiW;
+    } else this.phiW = null;
 
     const gppc = element.affine ? 1 : nQ;
     this.gradPointsPerCell = gppc;
