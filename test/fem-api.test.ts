@@ -165,6 +165,32 @@ describe('sampling and nodal values', () => {
       for (let i = 0; i < 100; i++) expect(u[i]).toBeCloseTo(exact(points[2 * i], points[2 * i + 1]), 13);
     });
   }
+  it('Q1 on a distorted mesh: sampling inverts the bilinear map (cell centres give the mean of the 4 nodal values)', async () => {
+    const mesh = rectangleMesh({ nx: 6, ny: 6, cellType: 'quadrilateral' });
+    const nodes = mesh.nodes as Float64Array;
+    for (let i = 0; i < nodes.length; i += 2) {
+      const s = Math.sin(2 * Math.PI * nodes[i]) * Math.sin(2 * Math.PI * nodes[i + 1]);
+      nodes[i] += 0.06 * s;
+      nodes[i + 1] -= 0.05 * s;
+    }
+    const solver = createFemSolver(withInitial(makeProblem('star', 'reduced'), (x, y) => Math.sin(3 * x) + y * y), { scheme: 'stabilized', mesh }) as FemSolver;
+    await solver.initialise();
+    const nodal = solver.nodalValues();
+    const centres = new Float64Array(2 * 36);
+    const expected = new Float64Array(36);
+    for (let c = 0; c < 36; c++) {
+      for (let a = 0; a < 4; a++) {
+        const n = mesh.cells[4 * c + a];
+        centres[2 * c] += 0.25 * nodes[2 * n];
+        centres[2 * c + 1] += 0.25 * nodes[2 * n + 1];
+        expected[c] += 0.25 * nodal[n];
+      }
+    }
+    const u = solver.sample(centres);
+    for (let c = 0; c < 36; c++) expect(u[c]).toBeCloseTo(expected[c], 12);
+    const atNodes = solver.sample(nodes);
+    for (let i = 0; i < nodal.length; i++) expect(atNodes[i]).toBeCloseTo(nodal[i], 12);
+  });
   it('1D: sampling the interpolant of 2x − 1 and nodal values', async () => {
     const solver = createFemSolver(withInitial(makeProblem('front1d', 'reduced', { n: 80 }), (x) => 2 * x - 1), { scheme: 'stabilized' }) as FemSolver;
     await solver.initialise();
