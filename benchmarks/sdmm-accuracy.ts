@@ -11,7 +11,8 @@
  * run from its own fit; fit error, per-step stop reasons, energies, iterations and wall times
  * are recorded. Times come from a shared 2-core machine: noisy, compare within one run.
  *
- * Run: npx tsx benchmarks/sdmm-accuracy.ts ['[{"rank":16,"width":32,...}, …]']
+ * Run: npx tsx benchmarks/sdmm-accuracy.ts ['[{"rank":16,"width":32,...}, …]'] (rows of other
+ * configurations already in results/sdmm-accuracy.json are kept)
  *   → results/sdmm-accuracy.csv, results/sdmm-accuracy.json (and the FEM reference cached in
  *     results/sdmm-accuracy-reference.json, reused when its configuration matches).
  */
@@ -30,9 +31,16 @@ const GRID = 101;
 const FEM_N = [128, 256];
 const OUT = 'results';
 
+/**
+ * The configurations compared. bound: false cannot fit the star to 2e-4 (measured: MSE 2.9e-4
+ * after 28k iterations, 330 s), so the bounding comparison is made at fitTolerance 5e-4 for both.
+ */
 const DEFAULT_CONFIGS: Partial<SdmmOptions>[] = [
   { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 2e-4, bound: true },
-  { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 2e-4, bound: false },
+  { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 5e-4, bound: true },
+  { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 5e-4, bound: false },
+  { rank: 8, width: 16, depth: 2, quadElements: 64, fitTolerance: 2e-4, bound: true },
+  { rank: 16, width: 32, depth: 2, quadElements: 32, fitTolerance: 2e-4, bound: true },
 ];
 
 function relL2(a: Float64Array, b: Float64Array): number {
@@ -45,9 +53,9 @@ function relL2(a: Float64Array, b: Float64Array): number {
   return Math.sqrt(num / den);
 }
 
-async function run(solver: GradientFlowSolver, label: string): Promise<{ records: StepRecord[]; wallMs: number }> {
+async function run(solver: GradientFlowSolver, label: string, records: StepRecord[] = []): Promise<{ records: StepRecord[]; wallMs: number }> {
   const t0 = performance.now();
-  const records = [await solver.initialise()];
+  records.push(await solver.initialise());
   console.log(`${label}: step 0 ${records[0].stopReason} (${(records[0].wallMs / 1000).toFixed(1)} s)`);
   for (let i = 0; i < STEPS; i++) {
     const r = await solver.step();
@@ -97,18 +105,19 @@ const configs: Partial<SdmmOptions>[] = process.argv[2] ? (JSON.parse(process.ar
 const rows: Record<string, unknown>[] = [];
 for (const config of configs) {
   const solver = await createSdmmSolver(PROBLEM, { backend: 'wasm', ...config });
-  const label = `sdmm r${config.rank} w${config.width} ne${config.quadElements} bound=${config.bound ?? true}`;
+  const label = `sdmm r${config.rank} w${config.width} ne${config.quadElements} bound=${config.bound ?? true} fit≤${config.fitTolerance}`;
   let result: { records: StepRecord[]; wallMs: number } | null = null;
   let error = '';
+  const partial: StepRecord[] = [];
   try {
-    result = await run(solver, label);
+    result = await run(solver, label, partial);
   } catch (e) {
     error = (e as Error).message;
     console.log(`${label}: FAILED ${error}`);
   }
   const desc = solver.describe();
   const u = result ? solver.sample(points) : null;
-  const records = result?.records ?? [];
+  const records = result?.records ?? partial;
   const stops: Record<string, number> = {};
   for (const r of records.slice(1)) {
     const key = r.stopReason.split(';')[0] + (r.stopReason.includes('kept previous') ? ' (kept previous)' : '');
@@ -124,6 +133,7 @@ for (const config of configs) {
     depth: config.depth,
     quadElements: config.quadElements,
     quadPoints: (desc.options as SdmmOptions).quadPoints,
+    fitTolerance: config.fitTolerance,
     bound: (desc.options as SdmmOptions).bound,
     optimizer: (desc.options as SdmmOptions).optimizer,
     maxIters: (desc.options as SdmmOptions).maxIters,
@@ -149,6 +159,13 @@ for (const config of configs) {
   solver.dispose();
 }
 
+// Rows of earlier invocations (other configurations) are kept; a re-run configuration replaces its row.
+const jsonPath = `${OUT}/sdmm-accuracy.json`;
+if (existsSync(jsonPath)) {
+  const previous = JSON.parse(readFileSync(jsonPath, 'utf8')) as { rows?: Record<string, unknown>[] };
+  const labels = new Set(rows.map((r) => r.label));
+  rows.unshift(...(previous.rows ?? []).filter((r) => !labels.has(r.label)));
+}
 mkdirSync(OUT, { recursive: true });
 writeFileSync(`${OUT}/sdmm-accuracy.csv`, stringify(rows, { header: true }));
 writeFileSync(

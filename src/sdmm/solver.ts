@@ -235,7 +235,8 @@ class SdmmSolver implements GradientFlowSolver {
    *      clamped to [−3, 3] (tanh 3 = 0.995), until it improves by < 10⁻³ (relative) over 25 iterations;
    *   2. L-BFGS on the same misfit until the MSE (checked every 50 iterations) is ≤ 10·fitTolerance
    *      or the misfit's relative decrease is < 10⁻⁸;
-   *   3. L-BFGS on the MSE itself until MSE ≤ fitTolerance (or stagnation).
+   *   3. L-BFGS on the MSE itself until MSE ≤ fitTolerance, or its relative decrease per
+   *      iteration is < 10⁻⁷ (the float32 noise floor).
    * Without the bounding s* = u₀, so phases 1–2 already minimize the MSE. The achieved MSE
    * (float64) goes into the step-0 stopReason and describe().
    */
@@ -274,7 +275,7 @@ class SdmmSolver implements GradientFlowSolver {
       const pre = this.objective('pre-fit');
       run('adam(s)', adamMinimize(pre, this.theta, createAdamState(this.layout.size), { maxIters: o.fitMaxIters, tol: 1e-3, learningRate: o.learningRate, stop: switchToMse }));
       run('lbfgs(s)', lbfgsMinimize(pre, this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-8, stop: switchToMse }));
-      run('lbfgs(u)', lbfgsMinimize(this.objective('fit'), this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 0, target: o.fitTolerance }));
+      run('lbfgs(u)', lbfgsMinimize(this.objective('fit'), this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-7, target: o.fitTolerance }));
     } finally {
       this.targetT?.dispose();
       this.preTargetT?.dispose();
