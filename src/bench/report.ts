@@ -63,6 +63,23 @@ function maxAbsFinite(a: Float64Array): number {
   return m;
 }
 
+/**
+ * Colour range of u in one picture: [−1, 1] once the phases have separated, otherwise (a
+ * small-amplitude field such as early coarsening, max |u| < 0.9) ±max |u| rounded up to two
+ * digits, so the pattern is visible; the caption states the range.
+ */
+function phaseLimit(fields: readonly (Float64Array | null)[]): number {
+  let m = 0;
+  for (const f of fields) if (f) m = Math.max(m, maxAbsFinite(f));
+  if (m === 0 || m >= 0.9) return 1;
+  const p = 10 ** (Math.floor(Math.log10(m)) - 1);
+  return Math.ceil(m / p) * p;
+}
+
+function phase(values: Float64Array | null, n: number, k: number, limit: number): Panel {
+  return limit === 1 ? phasePanel(values ?? nanField(n), k) : { ...phasePanel(values ?? nanField(n), k), min: -limit, max: limit };
+}
+
 interface Picture {
   file: string;
   caption: string;
@@ -89,10 +106,11 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
     const b = snapshot(results, sdmm, nOut - 1);
     const d = diff(b, a, n);
     const lim = maxAbsFinite(d) || 1;
-    writeFileAtomic(join(dir, 'fem-vs-sdmm.png'), encodePanelGrid([[phasePanel(a ?? nanField(n), k), phasePanel(b ?? nanField(n), k), differencePanel(d, k, lim)]]));
+    const uLim = phaseLimit([a, b]);
+    writeFileAtomic(join(dir, 'fem-vs-sdmm.png'), encodePanelGrid([[phase(a, n, k, uLim), phase(b, n, k, uLim), differencePanel(d, k, lim)]]));
     pics.push({
       file: `${problem}/fem-vs-sdmm.png`,
-      caption: `${problem}, t = ${fmt(resolved.outputSteps[nOut - 1] * resolved.problem.tau)}: ${fem.label} | ${sdmm.label} | difference (SDMM − FEM, colour range ±${fmt(lim)})`,
+      caption: `${problem}, t = ${fmt(resolved.outputSteps[nOut - 1] * resolved.problem.tau)}: ${fem.label} | ${sdmm.label} | difference (u on ±${fmt(uLim)}; SDMM − FEM on ±${fmt(lim)})`,
     });
   }
 
@@ -108,14 +126,15 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
         diffs.push(diff(u, refU, n));
       }
       const lim = Math.max(...diffs.map(maxAbsFinite)) || 1;
-      main.forEach((r, j) => rows.push([phasePanel(fields[j] ?? nanField(n), k), phasePanel(refU ?? nanField(n), k), differencePanel(diffs[j], k, lim)]));
+      const uLim = phaseLimit([refU, ...fields]);
+      main.forEach((r, j) => rows.push([phase(fields[j], n, k, uLim), phase(refU, n, k, uLim), differencePanel(diffs[j], k, lim)]));
       if (rows.length === 0) continue;
       const step = resolved.outputSteps[i];
       const file = `snapshots-step${String(step).padStart(6, '0')}.png`;
       writeFileAtomic(join(dir, file), encodePanelGrid(rows, { scale: k <= 128 ? 2 : 1 }));
       pics.push({
         file: `${problem}/${file}`,
-        caption: `${problem}, t = ${fmt(step * resolved.problem.tau)}: one row per configuration (${main.map((r) => r.label).join(', ')}), columns solver | reference | solver − reference (colour range ±${fmt(lim)})`,
+        caption: `${problem}, t = ${fmt(step * resolved.problem.tau)}: one row per configuration (${main.map((r) => r.label).join(', ')}), columns solver | reference | solver − reference (u on ±${fmt(uLim)}, differences on ±${fmt(lim)})`,
       });
     }
   }
