@@ -122,14 +122,28 @@ describe('benchmark suite', () => {
     expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('series: fem-stabilized-n32');
     expect(existsSync(join(root, 'tiny', 'star', 'fem-vs-sdmm.png'))).toBe(false); // star has no SDMM run
 
-    // a second start skips every finished run (bench.json untouched) and reproduces the summary
-    const before = statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs;
+    // a second start skips every finished run (steps.csv untouched) and reproduces the summary
+    const stepsPath = join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'steps.csv');
+    const before = statSync(stepsPath).mtimeMs;
     const again: string[] = [];
     await runSuite(parseSuite(text, 'tiny.json'), { root, deps: decayDeps(), log: (l) => again.push(l), skipReport: true });
     expect(again.every((l) => l.endsWith('skipped'))).toBe(true);
-    expect(statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs).toBe(before);
+    expect(statSync(stepsPath).mtimeMs).toBe(before);
     expect(summary(root).rows).toEqual(rows);
     expect(readBenchJson(join(root, 'tiny', 'circle', 'sdmm-diverges', 'bench.json')).relL2.every(Number.isNaN)).toBe(true);
+
+    // changing a configuration under the same label reruns that run only (now diverging at step 4)
+    const changed = structuredClone(suiteDef);
+    (changed.problems[0].solvers[2] as { maxIters: number }).maxIters = 4;
+    const third: string[] = [];
+    await runSuite(parseSuite(JSON.stringify(changed), 'tiny.json'), { root, deps: decayDeps(), log: (l) => third.push(l), skipReport: true });
+    expect(third.filter((l) => !l.endsWith('skipped'))).toEqual([
+      '[4/8] circle/sdmm-diverges: configuration changed since its files were written, starting afresh',
+      '[4/8] circle/sdmm-diverges: starting (10 steps)',
+      '[4/8] circle/sdmm-diverges: failed (diverged at step 4: energy became NaN at step 4), 0.0 s',
+    ]);
+    expectOneRowPerStep(join(root, 'tiny', 'circle', 'sdmm-diverges'), 3);
+    expect(statSync(stepsPath).mtimeMs).toBe(before);
   });
 
   it('resumes after kill -9 mid-suite with exactly one row per step in every run', async () => {
@@ -148,13 +162,13 @@ describe('benchmark suite', () => {
     await new Promise((r) => child.once('exit', r));
     expect(existsSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json'))).toBe(true);
     expect(existsSync(join(root, 'tiny', 'circle', 'fem-stabilized-n32', 'bench.json'))).toBe(false);
-    const firstDone = statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs;
+    const firstDone = statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'steps.csv')).mtimeMs;
 
     const lines: string[] = [];
     await runSuite(parseSuite(small, 'tiny.json'), { root, deps: decayDeps(), log: (l) => lines.push(l), skipReport: true });
     expect(lines).toContain('[2/4] circle/fem-mms-newton-n64: already done (completed), skipped');
     expect(lines.some((l) => l.startsWith('[3/4] circle/fem-stabilized-n32: resuming'))).toBe(true);
-    expect(statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'bench.json')).mtimeMs).toBe(firstDone);
+    expect(statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'steps.csv')).mtimeMs).toBe(firstDone); // not rerun
     expectOneRowPerStep(join(root, 'tiny', 'reference', 'circle'), 20);
     expectOneRowPerStep(join(root, 'tiny', 'circle', 'fem-mms-newton-n64'), 10);
     expectOneRowPerStep(join(root, 'tiny', 'circle', 'fem-stabilized-n32'), 10);

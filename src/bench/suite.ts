@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { parseCsv, readStepsCsv, writeCsvAtomic, writeFieldCsv, type StepRow } from '../io/csv.js';
-import { makeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
+import { describeProblem, makeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
 import { uniformGrid, type GradientFlowSolver, type StepRecord } from '../solver.js';
 import { checkStability } from '../stability/checker.js';
 import { resolveSuite, solverLabel, type ResolvedProblem, type SolverSpec, type SuiteConfig } from './config.js';
@@ -327,14 +327,25 @@ async function runOne(
   ref: ReferenceData | null,
 ): Promise<RunResult> {
   const benchPath = join(task.dir, 'bench.json');
+  const keyPath = join(task.dir, 'run-key.json');
   const name = `${task.problem.problem.name}/${task.spec.label}`;
+  // What the run's files are a function of: if any of it changed since they were written,
+  // neither skipping nor resuming would be honest, so the directory starts afresh.
+  const key = `${JSON.stringify({ spec: task.spec, problem: describeProblem(task.runProblem), grid: suite.grid, outputSteps: task.outputSteps }, null, 2)}\n`;
+  if (existsSync(keyPath) && readFileSync(keyPath, 'utf8') !== key) {
+    log(`${name}: configuration changed since its files were written, starting afresh`);
+    rmSync(task.dir, { recursive: true, force: true });
+  }
   if (existsSync(benchPath)) {
+    // Skip the run, but re-measure from its files: the reference may have been recomputed.
     const done = readBenchJson(benchPath);
     log(`${name}: already done (${done.status}), skipped`);
-    options.afterRun?.(done);
-    return done;
+    const again = measure(task, ref, { failed: done.status === 'failed', reason: done.reason, describe: done.describe, write: true });
+    options.afterRun?.(again);
+    return again;
   }
   mkdirSync(join(task.dir, 'snapshots'), { recursive: true });
+  writeFileAtomic(keyPath, key);
   const k = suite.grid;
   const grid = uniformGrid(task.runProblem, k);
   const nGrid = task.runProblem.dim === 2 ? k * k : k;
