@@ -69,6 +69,8 @@ describe('mms-newton beyond the convex range (m τ > ε²)', () => {
       records.push(r);
       const d = solver.lastStep!;
       expect(d.functionalEnd!).toBeLessThan(d.functionalStart!);
+      // the line search's exact decreases agree with Jₙ(uⁿ⁺¹) = E + movement from the shared functions
+      expect(Math.abs(d.functionalEnd! - (r.energy + r.movement))).toBeLessThan(1e-9 * d.functionalStart!);
       expect(r.stopReason).toMatch(/^converged/);
       halvings += d.lineSearchHalvings ?? 0;
       // Jₙ(uⁿ⁺¹) = E(uⁿ⁺¹) + movement ≤ Jₙ(uⁿ) = E(uⁿ): checked directly and by the checker
