@@ -4,7 +4,10 @@
  *
  *   f(u) = F'(u) = u³ − u,   F(u) = ¼ (u² − 1)²
  *   E(u) = ∫_Ω ½ |∇u|² + ε⁻² F(u) dx
- *   Jₙ(u) = E(u) + ‖u − uⁿ‖²_{L²} / (2 m τ) − ∫ s u
+ *   Jₙ(u) = E(u) + ‖u − uⁿ‖²_{L²} / (2 m τ) − (1/m) ∫ s u
+ *
+ * (the source enters as s/m so that the Euler–Lagrange equation is u_t = m(Δu − ε⁻² f(u)) + s
+ * for any mobility).
  *
  * Both solvers evaluate these terms through the functions below from values at quadrature points
  * (FEM: mapped element rules; SDMM: the composite Gauss tensor grid), in float64, so every energy
@@ -67,7 +70,7 @@ export function movementTerm(
   return s / (2 * mobility * tau);
 }
 
-/** Σ_q w_q s_q u_q: the source work ∫ s u that Jₙ subtracts. */
+/** Σ_q w_q s_q u_q: the source work ∫ s u (Jₙ subtracts it divided by m). */
 export function sourceWork(weights: Float64Array, source: ArrayLike<number>, u: ArrayLike<number>): number {
   let s = 0;
   for (let q = 0; q < weights.length; q++) s += weights[q] * source[q] * u[q];
