@@ -217,3 +217,22 @@ describe('SDMM failures are loud', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 });
+
+describe('SDMM source term', () => {
+  it('a uniform source s on a periodic 1D box gives the backward-Euler value of (u − uⁿ)/τ = m ε⁻²(u − u³) + s (source enters Jₙ as −(1/m)∫ s u)', async () => {
+    // ε = 0.5, m = 2, τ = 0.05, s = 3, u⁰ = 0: 20 u = 8 (u − u³) + 3  ⇔  8u³ + 12u − 3 = 0.
+    const base = makeProblem('ac1d', 'reduced', { epsilon: 0.5, mobility: 2, tau: 0.05 });
+    const problem: ProblemConfig = { ...base, initial: () => 0, source: () => 3 };
+    let exact = 0.25;
+    for (let i = 0; i < 50; i++) exact -= (8 * exact ** 3 + 12 * exact - 3) / (24 * exact ** 2 + 12);
+    const solver = await createSdmmSolver(problem, { rank: 4, width: 8, depth: 1, quadElements: 16, fitTolerance: 1e-6, maxIters: 200, tol: 1e-9, backend: 'wasm' });
+    await solver.initialise();
+    const r1 = await solver.step();
+    expect(r1.stopReason).not.toMatch(/kept previous/);
+    const u = solver.sample(Float64Array.from([-0.9, -0.3, 0.2, 0.75]));
+    for (const v of u) expect(Math.abs(v - exact)).toBeLessThan(2e-3);
+    // With −∫ s u (no 1/m) the step would reach 8u³ + 12u − 6 = 0, u ≈ 0.43: far outside the tolerance.
+    expect(exact).toBeCloseTo(0.2407, 3);
+    solver.dispose();
+  });
+});
