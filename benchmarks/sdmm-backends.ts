@@ -13,7 +13,7 @@ import { stringify } from 'csv-stringify/sync';
 import { makeProblem } from '../src/physics/problems.js';
 import { createSdmmSolver, initialParameters, networkLayout, type SdmmSolver } from '../src/sdmm/index.js';
 
-const WARMUP = 3;
+const WARMUP = 10;
 const REPEATS = 15;
 const backends = process.argv.length > 2 ? process.argv.slice(2) : ['tensorflow', 'wasm', 'cpu'];
 const problem = makeProblem('star', 'reduced');
