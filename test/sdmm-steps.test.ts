@@ -236,3 +236,20 @@ describe('SDMM source term', () => {
     solver.dispose();
   });
 });
+
+describe('SDMM in 1D', () => {
+  it('front1d: the exact steady front stays put — energy within 1% of 2√2/(3ε) on every step, zero-tolerance stability', async () => {
+    const problem = makeProblem('front1d', 'reduced');
+    const solver = await createSdmmSolver(problem, { rank: 4, width: 12, depth: 2, learningRate: 1e-2, fitTolerance: 1e-4, maxIters: 20, backend: 'wasm' });
+    const records = [await solver.initialise()];
+    for (let i = 0; i < 3; i++) records.push(await solver.step());
+    const exact = (2 * Math.SQRT2) / (3 * problem.epsilon);
+    for (const r of records) expect(Math.abs(r.energy - exact) / exact).toBeLessThan(0.01);
+    expect(checkStability(records, { rtol: 0, atol: 0 }).energyInequality.ok).toBe(true);
+    const u = solver.sample(Float64Array.from([-0.5, 0, 0.5]));
+    expect(u[0]).toBeLessThan(-0.99);
+    expect(Math.abs(u[1])).toBeLessThan(0.02);
+    expect(u[2]).toBeGreaterThan(0.99);
+    solver.dispose();
+  });
+});
