@@ -139,7 +139,7 @@ for (const config of configs) {
     maxIters: (desc.options as SdmmOptions).maxIters,
     parameters: desc.parameters,
     backend: desc.backend,
-    fitMse: desc.fitMse,
+    fitRelativeMse: desc.fitMse,
     fitIterations: desc.fitIterations,
     fitMs: records[0]?.wallMs ?? NaN,
     relL2: u ? relL2(u, uRef) : NaN,

@@ -371,7 +371,7 @@ function buildProgram(): Command {
     .option('--tol <t>', 'SDMM relative-decrease tolerance', parseNonNegative)
     .option('--lr <rate>', 'SDMM Adam learning rate', parsePositive)
     .option('--history <m>', 'SDMM L-BFGS history size', parsePositiveInteger)
-    .option('--fit-tol <mse>', 'SDMM initial-fit MSE tolerance', parsePositive)
+    .option('--fit-tol <mse>', 'SDMM initial-fit tolerance: relative MSE mean (u − u₀)² / mean u₀²', parsePositive)
     .option('--fit-iters <k>', 'SDMM initial-fit iteration cap per phase', parsePositiveInteger)
     .addOption(new Option('--backend <b>', 'SDMM TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
     .action(async (o: RunCliOptions, cmd: Command) => {

@@ -29,10 +29,11 @@ const TINY: Partial<SdmmOptions> = {
 const STEPS = 4;
 
 /**
- * Fit tolerances per problem (MSE is absolute): loose for the star (these tests check the stepping,
- * not the accuracy of a 24×24-point fit of a 7-pointed star), tighter for coarsening (amplitude 0.03, mean u₀² ≈ 3.3e-4: a rough fit, enough to test stepping).
+ * Fit tolerances per problem (relative MSE, mean (u − u₀)² / mean u₀²): loose, because these tests
+ * check the stepping, not the accuracy of a 24×24-point fit of a 7-pointed star or of the
+ * small-amplitude coarsening data (mean u₀² ≈ 3.3e-4).
  */
-const FIT_TOLERANCE: Record<string, number> = { star: 0.1, circle: 0.02, coarsening: 2e-4 };
+const FIT_TOLERANCE: Record<string, number> = { star: 0.15, circle: 0.03, coarsening: 0.5 };
 
 /** The fitted step-0 state of each problem, shared by the L-BFGS and Adam runs (fit once). */
 const fitted = new Map<string, { state: SolverState; record: StepRecord }>();
@@ -42,7 +43,7 @@ beforeAll(async () => {
   for (const name of ['star', 'circle', 'coarsening']) {
     const solver = await createSdmmSolver(makeProblem(name, 'reduced'), { ...TINY, fitTolerance: FIT_TOLERANCE[name] });
     const record = await solver.initialise();
-    expect(record.stopReason).toMatch(/^fit mse .* <= tolerance/);
+    expect(record.stopReason).toMatch(/^fit relative mse .* <= tolerance/);
     fitted.set(name, { state: solver.saveState(), record });
     solver.dispose();
   }
@@ -75,7 +76,7 @@ describe('SDMM steps: energy inequality and the tanh bound', () => {
         for (const r of records.slice(1)) {
           expect(r.iterations).toBeGreaterThan(0);
           expect(r.stopReason).toMatch(/^(rel-decrease|max-iters|line-search|converged)/);
-          expect(r.t).toBeCloseTo(r.step * 1e-4, 12);
+          expect(r.t).toBeCloseTo(r.step * makeProblem(name, 'reduced').tau, 12);
         }
         // The steps really move (at least one accepted step with a positive movement term) and E decays.
         expect(records.some((r) => r.movement > 0)).toBe(true);
@@ -119,7 +120,7 @@ describe('SDMM reproducibility and state', () => {
     it(`${optimizer}: restoring a checkpoint taken after step 2 and stepping gives the same step 3 as not stopping`, async () => {
       const problem = makeProblem('star', 'reduced');
       const { state: fitState } = fitted.get('star')!;
-      const a = await createSdmmSolver(problem, { ...TINY, optimizer });
+      const a = await createSdmmSolver(problem, { ...TINY, fitTolerance: FIT_TOLERANCE.star, optimizer });
       a.restoreState(fitState);
       await a.step();
       await a.step();
@@ -128,7 +129,7 @@ describe('SDMM reproducibility and state', () => {
       expect(checkpoint.step).toBe(2);
       expect(checkpoint.arrays.theta).toBeInstanceOf(Float32Array);
       const third = await a.step();
-      const b = await createSdmmSolver(problem, { ...TINY, optimizer });
+      const b = await createSdmmSolver(problem, { ...TINY, fitTolerance: FIT_TOLERANCE.star, optimizer });
       b.restoreState(checkpoint);
       expect(b.stepIndex).toBe(2);
       const again = await b.step();
@@ -187,9 +188,9 @@ describe('SDMM failures are loud', () => {
   it('a bad initial fit is reported and the solver refuses to step from it', async () => {
     const solver = await createSdmmSolver(makeProblem('star', 'reduced'), { ...TINY, fitMaxIters: 2, fitTolerance: 1e-6 });
     const r0 = await solver.initialise();
-    expect(r0.stopReason).toMatch(/^fit mse \S+ > tolerance 1\.000e-6 .*REFUSED$/);
+    expect(r0.stopReason).toMatch(/^fit relative mse \S+ > tolerance 1\.000e-6 .*REFUSED$/);
     await expect(solver.step()).rejects.toBeInstanceOf(SdmmFitError);
-    await expect(solver.step()).rejects.toThrow(/^SDMM refuses to step: initial fit MSE \S+ exceeds fitTolerance 1\.000e-6/);
+    await expect(solver.step()).rejects.toThrow(/^SDMM refuses to step: initial fit relative MSE \S+ exceeds fitTolerance 1\.000e-6/);
     solver.dispose();
   });
 

@@ -34,7 +34,10 @@ export interface SdmmOptions {
   learningRate: number;
   /** L-BFGS history size (curvature pairs kept). Default 20. */
   historySize: number;
-  /** Required mean squared error of the initial-condition fit on the quadrature grid. Default 1e-3. */
+  /**
+   * Required relative mean squared error of the initial-condition fit on the quadrature grid,
+   * mean (u_θ − u₀)² / mean u₀² (for a ±1 field about the plain MSE). Default 1e-3.
+   */
   fitTolerance: number;
   /** Iteration cap of each phase of the initial fit (Adam, then L-BFGS if still above tolerance). Default 20000. */
   fitMaxIters: number;

@@ -70,7 +70,10 @@ class SdmmSolver implements GradientFlowSolver {
   private lbfgs: LbfgsState;
   private adam: AdamState;
   private energy = NaN;
+  /** Relative fit error mean_q (u_θ − u₀)² / mean_q u₀². */
   private fitMse = NaN;
+  /** mean_q u₀² on the grid (1 for u₀ ≡ 0). */
+  private fitScale = 1;
   private fitIterations = 0;
   private fitStopReason = '';
   private initialised = false;
@@ -227,15 +230,16 @@ class SdmmSolver implements GradientFlowSolver {
   }
 
   /**
-   * Step 0: fit u_θ to u₀ on the quadrature grid; the fit error is MSE = mean_q (u_θ − u₀)².
+   * Step 0: fit u_θ to u₀ on the quadrature grid; the fit error is the relative MSE
+   * mean_q (u_θ − u₀)² / mean_q u₀².
    * With the tanh bounding, minimizing the MSE from the Glorot start stalls (measured: the star
    * stays at MSE ≈ 0.14): s = Σ X_k Y_k starts near the saddle X = Y = 0, and saturated tanh
    * regions pass no gradient. So the fit runs in three phases, each capped at fitMaxIters:
    *   1. Adam (learningRate) on the pre-activation misfit mean_q (α s − s*)², s* = atanh(u₀)
    *      clamped to [−3, 3] (tanh 3 = 0.995), until it improves by < 10⁻³ (relative) over 25 iterations;
-   *   2. L-BFGS on the same misfit until the MSE (checked every 50 iterations) is ≤ 10·fitTolerance
+   *   2. L-BFGS on the same misfit until the MSE (checked every 50 iterations) is ≤ 10·fitTolerance·mean u₀²
    *      or the misfit's relative decrease is < 10⁻⁸;
-   *   3. L-BFGS on the MSE itself until MSE ≤ fitTolerance, or its relative decrease per
+   *   3. L-BFGS on the MSE itself until MSE ≤ fitTolerance·mean u₀², or its relative decrease per
    *      iteration is < 10⁻⁷ (the float32 noise floor).
    * Without the bounding s* = u₀, so phases 1–2 already minimize the MSE. The achieved MSE
    * (float64) goes into the step-0 stopReason and describe().
@@ -268,14 +272,21 @@ class SdmmSolver implements GradientFlowSolver {
     this.preTargetT?.dispose();
     this.targetT = tf.tensor(Float32Array.from(u0), this.shape, 'float32');
     this.preTargetT = tf.tensor(sTarget, this.shape, 'float32');
+    // The tolerance is relative to the mean square of u₀, so small-amplitude data (coarsening,
+    // random: |u₀| ≤ 0.05) is held to the same relative accuracy as a ±1 field.
+    let meanSquare = 0;
+    for (let q = 0; q < N; q++) meanSquare += u0[q] * u0[q];
+    meanSquare /= N;
+    this.fitScale = meanSquare > 1e-300 ? meanSquare : 1;
+    const mseTarget = o.fitTolerance * this.fitScale;
     const mse32 = (theta: Float32Array) =>
       tf.tidy(() => tf.mean(tf.square(tf.sub(this.fieldTf(tf.tensor1d(theta, 'float32')).u, this.targetT!))).dataSync()[0]);
-    const switchToMse = { everyIters: 50, test: (theta: Float32Array) => mse32(theta) <= 10 * o.fitTolerance };
+    const switchToMse = { everyIters: 50, test: (theta: Float32Array) => mse32(theta) <= 10 * mseTarget };
     try {
       const pre = this.objective('pre-fit');
       run('adam(s)', adamMinimize(pre, this.theta, createAdamState(this.layout.size), { maxIters: o.fitMaxIters, tol: 1e-3, learningRate: o.learningRate, stop: switchToMse }));
       run('lbfgs(s)', lbfgsMinimize(pre, this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-8, stop: switchToMse }));
-      run('lbfgs(u)', lbfgsMinimize(this.objective('fit'), this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-7, target: o.fitTolerance }));
+      run('lbfgs(u)', lbfgsMinimize(this.objective('fit'), this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-7, target: mseTarget }));
     } finally {
       this.targetT?.dispose();
       this.preTargetT?.dispose();
@@ -285,11 +296,11 @@ class SdmmSolver implements GradientFlowSolver {
     const v = this.gridValues(this.theta, this.newGridValues());
     let se = 0;
     for (let q = 0; q < N; q++) se += (v.u[q] - u0[q]) ** 2;
-    this.fitMse = se / N;
+    this.fitMse = se / N / this.fitScale;
     this.fitIterations = iterations;
     const ok = this.fitMse <= o.fitTolerance;
     this.fitStopReason =
-      `fit mse ${this.fitMse.toExponential(3)} ${ok ? '<=' : '>'} tolerance ${o.fitTolerance.toExponential(3)}` +
+      `fit relative mse ${this.fitMse.toExponential(3)} ${ok ? '<=' : '>'} tolerance ${o.fitTolerance.toExponential(3)}` +
       ` (${phases.join(', ')})` +
       (ok ? '' : ' REFUSED');
     this.setPrevious(v);
@@ -306,7 +317,7 @@ class SdmmSolver implements GradientFlowSolver {
     const o = this.options;
     if (!(this.fitMse <= o.fitTolerance)) {
       throw new SdmmFitError(
-        `SDMM refuses to step: initial fit MSE ${this.fitMse.toExponential(3)} exceeds fitTolerance ${o.fitTolerance.toExponential(3)} (raise fitMaxIters, learningRate, rank or width)`,
+        `SDMM refuses to step: initial fit relative MSE ${this.fitMse.toExponential(3)} exceeds fitTolerance ${o.fitTolerance.toExponential(3)} (raise fitMaxIters, learningRate, rank or width)`,
       );
     }
     const t0 = performance.now();
