@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { frontEnergyPerLength } from '../src/physics/energy.js';
+import { frontEnergyPerLength, movementTerm } from '../src/physics/energy.js';
 import { makeProblem } from '../src/physics/problems.js';
-import { createSdmmSolver, networkLayout, type SdmmSolver } from '../src/sdmm/index.js';
+import { compositeGaussLegendre, tensorRule } from '../src/quadrature/index.js';
+import { createSdmmSolver, initialParameters, networkLayout, type SdmmSolver } from '../src/sdmm/index.js';
 
 /**
  * The quadrature energy of a network that represents the exact steady front
@@ -74,6 +75,66 @@ describe('SDMM energy of the exact tanh front', () => {
     const exact = 1.25 * frontEnergyPerLength(problem.epsilon);
     expect(Math.abs(solver.loadParameters(theta) - exact) / exact).toBeLessThan(1e-3);
     expect(Math.abs(solver.trainingLoss() - exact) / exact).toBeLessThan(1e-3);
+    solver.dispose();
+  });
+
+  it('Jₙ(u_θ) against a different uⁿ: the training loss adds the movement term and keeps E (steady front stepped from the steep one)', async () => {
+    // uⁿ = tanh(2x/(√2 ε)), candidate u = tanh(x/(√2 ε)): Jₙ = E∞ + Σ_q w_q (u − uⁿ)²/(2mτ).
+    const problem = makeProblem('front1d', 'reduced');
+    const quadElements = 160;
+    const solver = (await createSdmmSolver(problem, { ...OPTS, quadElements })) as SdmmSolver;
+    const layout = networkLayout(problem, { ...OPTS, alpha: 1, trainAlpha: false, bound: true });
+    const [hidden, out] = layout.axes[0].layers;
+    const steep = new Float32Array(layout.size);
+    linearAxis(steep, hidden.weightOffset, hidden.biasOffset, out.weightOffset, out.biasOffset, 2 / (Math.SQRT2 * problem.epsilon), 0);
+    const steady = new Float32Array(layout.size);
+    linearAxis(steady, hidden.weightOffset, hidden.biasOffset, out.weightOffset, out.biasOffset, 1 / (Math.SQRT2 * problem.epsilon), 0);
+    solver.loadParameters(steep);
+    const rule = compositeGaussLegendre(-1, 1, quadElements, 2);
+    const a = Math.SQRT2 * problem.epsilon;
+    const u = rule.points.map((x) => Math.tanh(x / a));
+    const uPrev = rule.points.map((x) => Math.tanh((2 * x) / a));
+    const exact = frontEnergyPerLength(problem.epsilon) + movementTerm(rule.weights, u, uPrev, problem.mobility, problem.tau);
+    expect(Math.abs(solver.trainingLoss(steady) - exact) / exact).toBeLessThan(1e-3);
+    solver.dispose();
+  });
+});
+
+describe('SDMM float32 step loss resolves small changes of Jₙ', () => {
+  it('small-amplitude coarsening field (E ≈ 156 from the bulk term ε⁻²F ≈ ε⁻²/4): Jₙ(θ₁) − Jₙ(θ₀) ≈ 1e-4 matches float64 within 1e-3', async () => {
+    // In float32 a loss of 156 carries rounding of order 1e-5, as large as the changes of Jₙ that
+    // decide a time step of small-amplitude data; L-BFGS then stops on noise and leaves errors in the
+    // slowest (least stable) direction. The step loss must be evaluated so that such changes survive.
+    const problem = makeProblem('coarsening', 'reduced');
+    const opts = { rank: 4, width: 8, depth: 1, quadElements: 16, backend: 'wasm' } as const;
+    const solver = (await createSdmmSolver(problem, opts)) as SdmmSolver;
+    const layout = networkLayout(problem, { ...opts, activation: 'tanh', alpha: 1, trainAlpha: false, bound: true });
+    const theta0 = initialParameters(layout, 7);
+    const outX = layout.axes[0].layers[layout.axes[0].layers.length - 1];
+    const scaleOut = (theta: Float32Array, c: number) => {
+      for (let i = 0; i < outX.inputs * outX.outputs; i++) theta[outX.weightOffset + i] *= c;
+      for (let i = 0; i < outX.outputs; i++) theta[outX.biasOffset + i] *= c;
+    };
+    scaleOut(theta0, 0.03);
+    const theta1 = new Float32Array(theta0);
+    scaleOut(theta1, 1.002);
+    // Float64 reference: Jₙ(θ₁) − Jₙ(θ₀) = E(u₁) + ‖u₁ − u₀‖²/(2mτ) − E(u₀).
+    const ref = (await createSdmmSolver(problem, opts)) as SdmmSolver;
+    const e1 = ref.loadParameters(theta1);
+    const grid = tensorRule([0, 1].map(() => compositeGaussLegendre(0, 1, opts.quadElements, 2)));
+    const u1 = ref.sample(grid.points);
+    ref.dispose();
+    const e0 = solver.loadParameters(theta0);
+    const u0 = solver.sample(grid.points);
+    let maxU = 0;
+    for (const v of u0) maxU = Math.max(maxU, Math.abs(v));
+    expect(maxU).toBeLessThan(0.2);
+    expect(e0).toBeGreaterThan(150);
+    const exact = e1 + movementTerm(grid.weights, u1, u0, problem.mobility, problem.tau) - e0;
+    expect(Math.abs(exact)).toBeGreaterThan(1e-5);
+    expect(Math.abs(exact)).toBeLessThan(1e-3);
+    const diff32 = solver.trainingLoss(theta1) - solver.trainingLoss();
+    expect(Math.abs(diff32 - exact) / Math.abs(exact)).toBeLessThan(1e-3);
     solver.dispose();
   });
 });

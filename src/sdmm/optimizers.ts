@@ -18,6 +18,11 @@ export interface MinimizeOptions {
   maxIters: number;
   /** Stop when the relative decrease of the loss falls to tol or below (0: never). */
   tol: number;
+  /**
+   * The objective returns the loss minus this constant (a difference form kept for float32
+   * precision, e.g. Jₙ(u) − Jₙ(uⁿ)); `tol` stays relative to the loss itself, |f + offset|. Default 0.
+   */
+  offset?: number;
   /** Stop as soon as the best loss is ≤ target (the initial fit's MSE tolerance). */
   target?: number;
   /** Checked after every `everyIters` iterations with the current (best) θ: true stops with stopReason 'switch'. */
@@ -245,7 +250,7 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
       stopReason = 'target';
       break;
     }
-    if (fPrev - fx <= opts.tol * Math.max(Math.abs(fx), 1e-30)) {
+    if (fPrev - fx <= opts.tol * Math.max(Math.abs(fx + (opts.offset ?? 0)), 1e-30)) {
       stopReason = 'rel-decrease';
       break;
     }
@@ -313,7 +318,7 @@ export function adamMinimize(
       stopReason = 'target';
       break;
     }
-    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * Math.abs(best)) {
+    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * Math.abs(best + (opts.offset ?? 0))) {
       stopReason = 'rel-decrease';
       break;
     }

@@ -44,8 +44,9 @@ interface GridValues {
  *   θⁿ⁺¹ ≈ argmin_θ Jₙ(u_θ),  Jₙ(u) = Σ_q w_q [½|∇u|² + ε⁻² F(u) + (u − uⁿ)²/(2mτ) − s u / m]
  *
  * on the composite Gauss–Legendre tensor grid (n_e elements × q points per axis; weights the outer
- * product of the 1D weights), with uⁿ stored on that grid. The loss and its θ-gradient are computed
- * by TensorFlow.js in float32 (one reverse-mode pass); E, the movement term and min/max u are then
+ * product of the 1D weights), with uⁿ and ∇uⁿ stored on that grid. The loss and its θ-gradient are
+ * computed by TensorFlow.js in float32 (one reverse-mode pass), as the difference Jₙ(u) − Jₙ(uⁿ)
+ * (see the constructor) so that float32 resolves the small changes of Jₙ; E, the movement term and min/max u are then
  * re-evaluated in float64 from the grid values through src/physics/energy.ts, and a step is
  * accepted only if the float64 Jₙ did not increase (else uⁿ⁺¹ = uⁿ and θ is left unchanged), so
  * E(uⁿ⁺¹) + ‖uⁿ⁺¹ − uⁿ‖²/(2mτ) ≤ E(uⁿ) holds in float64 on every step.
@@ -62,6 +63,8 @@ class SdmmSolver implements GradientFlowSolver {
   private readonly inputs: { enc: tf.Tensor2D; dEnc: tf.Tensor2D }[];
   private readonly points: Float64Array;
   private uPrevT: tf.Tensor | null = null;
+  /** ∇uⁿ on the grid (float32), one tensor per axis: the step loss is evaluated relative to uⁿ. */
+  private uPrevGradT: tf.Tensor[] = [];
   private targetT: tf.Tensor | null = null;
   private preTargetT: tf.Tensor | null = null;
   private sourceT: tf.Tensor | null = null;
@@ -112,12 +115,29 @@ class SdmmSolver implements GradientFlowSolver {
     const { epsilon, mobility, tau } = problem;
     const invEps2 = 1 / (epsilon * epsilon);
     const invMovement = 1 / (2 * mobility * tau);
+    // The step loss is Jₙ(u) − Jₙ(uⁿ), Jₙ(uⁿ) = E(uⁿ) − ∫ s uⁿ/m: a θ-independent shift, so the
+    // minimizer and the θ-gradient are those of Jₙ, but every term is written as a difference that
+    // vanishes at u = uⁿ,
+    //   ½(|∇u|² − |∇uⁿ|²) = ½ Σ_k (∂_k u − ∂_k uⁿ)(∂_k u + ∂_k uⁿ),
+    //   ε⁻²(F(u) − F(uⁿ)) = ¼ ε⁻² (u − uⁿ)(u + uⁿ)(u² + uⁿ² − 2),
+    //   (u − uⁿ)²/(2mτ) − s (u − uⁿ)/m,
+    // so float32 keeps the small changes of Jₙ that decide a step. Summing Jₙ itself in float32 buries
+    // them: small-amplitude data (coarsening, |u| ≤ 0.05) has Jₙ ≈ ε⁻²/4 = 156 from the bulk term,
+    // float32 rounding of order 1e-5 there, and per-step changes of Jₙ of 1e-4 to 1e-6; L-BFGS then
+    // stops on rounding noise ('line-search') and leaves the error in the least stable direction
+    // (the mean, growing at m/ε²), which took the reduced coarsening run to u ≡ 1.
     this.stepLossGrad = tf.valueAndGrad((theta: tf.Tensor1D) => {
       const { u, grad } = this.fieldTf(theta);
-      let density = tf.mul(0.5, grad.map((g) => tf.square(g)).reduce((a, b) => tf.add(a, b)));
-      density = tf.add(density, tf.mul(0.25 * invEps2, tf.square(tf.sub(tf.square(u), 1))));
-      density = tf.add(density, tf.mul(invMovement, tf.square(tf.sub(u, this.uPrevT!))));
-      if (this.sourceT) density = tf.sub(density, tf.mul(this.sourceT, u));
+      const uPrev = this.uPrevT!;
+      let density = tf.mul(
+        0.5,
+        grad.map((g, k) => tf.mul(tf.sub(g, this.uPrevGradT[k]), tf.add(g, this.uPrevGradT[k]))).reduce((a, b) => tf.add(a, b)),
+      );
+      const du = tf.sub(u, uPrev);
+      const bulk = tf.mul(tf.mul(du, tf.add(u, uPrev)), tf.sub(tf.add(tf.square(u), tf.square(uPrev)), 2));
+      density = tf.add(density, tf.mul(0.25 * invEps2, bulk));
+      density = tf.add(density, tf.mul(invMovement, tf.square(du)));
+      if (this.sourceT) density = tf.sub(density, tf.mul(this.sourceT, du));
       return tf.sum(tf.mul(this.weightsT, density)) as tf.Scalar;
     });
     this.fitLossGrad = tf.valueAndGrad((theta: tf.Tensor1D) => {
@@ -193,6 +213,13 @@ class SdmmSolver implements GradientFlowSolver {
     this.uPrev = v;
     this.uPrevT?.dispose();
     this.uPrevT = tf.tensor(Float32Array.from(v.u), this.shape, 'float32');
+    for (const t of this.uPrevGradT) t.dispose();
+    this.uPrevGradT = v.grad.map((g) => tf.tensor(Float32Array.from(g), this.shape, 'float32'));
+  }
+
+  /** Jₙ(uⁿ) = E(uⁿ) − ∫ s uⁿ/m in float64 (with the source of the step being taken, if any): the shift of the step loss. */
+  private previousJ(): number {
+    return this.energy - (this.source64 ? sourceWork(this.weights, this.source64, this.uPrev.u) : 0);
   }
 
   /**
@@ -327,13 +354,13 @@ class SdmmSolver implements GradientFlowSolver {
     this.setSource(tNext);
     const work = (v: GridValues) => (this.source64 ? sourceWork(this.weights, this.source64, v.u) : 0);
     // Jₙ(uⁿ) in float64: uⁿ is itself a candidate (movement 0).
-    const jPrev = this.energy - work(this.uPrev);
+    const jPrev = this.previousJ();
     const thetaPrev = new Float32Array(this.theta);
     const objective = this.objective('step');
     const res =
       o.optimizer === 'lbfgs'
-        ? lbfgsMinimize(objective, this.theta, this.lbfgs, { maxIters: o.maxIters, tol: o.tol })
-        : adamMinimize(objective, this.theta, this.adam, { maxIters: o.maxIters, tol: o.tol, learningRate: o.learningRate });
+        ? lbfgsMinimize(objective, this.theta, this.lbfgs, { maxIters: o.maxIters, tol: o.tol, offset: jPrev })
+        : adamMinimize(objective, this.theta, this.adam, { maxIters: o.maxIters, tol: o.tol, learningRate: o.learningRate, offset: jPrev });
     if (res.stopReason === 'non-finite') {
       this.theta = thetaPrev;
       throw new DivergenceError(
@@ -496,6 +523,7 @@ class SdmmSolver implements GradientFlowSolver {
       i.dEnc.dispose();
     }
     this.uPrevT?.dispose();
+    for (const t of this.uPrevGradT) t.dispose();
     this.targetT?.dispose();
     this.preTargetT?.dispose();
     this.sourceT?.dispose();
@@ -519,9 +547,13 @@ class SdmmSolver implements GradientFlowSolver {
     return this.energy;
   }
 
-  /** Float32 Jₙ(θ) of the current parameters through the training loss (for tests). */
-  trainingLoss(): number {
-    return this.objective('step')(this.theta, new Float64Array(this.layout.size));
+  /**
+   * Jₙ(u_θ) through the float32 training loss, against the current uⁿ (for tests): θ defaults to
+   * the current parameters (then Jₙ = E(uⁿ), the movement being 0).
+   */
+  trainingLoss(theta: Float32Array = this.theta): number {
+    if (theta.length !== this.layout.size) throw new Error(`trainingLoss: got ${theta.length} parameters, the network has ${this.layout.size}`);
+    return this.objective('step')(theta, new Float64Array(this.layout.size)) + this.previousJ();
   }
 
   /** Current parameters (a copy) and the float64 grid values of uⁿ (tests and diagnostics). */
