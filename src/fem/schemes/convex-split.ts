@@ -10,7 +10,7 @@ import type { SchemeContext, TimeScheme } from './types.js';
  *
  * first order in τ, unconditionally energy stable. uⁿ⁺¹ is the minimizer of the strictly convex
  *
- *   Φ(u) = ½∫|∇u|² + ‖u − uⁿ‖²/(2mτ) + ε⁻² ∫ (¼u⁴ − uⁿ u) − ∫ s u,
+ *   Φ(u) = ½∫|∇u|² + ‖u − uⁿ‖²/(2mτ) + ε⁻² ∫ (¼u⁴ − uⁿ u) − (1/m) ∫ s u,
  *
  * found by Newton (NewtonMinimizer) with the SPD Jacobian M/(mτ) + K + 3ε⁻² M_{u²}.
  */

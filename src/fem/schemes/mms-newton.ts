@@ -12,7 +12,7 @@ export const HESSIAN_SHIFT_FRACTION = 0.9;
 /**
  * `mms-newton`: the exact minimizing movement step (De Giorgi; Jordan–Kinderlehrer–Otto 1998),
  *
- *   uⁿ⁺¹ = argmin_u Jₙ(u),  Jₙ(u) = E(u) + ‖u − uⁿ‖²/(2 m τ) − ∫ s(tⁿ⁺¹) u,
+ *   uⁿ⁺¹ = argmin_u Jₙ(u),  Jₙ(u) = E(u) + ‖u − uⁿ‖²/(2 m τ) − (1/m) ∫ s(tⁿ⁺¹) u,
  *
  * whose Euler–Lagrange equation is backward Euler (first order in τ). Jₙ is convex when
  * m τ ≤ ε²; beyond that the Hessian M/(mτ) + K + ε⁻² M_{f'(u)} can be indefinite, so Newton uses

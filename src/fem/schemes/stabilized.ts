@@ -6,14 +6,14 @@ import type { SchemeContext, TimeScheme } from './types.js';
  * `stabilized`: the linear stabilized semi-implicit scheme of Shen & Yang ("Numerical
  * approximations of Allen–Cahn and Cahn–Hilliard equations", DCDS-A 28 (2010) 1669–1691):
  *
- *   (1/(mτ) + S/ε²) M uⁿ⁺¹ + K uⁿ⁺¹ = (1/(mτ) + S/ε²) M uⁿ − ε⁻² ∫ f(uⁿ) φ + ∫ s(tⁿ⁺¹) φ,
+ *   (1/(mτ) + S/ε²) M uⁿ⁺¹ + K uⁿ⁺¹ = (1/(mτ) + S/ε²) M uⁿ − ε⁻² ∫ f(uⁿ) φ + (1/m) ∫ s(tⁿ⁺¹) φ,
  *
  * first order in τ; energy stable for any τ when S ≥ 1 (S ≥ max|f'|/2 on [−1, 1]) in this
  * scaling, at the price of slowing interfaces by about 1 + S m τ/ε². The matrix
  * A = (1/(mτ) + S/ε²) M + K is constant: it is built and the preconditioner set up ONCE.
  * Each step solves for the increment d = uⁿ⁺¹ − uⁿ:
  *
- *   A d = −(K uⁿ + ε⁻² ∫ f(uⁿ) φ − ∫ s φ),
+ *   A d = −(K uⁿ + ε⁻² ∫ f(uⁿ) φ − (1/m) ∫ s φ),
  *
  * warm-started from the previous increment; d = 0 on Dirichlet dofs.
  */

@@ -20,7 +20,7 @@ export interface SchemeContext {
 
 /**
  * One step uⁿ → uⁿ⁺¹. Inputs: `uOld` (dofs of uⁿ, satisfies the Dirichlet values), `uqOld`
- * (uⁿ at the quadrature points), `source` (s(·, tⁿ⁺¹) at the quadrature points, or null) and
+ * (uⁿ at the quadrature points), `source` (s(·, tⁿ⁺¹)/m at the quadrature points, or null) and
  * `warm` (a guess of the increment uⁿ⁺¹ − uⁿ, e.g. the previous one; may be all zero).
  * Output: `uNew` (dofs). When the result says `uqValid`, `work.uq` holds uⁿ⁺¹ at the quadrature
  * points. Must not allocate.
