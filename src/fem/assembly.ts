@@ -49,7 +49,8 @@ export function addWeightedMass(out: CsrMatrix, space: FunctionSpace, basis: Cel
   const scatter = space.scatter;
   const nn = nLoc * nLoc;
   if (nLoc === 3 && basis.phiW) {
-    // affine P1: |det J| w_q = |cell| ŵ_q; phiW[q, a] = ŵ_q φ_a(q)
+    // P1 triangles (always affine), unrolled: |det J| w_q = |cell| ŵ_q; phiW[q, a] = ŵ_q φ_a(q).
+    // Every other element takes the generic loop below.
     const phi = basis.phi;
     const phiW = basis.phiW;
     const area = basis.gradWeights;
@@ -81,38 +82,6 @@ export function addWeightedMass(out: CsrMatrix, space: FunctionSpace, basis: Cel
       v[scatter[s0 + 6]] += a * m02;
       v[scatter[s0 + 7]] += a * m12;
       v[scatter[s0 + 8]] += a * m22;
-    }
-    return out;
-  }
-  if (nLoc === 3) {
-    const phi = basis.phi;
-    for (let c = 0; c < nCells; c++) {
-      let m00 = 0, m01 = 0, m02 = 0, m11 = 0, m12 = 0, m22 = 0;
-      const q0 = c * nQ;
-      for (let q = 0; q < nQ; q++) {
-        const w = detJw[q0 + q] * g[q0 + q];
-        const p0 = phi[3 * q];
-        const p1 = phi[3 * q + 1];
-        const p2 = phi[3 * q + 2];
-        const w0 = w * p0;
-        const w1 = w * p1;
-        m00 += w0 * p0;
-        m01 += w0 * p1;
-        m02 += w0 * p2;
-        m11 += w1 * p1;
-        m12 += w1 * p2;
-        m22 += w * p2 * p2;
-      }
-      const s0 = 9 * c;
-      v[scatter[s0]] += alpha * m00;
-      v[scatter[s0 + 1]] += alpha * m01;
-      v[scatter[s0 + 2]] += alpha * m02;
-      v[scatter[s0 + 3]] += alpha * m01;
-      v[scatter[s0 + 4]] += alpha * m11;
-      v[scatter[s0 + 5]] += alpha * m12;
-      v[scatter[s0 + 6]] += alpha * m02;
-      v[scatter[s0 + 7]] += alpha * m12;
-      v[scatter[s0 + 8]] += alpha * m22;
     }
     return out;
   }
@@ -153,7 +122,7 @@ export function assembleLoad(out: Float64Array, space: FunctionSpace, basis: Cel
   out.fill(0);
   const phiW = basis.phiW;
   if (nLoc === 3 && phiW) {
-    // affine P1: |det J| w_q φ_a(q) = |cell| · phiW[q, a]
+    // P1 triangles (always affine), unrolled: |det J| w_q φ_a(q) = |cell| · phiW[q, a]
     const area = basis.gradWeights;
     for (let c = 0; c < nCells; c++) {
       let s0 = 0;
@@ -170,24 +139,6 @@ export function assembleLoad(out: Float64Array, space: FunctionSpace, basis: Cel
       out[cd[3 * c]] += a * s0;
       out[cd[3 * c + 1]] += a * s1;
       out[cd[3 * c + 2]] += a * s2;
-    }
-    return out;
-  }
-  if (nLoc === 3) {
-    for (let c = 0; c < nCells; c++) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      const q0 = c * nQ;
-      for (let q = 0; q < nQ; q++) {
-        const w = detJw[q0 + q] * r[q0 + q];
-        s0 += w * phi[3 * q];
-        s1 += w * phi[3 * q + 1];
-        s2 += w * phi[3 * q + 2];
-      }
-      out[cd[3 * c]] += s0;
-      out[cd[3 * c + 1]] += s1;
-      out[cd[3 * c + 2]] += s2;
     }
     return out;
   }
