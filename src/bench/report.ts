@@ -5,7 +5,7 @@ import { readStepsCsv } from '../io/csv.js';
 import { differencePanel, encodePanelGrid, phasePanel, type Panel } from '../io/png.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
 import { renderLinePlotSvg, type Series } from './plot.js';
-import { readSnapshot, referenceProblem, solverOptions, type RunResult, type SuiteResults } from './suite.js';
+import { readSnapshot, referenceProblem, snapshotName, solverOptions, type RunResult, type SuiteResults } from './suite.js';
 
 /**
  * REPORT.md and its pictures, written from a suite's results:
@@ -19,8 +19,6 @@ import { readSnapshot, referenceProblem, solverOptions, type RunResult, type Sui
  * u is drawn in blue–white–red on [−1, 1]; differences in the same map on [−d, d] with d the
  * largest |difference| in that picture (stated in the report). Every table carries its units.
  */
-
-const snapshotName = (step: number) => `u-step${String(step).padStart(6, '0')}.csv`;
 
 function fmt(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || v === ('' as unknown)) return '–';

@@ -156,7 +156,8 @@ export const SUMMARY_COLUMNS = [
 
 export const TIME_TO_ACCURACY_COLUMNS = ['problem', 'family', 'target_rel_l2', 'reached', 'wall_ms', 'configuration', 'rel_l2'] as const;
 
-const snapshotName = (step: number) => `u-step${String(step).padStart(6, '0')}.csv`;
+/** File name of the grid snapshot of u at `step` inside a run's snapshots/ directory. */
+export const snapshotName = (step: number) => `u-step${String(step).padStart(6, '0')}.csv`;
 
 /** Read a snapshot written by writeFieldCsv (last column u), or null if absent. */
 export function readSnapshot(path: string): Float64Array | null {
