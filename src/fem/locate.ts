@@ -1,4 +1,4 @@
-import { type Mesh, NODES_PER_CELL, cellCount } from '../mesh/mesh.js';
+import { type Mesh, NODES_PER_CELL, boundingBox, cellCount } from '../mesh/mesh.js';
 
 /**
  * Point location on a mesh: which cell contains (x, y) and at which reference coordinates.
@@ -36,13 +36,9 @@ export class PointLocator {
   ) {
     this.nLoc = NODES_PER_CELL[mesh.cellType];
     const dim = mesh.dim;
-    this.bbMin = new Array(dim).fill(Infinity);
-    this.bbMax = new Array(dim).fill(-Infinity);
-    for (let i = 0; i < mesh.nodes.length; i++) {
-      const k = i % dim;
-      if (mesh.nodes[i] < this.bbMin[k]) this.bbMin[k] = mesh.nodes[i];
-      if (mesh.nodes[i] > this.bbMax[k]) this.bbMax[k] = mesh.nodes[i];
-    }
+    const box = boundingBox(mesh);
+    this.bbMin = box.min;
+    this.bbMax = box.max;
     let size = 0;
     for (let k = 0; k < dim; k++) size = Math.max(size, this.bbMax[k] - this.bbMin[k]);
     this.tol = 1e-10 * size;

@@ -1,5 +1,5 @@
 import { type CsrPattern, entryIndex, patternFromCells } from '../linalg/csr.js';
-import { type Mesh, NODES_PER_CELL, cellCount, nodeCount } from '../mesh/mesh.js';
+import { type Mesh, NODES_PER_CELL, boundingBox, cellCount, nodeCount } from '../mesh/mesh.js';
 import type { BoundaryCondition, Side } from '../physics/problems.js';
 import type { RuleND } from '../quadrature/tensor.js';
 import { CellBasis } from './basis.js';
@@ -58,7 +58,7 @@ export class FunctionSpace {
 
   constructor(
     readonly mesh: Mesh,
-    readonly boundary: SpaceBoundary = { domain: boxOf(mesh), boundary: {} },
+    readonly boundary: SpaceBoundary = { domain: boundingBox(mesh), boundary: {} },
     rule?: RuleND,
   ) {
     this.element = elementFor(mesh.cellType);
@@ -223,16 +223,4 @@ export class FunctionSpace {
 function sideEquation(side: Side, domain: SpaceBoundary['domain']): string {
   const [axis, end] = SIDE_AXIS[side];
   return `${axis === 0 ? 'x' : 'y'} = ${end === 'min' ? domain.min[axis] : domain.max[axis]}`;
-}
-
-/** The bounding box of a mesh (the default domain when no boundary is given). */
-function boxOf(mesh: Mesh): { min: number[]; max: number[] } {
-  const min = new Array<number>(mesh.dim).fill(Infinity);
-  const max = new Array<number>(mesh.dim).fill(-Infinity);
-  for (let i = 0; i < mesh.nodes.length; i++) {
-    const k = i % mesh.dim;
-    min[k] = Math.min(min[k], mesh.nodes[i]);
-    max[k] = Math.max(max[k], mesh.nodes[i]);
-  }
-  return { min, max };
 }
