@@ -5,7 +5,7 @@ import { readStepsCsv } from '../io/csv.js';
 import { differencePanel, encodePanelGrid, phasePanel, type Panel } from '../io/png.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
 import { renderLinePlotSvg, type Series } from './plot.js';
-import { readSnapshot, referenceProblem, snapshotName, solverOptions, type RunResult, type SuiteResults } from './suite.js';
+import { maxRelL2, readSnapshot, referenceProblem, snapshotName, solverOptions, type RunResult, type SuiteResults } from './suite.js';
 
 /**
  * REPORT.md and its pictures, written from a suite's results:
@@ -217,7 +217,6 @@ export async function writeReport(results: SuiteResults): Promise<void> {
         ['configuration', 'status', 'unknowns', 'steps', 'wall [s]', 'ms/step', 'iter/step', 'E final', 'rel L2', 'rel L2 max', 'area err', 'ΔE', ...(p.problem.name === 'circle' ? ['radius err'] : []), 'max |u|', 'stable', 'backend'],
         runs.map((r) => {
           const isRef = r.role === 'reference';
-          const relMax = r.relL2.reduce((m, x) => (x > m || Number.isNaN(x) ? x : m), 0);
           return [
             isRef ? '**reference**' : r.label,
             r.status === 'completed' ? 'ok' : `**${r.status}**: ${r.reason}`,
@@ -228,7 +227,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
             fmt(r.iterationsPerStep),
             fmt(r.finalEnergy, 5),
             isRef ? '–' : pct(r.relL2.at(-1)),
-            isRef ? '–' : pct(relMax),
+            isRef ? '–' : pct(maxRelL2(r)),
             isRef ? '–' : pct(r.phaseAreaError.at(-1)),
             isRef ? '–' : pct(r.energyDiff.at(-1)),
             ...(p.problem.name === 'circle' ? [pct(r.radiusError.at(-1))] : []),

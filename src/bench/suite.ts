@@ -498,6 +498,11 @@ function num(v: number | null | undefined): number | string {
   return v === null || v === undefined ? '' : v;
 }
 
+/** Largest relative L2 error over a run's output times (NaN if any is NaN; 0 without any). */
+export function maxRelL2(r: Pick<RunResult, 'relL2'>): number {
+  return r.relL2.reduce((m, x) => (x > m || Number.isNaN(x) ? x : m), 0);
+}
+
 function at<T>(a: readonly T[], i: number): T | undefined {
   return a.length > 0 ? a[(i + a.length) % a.length] : undefined;
 }
@@ -507,7 +512,6 @@ export function summaryRows(results: SuiteResults): (string | number | boolean)[
   return results.runs.map((r) => {
     const p = results.problems.find((x) => x.problem.name === r.problem);
     const isRef = r.role === 'reference';
-    const relMax = r.relL2.reduce((m, x) => (x > m || Number.isNaN(x) ? x : m), 0);
     return [
       r.problem,
       p?.problem.scale ?? '',
@@ -526,7 +530,7 @@ export function summaryRows(results: SuiteResults): (string | number | boolean)[
       num(r.finalTime),
       num(r.finalEnergy),
       isRef ? '' : num(at(r.relL2, -1)),
-      isRef ? '' : num(relMax),
+      isRef ? '' : num(maxRelL2(r)),
       isRef ? '' : num(at(r.phaseAreaError, -1)),
       isRef ? '' : num(at(r.energyDiff, -1)),
       r.radiusError.length > 0 ? num(at(r.radiusError, -1)) : '',
