@@ -488,7 +488,7 @@ export function readBenchJson(path: string): RunResult {
   ) as RunResult;
 }
 
-/** JSON has no NaN/Infinity: write them as strings and read them back with `reviveNumbers`. */
+/** JSON has no NaN/Infinity: write them as strings (readBenchJson turns them back into numbers). */
 function jsonSafe(_key: string, v: unknown): unknown {
   return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
 }
