@@ -1,4 +1,4 @@
-import { CholeskyPreconditioner, SparseCholesky } from '../linalg/cholesky.js';
+import { CholeskyPreconditioner } from '../linalg/cholesky.js';
 import type { CsrMatrix } from '../linalg/csr.js';
 import { JacobiPreconditioner, PcgWorkspace, type Preconditioner, pcg } from '../linalg/pcg.js';
 import { Ic0Preconditioner, SsorPreconditioner } from '../linalg/preconditioners.js';
@@ -66,15 +66,17 @@ export class PcgSolver implements LinearSolver {
 /** Direct solve by sparse Cholesky; one factorization per `setup`. Reports 1 iteration. */
 export class CholeskySolver implements LinearSolver {
   readonly name = 'cholesky';
-  private chol: SparseCholesky | null = null;
-  constructor(private readonly coordinates?: Float64Array, private readonly dim = 2) {}
+  /** Analyses the pattern once, refactors on every later setup. */
+  private readonly chol: CholeskyPreconditioner;
+  constructor(coordinates?: Float64Array, dim = 2) {
+    this.chol = new CholeskyPreconditioner({ coordinates, dim });
+  }
   setup(A: CsrMatrix): void {
-    if (this.chol && this.chol.symbolic.pattern === A.pattern) this.chol.refactor(A);
-    else this.chol = new SparseCholesky(A, { coordinates: this.coordinates, dim: this.dim });
+    this.chol.setup(A);
   }
   solve(b: Float64Array, x: Float64Array): LinearSolveResult {
-    if (!this.chol) throw new Error('cholesky: solve before setup');
-    this.chol.solve(x, b);
+    if (!this.chol.factorization) throw new Error('cholesky: solve before setup');
+    this.chol.apply(x, b);
     return { iterations: 1, converged: true, residualNorm: 0 };
   }
 }
