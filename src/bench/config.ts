@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LINEAR_SOLVERS } from '../fem/linear.js';
+import { FEM_SCHEMES } from '../fem/solver.js';
 import { makeProblem, PROBLEM_NAMES, ProblemError, stepCount, type ProblemConfig } from '../physics/problems.js';
 
 /**
@@ -18,7 +19,7 @@ import { makeProblem, PROBLEM_NAMES, ProblemError, stepCount, type ProblemConfig
  * and JSON syntax errors name line and column.
  */
 
-export const FEM_SCHEMES = ['mms-newton', 'stabilized', 'convex-split'] as const;
+export { FEM_SCHEMES };
 export const CELL_TYPES = ['triangle', 'quadrilateral'] as const;
 export const SDMM_ACTIVATIONS = ['tanh', 'gelu', 'sin'] as const;
 export const SDMM_OPTIMIZERS = ['lbfgs', 'adam'] as const;
