@@ -1,5 +1,5 @@
 import { type CsrMatrix, spmv } from './csr.js';
-import { dot } from './vector.js';
+import { dot, norm2 } from './vector.js';
 
 /**
  * A preconditioner applies z = P⁻¹ r. `setup` is called when the matrix values change
@@ -78,9 +78,9 @@ export function pcg(
   const { r, z, p, q } = work;
   spmv(q, A, x);
   for (let i = 0; i < n; i++) r[i] = b[i] - q[i];
-  const bNorm = Math.sqrt(dot(b, b));
+  const bNorm = norm2(b);
   const target = Math.max(rtol * bNorm, atol);
-  let rNorm = Math.sqrt(dot(r, r));
+  let rNorm = norm2(r);
   if (rNorm <= target) return { iterations: 0, residualNorm: rNorm, converged: true };
   M.apply(z, r);
   p.set(z);

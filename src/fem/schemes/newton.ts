@@ -1,5 +1,5 @@
 import { type CsrMatrix, spmv, zeroMatrix } from '../../linalg/csr.js';
-import { dot } from '../../linalg/vector.js';
+import { dot, norm2 } from '../../linalg/vector.js';
 import { movementTerm, sourceWork } from '../../physics/energy.js';
 import { DivergenceError } from '../../solver.js';
 import { addWeightedMass, assembleLoad, eliminateDirichlet, valuesAtQuadrature, zeroDirichlet } from '../assembly.js';
@@ -67,7 +67,7 @@ export class NewtonMinimizer {
   private readonly load: Float64Array;
   private readonly dq: Float64Array;
   private readonly rq: Float64Array;
-  private readonly inv2mt: number;
+  private readonly invMt: number;
 
   constructor(
     private readonly ctx: SchemeContext,
@@ -76,7 +76,7 @@ export class NewtonMinimizer {
   ) {
     const { space, M, K, problem } = ctx;
     const mt = problem.mobility * problem.tau;
-    this.inv2mt = 1 / mt;
+    this.invMt = 1 / mt;
     this.A0 = zeroMatrix(space.pattern);
     for (let k = 0; k < this.A0.values.length; k++) this.A0.values[k] = M.values[k] / mt + K.values[k];
     this.H = zeroMatrix(space.pattern);
@@ -111,7 +111,7 @@ export class NewtonMinimizer {
     assembleLoad(load, space, space.basis, rq);
     for (let i = 0; i < g.length; i++) g[i] = r0[i] + load[i];
     zeroDirichlet(space, g);
-    return Math.sqrt(dot(g, g));
+    return norm2(g);
   }
 
   /**
@@ -153,8 +153,8 @@ export class NewtonMinimizer {
     const { space, M, linear, linearTolerance, newtonTolerance, maxNewtonIterations } = this.ctx;
     const { g, d, rhs, H, A0, r0, bn } = this;
     spmv(bn, M, uOld);
-    for (let i = 0; i < bn.length; i++) bn[i] *= this.inv2mt;
-    const floor = 1e-12 * Math.sqrt(dot(bn, bn));
+    for (let i = 0; i < bn.length; i++) bn[i] *= this.invMt;
+    const floor = 1e-12 * norm2(bn);
 
     uNew.set(uOld);
     const uq = work.uq;
