@@ -75,8 +75,6 @@ interface CatalogueEntry {
   readonly initial: (epsilon: number, seed: number) => (x: number, y: number) => number;
 }
 
-const SQRT2 = Math.SQRT2;
-
 /** Star: tanh((0.25 + 0.1 cos 7θ − r)/(√2 ε)) centred at (0.5, 0.5). */
 function starInitial(epsilon: number) {
   return (x: number, y: number) => {
@@ -84,7 +82,7 @@ function starInitial(epsilon: number) {
     const dy = y - 0.5;
     const r = Math.hypot(dx, dy);
     const theta = Math.atan2(dy, dx);
-    return Math.tanh((0.25 + 0.1 * Math.cos(7 * theta) - r) / (SQRT2 * epsilon));
+    return frontProfile(0.25 + 0.1 * Math.cos(7 * theta) - r, epsilon);
   };
 }
 
