@@ -116,12 +116,11 @@ export function validateFemOptions(problem: ProblemConfig, options: FemOptions):
 
 /**
  * Build the finite-element reference solver (P1 intervals/triangles or Q1 quadrilaterals) for a
- * problem. Validates the options, then precomputes everything that does not change: mesh,
+ * problem. Validates the options (in the FemSolver constructor), then precomputes everything that does not change: mesh,
  * geometry at the quadrature points, dof map, CSR pattern and scatter map, M, K, the scheme's
  * constant matrices and the point locator.
  */
 export function createFemSolver(problem: ProblemConfig, options: FemOptions): GradientFlowSolver {
-  validateFemOptions(problem, options);
   return new FemSolver(problem, options);
 }
 
