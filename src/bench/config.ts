@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LINEAR_SOLVERS } from '../fem/linear.js';
 import { FEM_SCHEMES } from '../fem/solver.js';
+import { SDMM_ACTIVATIONS, SDMM_BACKENDS, SDMM_OPTIMIZERS } from '../sdmm/options.js';
 import { makeProblem, PROBLEM_NAMES, ProblemError, stepCount, type ProblemConfig } from '../physics/problems.js';
 
 /**
@@ -21,8 +22,7 @@ import { makeProblem, PROBLEM_NAMES, ProblemError, stepCount, type ProblemConfig
 
 export { FEM_SCHEMES };
 export const CELL_TYPES = ['triangle', 'quadrilateral'] as const;
-export const SDMM_ACTIVATIONS = ['tanh', 'gelu', 'sin'] as const;
-export const SDMM_OPTIMIZERS = ['lbfgs', 'adam'] as const;
+export { SDMM_ACTIVATIONS, SDMM_OPTIMIZERS };
 export const SCALES = ['reduced', 'paper'] as const;
 
 const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" and "-"');
@@ -67,7 +67,7 @@ export const sdmmSolverSchema = z.strictObject({
   fitTolerance: positive.optional(),
   fitMaxIters: posInt.optional(),
   seed: z.number().int().optional(),
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).optional(),
+  backend: z.enum(SDMM_BACKENDS).optional(),
 });
 
 export const solverSchema = z.discriminatedUnion('kind', [femSolverSchema, sdmmSolverSchema]);

@@ -1,5 +1,9 @@
 import type { ProblemConfig } from '../physics/problems.js';
 
+export const SDMM_ACTIVATIONS = ['tanh', 'gelu', 'sin'] as const;
+export const SDMM_OPTIMIZERS = ['lbfgs', 'adam'] as const;
+export const SDMM_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
 /**
  * Options of the SDMM solver (separable deep minimizing movement, Mattey & Ghosh,
  * arXiv 2405.06119). Every field has a documented default (`defaultSdmmOptions`); user input is
@@ -13,7 +17,7 @@ export interface SdmmOptions {
   /** Number of hidden layers of each per-axis MLP (≥ 1). Default 2. */
   depth: number;
   /** Hidden activation σ. Default 'tanh'. */
-  activation: 'tanh' | 'gelu' | 'sin';
+  activation: (typeof SDMM_ACTIVATIONS)[number];
   /** Output scale α in u = tanh(α Σ X_k Y_k). Default 1. */
   alpha: number;
   /** Whether α is a trained parameter (the last entry of θ). Default false. */
@@ -25,7 +29,7 @@ export interface SdmmOptions {
   /** q: Gauss points per element. Default 2 (as in the authors' code). */
   quadPoints: number;
   /** Optimizer of each time step. Default 'lbfgs'. */
-  optimizer: 'lbfgs' | 'adam';
+  optimizer: (typeof SDMM_OPTIMIZERS)[number];
   /** Iteration cap per time step. Default 100. */
   maxIters: number;
   /** Stop a step when the relative decrease of Jₙ falls below tol. Default 1e-6. */
@@ -44,7 +48,7 @@ export interface SdmmOptions {
   /** Seed of the Glorot initialisation. Default: the problem's seed. */
   seed: number;
   /** TensorFlow.js backend: 'auto' tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. Default 'auto'. */
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: (typeof SDMM_BACKENDS)[number];
 }
 
 /** Thrown for invalid SDMM options; `message` is one line naming the field. */
@@ -110,7 +114,7 @@ export function resolveSdmmOptions(problem: ProblemConfig, options: Partial<Sdmm
   positiveInteger('rank', o.rank);
   positiveInteger('width', o.width);
   positiveInteger('depth', o.depth);
-  oneOf('activation', o.activation, ['tanh', 'gelu', 'sin']);
+  oneOf('activation', o.activation, SDMM_ACTIVATIONS);
   if (typeof o.alpha !== 'number' || !Number.isFinite(o.alpha) || o.alpha === 0) {
     throw new SdmmOptionsError(`alpha must be a finite non-zero number, got ${String(o.alpha)}`);
   }
@@ -118,7 +122,7 @@ export function resolveSdmmOptions(problem: ProblemConfig, options: Partial<Sdmm
   boolean('bound', o.bound);
   positiveInteger('quadElements', o.quadElements);
   positiveInteger('quadPoints', o.quadPoints);
-  oneOf('optimizer', o.optimizer, ['lbfgs', 'adam']);
+  oneOf('optimizer', o.optimizer, SDMM_OPTIMIZERS);
   positiveInteger('maxIters', o.maxIters);
   if (typeof o.tol !== 'number' || !Number.isFinite(o.tol) || o.tol < 0) {
     throw new SdmmOptionsError(`tol must be a non-negative number, got ${String(o.tol)}`);
@@ -130,6 +134,6 @@ export function resolveSdmmOptions(problem: ProblemConfig, options: Partial<Sdmm
   if (typeof o.seed !== 'number' || !Number.isInteger(o.seed)) {
     throw new SdmmOptionsError(`seed must be an integer, got ${String(o.seed)}`);
   }
-  oneOf('backend', o.backend, ['auto', 'tensorflow', 'wasm', 'cpu']);
+  oneOf('backend', o.backend, SDMM_BACKENDS);
   return o;
 }
