@@ -116,27 +116,30 @@ export function initialParameters(layout: NetworkLayout, seed: number): Float32A
   return theta;
 }
 
+/** The encoding of one coordinate x (see the module comment) into enc[o..o+inputs) and its x-derivative into dEnc. */
+function encodePoint(axis: AxisLayout, x: number, enc: Float64Array, dEnc: Float64Array, o: number): void {
+  const L = axis.max - axis.min;
+  if (axis.periodic) {
+    const phi = (2 * Math.PI * (x - axis.min)) / L;
+    enc[o] = Math.cos(phi);
+    enc[o + 1] = Math.sin(phi);
+    dEnc[o] = (-Math.sin(phi) * 2 * Math.PI) / L;
+    dEnc[o + 1] = (Math.cos(phi) * 2 * Math.PI) / L;
+  } else {
+    enc[o] = (2 * (x - axis.min)) / L - 1;
+    dEnc[o] = 2 / L;
+  }
+}
+
 /**
  * Encoded coordinates and their x-derivatives for points x_i of one axis.
  * Layout: enc[i·inputs + c], dEnc[i·inputs + c] (row-major n × inputs).
  */
 export function encodeAxis(axis: AxisLayout, xs: ArrayLike<number>): { enc: Float64Array; dEnc: Float64Array } {
   const n = xs.length;
-  const L = axis.max - axis.min;
   const enc = new Float64Array(n * axis.inputs);
   const dEnc = new Float64Array(n * axis.inputs);
-  for (let i = 0; i < n; i++) {
-    if (axis.periodic) {
-      const phi = (2 * Math.PI * (xs[i] - axis.min)) / L;
-      enc[2 * i] = Math.cos(phi);
-      enc[2 * i + 1] = Math.sin(phi);
-      dEnc[2 * i] = (-Math.sin(phi) * 2 * Math.PI) / L;
-      dEnc[2 * i + 1] = (Math.cos(phi) * 2 * Math.PI) / L;
-    } else {
-      enc[i] = (2 * (xs[i] - axis.min)) / L - 1;
-      dEnc[i] = 2 / L;
-    }
-  }
+  for (let i = 0; i < n; i++) encodePoint(axis, xs[i], enc, dEnc, i * axis.inputs);
   return { enc, dEnc };
 }
 
@@ -290,17 +293,7 @@ export class NetworkEvaluator {
     const axis = this.layout.axes[a];
     const th = this.theta;
     const { enc, dEnc } = this;
-    const L = axis.max - axis.min;
-    if (axis.periodic) {
-      const phi = (2 * Math.PI * (x - axis.min)) / L;
-      enc[0] = Math.cos(phi);
-      enc[1] = Math.sin(phi);
-      dEnc[0] = (-Math.sin(phi) * 2 * Math.PI) / L;
-      dEnc[1] = (Math.cos(phi) * 2 * Math.PI) / L;
-    } else {
-      enc[0] = (2 * (x - axis.min)) / L - 1;
-      dEnc[0] = 2 / L;
-    }
+    encodePoint(axis, x, enc, dEnc, 0);
     let h: Float64Array = enc;
     let t: Float64Array = dEnc;
     const last = axis.layers.length - 1;
