@@ -556,7 +556,7 @@ class SdmmSolver implements GradientFlowSolver {
     return this.objective('step')(theta, new Float64Array(this.layout.size)) + this.previousJ();
   }
 
-  /** Current parameters (a copy) and the float64 grid values of uⁿ (tests and diagnostics). */
+  /** Current parameters θ (a copy; tests and diagnostics). */
   parameters(): Float32Array {
     return new Float32Array(this.theta);
   }
