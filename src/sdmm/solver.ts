@@ -108,8 +108,7 @@ class SdmmSolver implements GradientFlowSolver {
         dEnc: tf.tensor2d(Float32Array.from(dEnc), [n, axis.inputs], 'float32'),
       };
     });
-    const N = this.weights.length;
-    this.uPrev = { u: new Float64Array(N), grad: this.layout.axes.map(() => new Float64Array(N)) };
+    this.uPrev = this.newGridValues();
     this.lbfgs = createLbfgsState(this.layout.size, options.historySize);
     this.adam = createAdamState(this.layout.size);
     const { epsilon, mobility, tau } = problem;
