@@ -47,7 +47,7 @@ function setup(problem: ProblemConfig, activation: Activation, bound = true) {
 }
 
 /** Central differences of the float64 network: (u(p + h e_k) − u(p − h e_k)) / 2h, h = 1e-6. */
-function fdGradient(ev: NetworkEvaluator, dim: number, p: number[], k: number): number {
+function fdGradient(ev: NetworkEvaluator, p: number[], k: number): number {
   const h = 1e-6;
   const a = p.slice();
   const b = p.slice();
@@ -92,7 +92,7 @@ describe('SDMM exact spatial derivatives', () => {
           for (let i = 0; i < nx; i++) {
             for (let j = 0; j < ny; j++) {
               const p = layout.dim === 2 ? [axesPoints[0][i], axesPoints[1][j]] : [axesPoints[0][i]];
-              fd[i * ny + j] = fdGradient(ev, layout.dim, p, k);
+              fd[i * ny + j] = fdGradient(ev, p, k);
               uRef[i * ny + j] = ev.value(p);
             }
           }
@@ -112,7 +112,7 @@ describe('SDMM exact spatial derivatives', () => {
     for (const p of [[0.13, 0.71], [0.5, 0.5], [0.92, 0.04]]) {
       ev.value(p, grad);
       for (let k = 0; k < 2; k++) {
-        const fd = fdGradient(ev, 2, p, k);
+        const fd = fdGradient(ev, p, k);
         expect(Math.abs(grad[k] - fd)).toBeLessThan(1e-6 * Math.max(1, Math.abs(fd)));
       }
     }
