@@ -13,7 +13,6 @@ import {
   interpolate,
   l2Error,
   makeLinearSolver,
-  zeroDirichlet,
   type FemScheme,
 } from '../src/fem/index.js';
 import type { CsrMatrix } from '../src/linalg/csr.js';
@@ -52,7 +51,8 @@ function distort(mesh: Mesh): Mesh {
   return mesh;
 }
 
-function quadOnes(space: FunctionSpace): Float64Array {
+/** A zero array with one entry per quadrature point (layout [c·nQ + q]). */
+function quadratureArray(space: FunctionSpace): Float64Array {
   return new Float64Array(space.basis.nCells * space.basis.nQ);
 }
 
@@ -63,7 +63,7 @@ function solveReaction(space: FunctionSpace, c: number, g: (x: number, y: number
   const A: CsrMatrix = { pattern: M.pattern, values: new Float64Array(M.values.length) };
   for (let k = 0; k < A.values.length; k++) A.values[k] = K.values[k] + c * M.values[k];
   const xq = space.basis.quadraturePoints();
-  const gq = quadOnes(space);
+  const gq = quadratureArray(space);
   const dim = space.mesh.dim;
   for (let i = 0; i < gq.length; i++) gq[i] = g(xq[i * dim], dim === 2 ? xq[i * dim + 1] : 0);
   const b = assembleLoad(new Float64Array(space.nDofs), space, space.basis, gq);
@@ -71,8 +71,7 @@ function solveReaction(space: FunctionSpace, c: number, g: (x: number, y: number
   const u0 = applyDirichletValues(space, new Float64Array(space.nDofs));
   const Au0 = spmv(new Float64Array(space.nDofs), A, u0);
   for (let i = 0; i < b.length; i++) b[i] -= Au0[i];
-  eliminateDirichlet(space, A, b);
-  zeroDirichlet(space, b);
+  eliminateDirichlet(space, A, b); // also zeroes b on the Dirichlet dofs
   const d = new Float64Array(space.nDofs);
   const solver = makeLinearSolver('pcg-jacobi', space.nDofs, 1e-13);
   solver.setup(A);
