@@ -9,24 +9,15 @@
  * (set ALLEN_CAHN_DEBUG=1 to see one). A run that diverges exits 1 after writing its files;
  * Ctrl-C stops after the current step, checkpoints, and exits 130 (`--resume` continues).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CATALOGUE, makeProblem, PROBLEM_NAMES, stepCount, type ProblemConfig } from './physics/problems.js';
-import { runSolver, type RunSummary } from './runner.js';
+import { packageVersion, runSolver, type RunSummary } from './runner.js';
 import type { GradientFlowSolver } from './solver.js';
 
 /** A user error: printed as one line, exit code 1. */
 class CliError extends Error {
   override name = 'CliError';
-}
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 // ---- argument parsers (commander reports their errors as one line, exit 1) ----------------------
@@ -316,7 +307,7 @@ function problemsCommand(json: boolean): void {
 function buildProgram(): Command {
   const program = new Command('allen-cahn')
     .description('Allen–Cahn gradient flows: a finite-element reference and SDMM (separable neural network), head to head')
-    .version(version())
+    .version(packageVersion())
     .showHelpAfterError(false)
     .configureOutput({ outputError: (str, write) => write(`allen-cahn: ${str.replace(/^error: /, '').trimEnd()}\n`) })
     .exitOverride();

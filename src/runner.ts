@@ -113,7 +113,8 @@ export class RunError extends Error {
   override name = 'RunError';
 }
 
-function packageVersion(): string {
+/** This package's version from package.json ('unknown' if it cannot be read). */
+export function packageVersion(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';

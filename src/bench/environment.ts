@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, totalmem, platform, release, arch } from 'node:os';
+import { packageVersion as ownVersion } from '../runner.js';
 
 /**
  * The machine and software a benchmark ran on, written beside every result (environment.json,
@@ -54,12 +55,6 @@ function gitInfo(): EnvironmentInfo['git'] {
 
 export function environmentInfo(): EnvironmentInfo {
   const c = cpus();
-  let self = 'unknown';
-  try {
-    self = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    // running from an unusual layout
-  }
   return {
     date: new Date().toISOString(),
     cpu: c[0]?.model ?? 'unknown',
@@ -68,7 +63,7 @@ export function environmentInfo(): EnvironmentInfo {
     os: `${platform()} ${release()} ${arch()}`,
     node: process.version,
     packages: {
-      'allen-cahn': self,
+      'allen-cahn': ownVersion(),
       '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),
       '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
       '@tensorflow/tfjs-node': packageVersion('@tensorflow/tfjs-node'),
