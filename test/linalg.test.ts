@@ -215,6 +215,13 @@ describe('CSR pattern and PCG', () => {
     const A = chainMatrix(10, -3.9);
     const M = new JacobiPreconditioner();
     expect(() => M.setup(A)).toThrow('jacobi: diagonal entry 0 is -1.9, not positive');
+    // tridiag(−1, 0.1, −1): positive diagonal, yet 1ᵀA1 = 10·0.1 − 18 < 0, so PCG from x = 0 with
+    // b = 1 meets pᵀAp = 100·1ᵀA1 = −1700 at once.
+    const B = chainMatrix(10, -1.9);
+    M.setup(B);
+    expect(() => pcg(B, new Float64Array(10).fill(1), new Float64Array(10), M, new PcgWorkspace(10))).toThrow(
+      /^pcg: matrix is not positive definite \(pᵀAp = -1(699\.9\d*|700) at iteration 1\)$/,
+    );
   });
 
   it('reports non-convergence when the iteration budget is too small', () => {
@@ -452,7 +459,7 @@ describe('sparse Cholesky', () => {
     const dense = new Matrix(60, 60);
     for (let i = 0; i < 60; i++) {
       for (let k = A.pattern.rowPtr[perm[i]]; k < A.pattern.rowPtr[perm[i] + 1]; k++) {
-        const j = inversePermutation(perm)[A.pattern.colIdx[k]];
+        const j = chol.symbolic.iperm[A.pattern.colIdx[k]];
         dense.set(i, j, A.values[k]);
       }
     }
