@@ -214,6 +214,13 @@ describe('SDMM failures are loud', () => {
     });
   }
 
+  it('a Dirichlet condition on any side is refused, not silently treated as Neumann', async () => {
+    const dirichlet: ProblemConfig = { ...star, boundary: { ...star.boundary, xmax: { kind: 'dirichlet', value: 1 } } };
+    await expect(createSdmmSolver(dirichlet, TINY)).rejects.toThrow(
+      "SDMM supports Neumann and periodic boundaries only; problem 'star' has a Dirichlet side",
+    );
+  });
+
   it('a forced tensorflow backend that is not installed is a clear error', async () => {
     await expect(selectBackend('tensorflow')).rejects.toThrow("backend 'tensorflow' is not available: install @tensorflow/tfjs-node");
     expect(tf.getBackend()).toBe('wasm');

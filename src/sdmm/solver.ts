@@ -569,7 +569,7 @@ export type { SdmmSolver };
  */
 export async function createSdmmSolver(problem: ProblemConfig, options: Partial<SdmmOptions> = {}): Promise<GradientFlowSolver> {
   const o = resolveSdmmOptions(problem, options);
-  if (problem.boundary.xmin?.kind === 'dirichlet' || problem.boundary.ymin?.kind === 'dirichlet') {
+  if (Object.values(problem.boundary).some((bc) => bc?.kind === 'dirichlet')) {
     throw new Error(`SDMM supports Neumann and periodic boundaries only; problem '${problem.name}' has a Dirichlet side`);
   }
   const backend = await selectBackend(o.backend);
