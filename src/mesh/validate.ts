@@ -1,4 +1,4 @@
-import { NODES_PER_CELL, cellCount, nodeCount, type Mesh } from './mesh.js';
+import { NODES_PER_CELL, boundingBox, cellCount, nodeCount, type Mesh } from './mesh.js';
 
 /**
  * Mesh validation: structure, degenerate and inverted cells, overlapping cells, boundary facets,
@@ -201,12 +201,8 @@ export function validateMesh(mesh: Mesh, fileName?: string, locate?: CellLocator
   const sign = new Int8Array(nCells);
   let lengthScale = 0;
   if (dim === 1) {
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < N; i++) {
-      lo = Math.min(lo, X[i]);
-      hi = Math.max(hi, X[i]);
-    }
-    lengthScale = hi - lo;
+    const box = boundingBox(mesh);
+    lengthScale = box.max[0] - box.min[0];
   }
   for (let c = 0; c < nCells; c++) {
     for (let i = 0; i < k; i++) {
@@ -361,15 +357,7 @@ export function checkMeshFitsDomain(
   const size = domain.min.map((lo, k) => domain.max[k] - lo);
   const tol = size.map((s) => 1e-9 * s);
   const X = mesh.nodes;
-  const N = nodeCount(mesh);
-  const lo = new Array<number>(dim).fill(Infinity);
-  const hi = new Array<number>(dim).fill(-Infinity);
-  for (let i = 0; i < N; i++) {
-    for (let k = 0; k < dim; k++) {
-      lo[k] = Math.min(lo[k], X[dim * i + k]);
-      hi[k] = Math.max(hi[k], X[dim * i + k]);
-    }
-  }
+  const { min: lo, max: hi } = boundingBox(mesh);
   const point = (i: number) => Array.from({ length: dim }, (_, k) => fmt(X[dim * i + k])).join(', ');
   for (let k = 0; k < dim; k++) {
     if (Math.abs(lo[k] - domain.min[k]) > tol[k] || Math.abs(hi[k] - domain.max[k]) > tol[k]) {
