@@ -1,5 +1,13 @@
 import { type Mesh, NODES_PER_CELL, boundingBox, cellCount } from '../mesh/mesh.js';
 
+/** The grid of a structured mesh from intervalMesh/rectangleMesh: nx × ny squares over the box [min, max] (ny = 1 in 1D). */
+export interface StructuredLayout {
+  nx: number;
+  ny: number;
+  min: readonly number[];
+  max: readonly number[];
+}
+
 /**
  * Point location on a mesh: which cell contains (x, y) and at which reference coordinates.
  *
@@ -14,13 +22,6 @@ import { type Mesh, NODES_PER_CELL, boundingBox, cellCount } from '../mesh/mesh.
  * [−1, 1]² by Newton on the bilinear map. Points within 1e-10 × the box size of a cell count as
  * inside it.
  */
-export interface StructuredLayout {
-  nx: number;
-  ny: number;
-  min: readonly number[];
-  max: readonly number[];
-}
-
 export class PointLocator {
   private readonly nLoc: number;
   private readonly tol: number;

@@ -1,3 +1,5 @@
+export type CellType = 'interval' | 'triangle' | 'quadrilateral';
+
 /**
  * One mesh type on flat typed arrays.
  *
@@ -10,8 +12,6 @@
  * - `cellTags[c]`: the physical group of cell c (0 when untagged).
  * - `physicalNames`: physical group tag → name, e.g. 1 → 'left' (Gmsh $PhysicalNames).
  */
-export type CellType = 'interval' | 'triangle' | 'quadrilateral';
-
 export interface Mesh {
   readonly dim: 1 | 2;
   readonly cellType: CellType;
