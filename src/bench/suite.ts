@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { parseCsv, readStepsCsv, writeCsvAtomic, writeFieldCsv, type StepRow } from '../io/csv.js';
 import { describeProblem, makeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
 import { uniformGrid, type GradientFlowSolver, type StepRecord } from '../solver.js';
+import type { RunOptions } from '../runner.js';
 import { checkStability } from '../stability/checker.js';
 import { resolveSuite, solverLabel, type ResolvedProblem, type SolverSpec, type SuiteConfig } from './config.js';
 import { environmentInfo, type EnvironmentInfo } from './environment.js';
@@ -37,15 +38,7 @@ import {
  */
 
 /** The runner's options as the suite uses them (src/runner.ts). */
-export interface SuiteRunOptions {
-  outDir: string;
-  grid?: number;
-  checkpointEvery?: number;
-  resume?: boolean;
-  onStep?: (record: StepRecord, stable: boolean) => void;
-  signal?: AbortSignal;
-  progress?: boolean;
-}
+export type SuiteRunOptions = Pick<RunOptions, 'outDir' | 'grid' | 'checkpointEvery' | 'resume' | 'onStep' | 'signal' | 'progress'>;
 
 /** What the suite needs from the outside world; `defaultSuiteDeps()` gives the real solvers and runner. */
 export interface SuiteDeps {
