@@ -30,6 +30,9 @@ export class PointLocator {
   private readonly nb: number[] = [1, 1];
   private bucketStart = new Int32Array(0);
   private bucketCells = new Int32Array(0);
+  /** Scratch: corner coordinates of the Q1 cell being tested (no allocation per point). */
+  private readonly qx = new Float64Array(4);
+  private readonly qy = new Float64Array(4);
 
   constructor(
     readonly mesh: Mesh,
@@ -153,13 +156,17 @@ export class PointLocator {
       return true;
     }
     // Q1: invert x(ξ) = Σ φ_a(ξ) x_a by Newton from the centre.
-    const X = [0, 0, 0, 0];
-    const Y = [0, 0, 0, 0];
+    const X = this.qx;
+    const Y = this.qy;
+    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
     for (let a = 0; a < 4; a++) {
-      X[a] = nd[2 * cl[base + a]];
-      Y[a] = nd[2 * cl[base + a] + 1];
+      const xa = (X[a] = nd[2 * cl[base + a]]);
+      const ya = (Y[a] = nd[2 * cl[base + a] + 1]);
+      if (xa < minX) minX = xa;
+      if (xa > maxX) maxX = xa;
+      if (ya < minY) minY = ya;
+      if (ya > maxY) maxY = ya;
     }
-    const minX = Math.min(...X), maxX = Math.max(...X), minY = Math.min(...Y), maxY = Math.max(...Y);
     if (x < minX - tol || x > maxX + tol || y < minY - tol || y > maxY + tol) return false;
     let s = 0;
     let t = 0;
