@@ -100,7 +100,7 @@ function xmlAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
-/** Validate a piece (sizes, node indices, finite coordinates) before writing it. */
+/** Validate a piece (sizes, node indices, point-data lengths) before writing it. */
 function validatePiece(piece: VtuPiece): { nPoints: number; nCells: number; npc: number } {
   const nPoints = piece.points.length / piece.dim;
   const npc = NODES_PER_CELL[piece.cellType];
