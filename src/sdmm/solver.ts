@@ -262,7 +262,8 @@ class SdmmSolver implements GradientFlowSolver {
    * stays at MSE ≈ 0.14): s = Σ X_k Y_k starts near the saddle X = Y = 0, and saturated tanh
    * regions pass no gradient. So the fit runs in three phases, each capped at fitMaxIters:
    *   1. Adam (learningRate) on the pre-activation misfit mean_q (α s − s*)², s* = atanh(u₀)
-   *      clamped to [−3, 3] (tanh 3 = 0.995), until it improves by < 10⁻³ (relative) over 25 iterations;
+   *      clamped to [−3, 3] (tanh 3 = 0.995), until it improves by < 10⁻³ (relative) over 25 iterations
+   *      or passes phase 2's MSE test;
    *   2. L-BFGS on the same misfit until the MSE (checked every 50 iterations) is ≤ 10·fitTolerance·mean u₀²
    *      or the misfit's relative decrease is < 10⁻⁸;
    *   3. L-BFGS on the MSE itself until MSE ≤ fitTolerance·mean u₀², or its relative decrease per
