@@ -37,9 +37,10 @@ const MAX_HALVINGS = 30;
  *   H(u) = A₀ + M_{G''_mod(u)}   (SPD by the model's lower bound on G''),
  *
  * (Nocedal & Wright, Numerical Optimization, 2nd ed., Alg. 3.1, §3.4 (modified Hessian),
- * §7.1 (inexact Newton)). Each direction solves H d = −∇Φ by PCG (the first warm-started from
- * the previous increment and rejected unless it is a descent direction, then from zero: CG from
- * zero on an SPD system always gives ∇Φ·d < 0). The line search evaluates the change of Φ along
+ * §7.1 (inexact Newton)). Each direction solves H d = −∇Φ with ctx.linear (PCG by default, or
+ * a direct Cholesky solve; the first solve is warm-started from the previous increment and
+ * rejected unless it is a descent direction, then redone from zero: CG from zero on an SPD
+ * system always gives ∇Φ·d < 0). The line search evaluates the change of Φ along
  * d exactly: the quadratic part is α (A₀u − bₙ)·d + ½ α² dᵀA₀d, the pointwise part
  * `model.delta` without cancellation, the source part −α ∫ s̃ d; a step is accepted when
  * ΔΦ(α) ≤ c₁ α ∇Φ·d. So Φ decreases strictly from uⁿ at every accepted iterate, and the final
