@@ -166,7 +166,6 @@ interface FieldOutput {
   values: Float64Array;
   fill(): Float64Array;
   piece(): VtuPiece;
-  where: string;
 }
 
 function fieldOutput(solver: GradientFlowSolver, grid: number | undefined): FieldOutput {
@@ -180,7 +179,6 @@ function fieldOutput(solver: GradientFlowSolver, grid: number | undefined): Fiel
       values,
       fill: () => (solver.nodalValues ? solver.nodalValues(values) : solver.sample(points, values)),
       piece: () => meshToVtu(mesh, { u: values }),
-      where: `mesh nodes (${values.length}, ${mesh.cellType})`,
     };
   }
   const k = grid ?? problem.n + 1;
@@ -191,7 +189,6 @@ function fieldOutput(solver: GradientFlowSolver, grid: number | undefined): Fiel
     values,
     fill: () => solver.sample(points, values),
     piece: () => gridToVtu(problem.dim, points, k, { u: values }),
-    where: problem.dim === 1 ? `uniform grid of ${k} points` : `uniform ${k}×${k} grid`,
   };
 }
 
