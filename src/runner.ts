@@ -21,7 +21,8 @@ import { checkStability, satisfiesEnergyInequality, type StabilityOptions, type 
  *
  * Output directory layout:
  *   steps.csv            one row per step 0..N (appended as each step is produced)
- *   final.csv            x, (y,) u at the mesh nodes, or on a k×k uniform grid (`grid`)
+ *   final.csv            x, (y,) u at the mesh nodes, or on a k×k uniform grid (`grid`;
+ *                        k = n + 1 for a solver without a mesh)
  *   summary.json         configuration, totals, the stability verdict, machine; status
  *                        'running' | 'completed' | 'failed' | 'interrupted' (written atomically)
  *   u.pvd, vtk/u_<step>.vtu   VTU snapshots (step 0, every `vtkEvery` steps, the last step)
@@ -43,7 +44,10 @@ import { checkStability, satisfiesEnergyInequality, type StabilityOptions, type 
 export interface RunOptions {
   /** Output directory (created if missing). */
   outDir: string;
-  /** Write final.csv and VTU on a grid×grid uniform grid (sampled) instead of the mesh nodes. */
+  /**
+   * Write final.csv and VTU on a grid×grid uniform grid (sampled) instead of the mesh nodes.
+   * Solvers without a mesh (SDMM) always use a uniform grid: default n + 1 points per side.
+   */
   grid?: number;
   /** Checkpoint every k steps (and at step 0 and at the end); default 10. */
   checkpointEvery?: number;
