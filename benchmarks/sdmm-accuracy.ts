@@ -19,6 +19,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { stringify } from 'csv-stringify/sync';
+import { relativeL2Error } from '../src/bench/metrics.js';
 import { createFemSolver } from '../src/fem/index.js';
 import { describeProblem, makeProblem, stepCount } from '../src/physics/problems.js';
 import { createSdmmSolver, type SdmmOptions } from '../src/sdmm/index.js';
@@ -43,15 +44,9 @@ const DEFAULT_CONFIGS: Partial<SdmmOptions>[] = [
   { rank: 16, width: 32, depth: 2, quadElements: 32, fitTolerance: 2e-4, bound: true },
 ];
 
-function relL2(a: Float64Array, b: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] * b[i];
-  }
-  return Math.sqrt(num / den);
-}
+/** The relative L2 of the module comment: relativeL2Error with unit weights (every grid point counts once). */
+const unitWeights = new Float64Array(GRID * GRID).fill(1);
+const relL2 = (a: Float64Array, b: Float64Array): number => relativeL2Error(a, b, unitWeights);
 
 async function run(solver: GradientFlowSolver, label: string, records: StepRecord[] = []): Promise<{ records: StepRecord[]; wallMs: number }> {
   const t0 = performance.now();
