@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { frontEnergyPerLength, movementTerm } from '../src/physics/energy.js';
 import { makeProblem } from '../src/physics/problems.js';
 import { compositeGaussLegendre, tensorRule } from '../src/quadrature/index.js';
-import { createSdmmSolver, initialParameters, networkLayout, type SdmmSolver } from '../src/sdmm/index.js';
+import { createSdmmSolver, initialParameters, networkLayout, type AxisLayout, type SdmmSolver } from '../src/sdmm/index.js';
 
 /**
  * The quadrature energy of a network that represents the exact steady front
@@ -16,11 +16,12 @@ import { createSdmmSolver, initialParameters, networkLayout, type SdmmSolver } f
 const DELTA = 1e-3;
 
 /** θ of a one-neuron axis network X(x) ≈ c·(ξ(x) − ξ₀) for an axis with input ξ ∈ [−1, 1]. */
-function linearAxis(theta: Float32Array, wOffset: number, bOffset: number, w2Offset: number, b2Offset: number, c: number, xi0: number) {
-  theta[wOffset] = DELTA;
-  theta[bOffset] = -DELTA * xi0;
-  theta[w2Offset] = c / DELTA;
-  theta[b2Offset] = 0;
+function linearAxis(theta: Float32Array, axis: AxisLayout, c: number, xi0: number) {
+  const [hidden, out] = axis.layers;
+  theta[hidden.weightOffset] = DELTA;
+  theta[hidden.biasOffset] = -DELTA * xi0;
+  theta[out.weightOffset] = c / DELTA;
+  theta[out.biasOffset] = 0;
 }
 
 const OPTS = { rank: 1, width: 1, depth: 1, activation: 'tanh', backend: 'wasm' } as const;
@@ -30,10 +31,9 @@ describe('SDMM energy of the exact tanh front', () => {
     const problem = makeProblem('front1d', 'reduced');
     const solver = (await createSdmmSolver(problem, { ...OPTS, quadElements: 80 })) as SdmmSolver;
     const layout = networkLayout(problem, { ...OPTS, alpha: 1, trainAlpha: false, bound: true });
-    const [hidden, out] = layout.axes[0].layers;
     const theta = new Float32Array(layout.size);
     // ξ = x on [−1, 1]; the front is at x = 0; u = tanh(x/(√2 ε)) needs X = ξ/(√2 ε).
-    linearAxis(theta, hidden.weightOffset, hidden.biasOffset, out.weightOffset, out.biasOffset, 1 / (Math.SQRT2 * problem.epsilon), 0);
+    linearAxis(theta, layout.axes[0], 1 / (Math.SQRT2 * problem.epsilon), 0);
     const exact = frontEnergyPerLength(problem.epsilon);
     const e64 = solver.loadParameters(theta);
     expect(Math.abs(e64 - exact) / exact).toBeLessThan(1e-3);
@@ -51,11 +51,10 @@ describe('SDMM energy of the exact tanh front', () => {
     const problem = makeProblem('star', 'reduced');
     const solver = (await createSdmmSolver(problem, { ...OPTS, quadElements: 64 })) as SdmmSolver;
     const layout = networkLayout(problem, { ...OPTS, alpha: 1, trainAlpha: false, bound: true });
-    const [hx, ox] = layout.axes[0].layers;
     const [, oy] = layout.axes[1].layers;
     const theta = new Float32Array(layout.size);
     // ξ = 2x − 1, so (x − 0.5)/(√2 ε) = ξ / (2√2 ε); Y ≡ 1 through the output bias.
-    linearAxis(theta, hx.weightOffset, hx.biasOffset, ox.weightOffset, ox.biasOffset, 1 / (2 * Math.SQRT2 * problem.epsilon), 0);
+    linearAxis(theta, layout.axes[0], 1 / (2 * Math.SQRT2 * problem.epsilon), 0);
     theta[oy.biasOffset] = 1;
     const exact = frontEnergyPerLength(problem.epsilon);
     const e64 = solver.loadParameters(theta);
@@ -69,9 +68,8 @@ describe('SDMM energy of the exact tanh front', () => {
     const problem = makeProblem('front1d', 'reduced');
     const solver = (await createSdmmSolver(problem, { ...OPTS, quadElements: 160 })) as SdmmSolver;
     const layout = networkLayout(problem, { ...OPTS, alpha: 1, trainAlpha: false, bound: true });
-    const [hidden, out] = layout.axes[0].layers;
     const theta = new Float32Array(layout.size);
-    linearAxis(theta, hidden.weightOffset, hidden.biasOffset, out.weightOffset, out.biasOffset, 2 / (Math.SQRT2 * problem.epsilon), 0);
+    linearAxis(theta, layout.axes[0], 2 / (Math.SQRT2 * problem.epsilon), 0);
     const exact = 1.25 * frontEnergyPerLength(problem.epsilon);
     expect(Math.abs(solver.loadParameters(theta) - exact) / exact).toBeLessThan(1e-3);
     expect(Math.abs(solver.trainingLoss() - exact) / exact).toBeLessThan(1e-3);
@@ -84,11 +82,10 @@ describe('SDMM energy of the exact tanh front', () => {
     const quadElements = 160;
     const solver = (await createSdmmSolver(problem, { ...OPTS, quadElements })) as SdmmSolver;
     const layout = networkLayout(problem, { ...OPTS, alpha: 1, trainAlpha: false, bound: true });
-    const [hidden, out] = layout.axes[0].layers;
     const steep = new Float32Array(layout.size);
-    linearAxis(steep, hidden.weightOffset, hidden.biasOffset, out.weightOffset, out.biasOffset, 2 / (Math.SQRT2 * problem.epsilon), 0);
+    linearAxis(steep, layout.axes[0], 2 / (Math.SQRT2 * problem.epsilon), 0);
     const steady = new Float32Array(layout.size);
-    linearAxis(steady, hidden.weightOffset, hidden.biasOffset, out.weightOffset, out.biasOffset, 1 / (Math.SQRT2 * problem.epsilon), 0);
+    linearAxis(steady, layout.axes[0], 1 / (Math.SQRT2 * problem.epsilon), 0);
     solver.loadParameters(steep);
     const rule = compositeGaussLegendre(-1, 1, quadElements, 2);
     const a = Math.SQRT2 * problem.epsilon;
