@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import { readStepsCsv } from '../io/csv.js';
 import { differencePanel, encodePanelGrid, phasePanel, type Panel } from '../io/png.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
@@ -88,7 +88,7 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
   const k = results.suite.grid;
   const n = k * k;
   const dir = join(results.outDir, problem);
-  mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const pics: Picture[] = [];
   const runs = results.runs.filter((r) => r.problem === problem);
   const ref = runs.find((r) => r.role === 'reference');

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { makeProblem, type ProblemConfig } from '../physics/problems.js';
 import type { GradientFlowSolver } from '../solver.js';
@@ -64,7 +63,7 @@ const program = new Command()
   .option('--iters <k>', 'SDMM L-BFGS iterations per step', (v) => intList(v)[0], 10)
   .action(async (o: { root: string; femN: number[]; sdmmElements: number[]; ranks: number[]; steps: number; iters: number }) => {
     const dir = join(o.root, 'scaling');
-    mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir);
     const env = environmentInfo();
     writeFileAtomic(join(dir, 'environment.json'), `${JSON.stringify(env, null, 2)}\n`);
     const log = (s: string) => process.stderr.write(`${s}\n`);

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import { parseCsv, readStepsCsv, writeCsvAtomic, writeFieldCsv, type StepRow } from '../io/csv.js';
 import { describeProblem, makeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
 import { uniformGrid, type GradientFlowSolver, type StepRecord } from '../solver.js';
@@ -231,7 +231,7 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
   const outDir = join(root, suite.name);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const progress = options.progress ?? Boolean(process.stderr.isTTY);
-  mkdirSync(outDir, { recursive: true });
+  ensureDirectory(outDir);
   const problems = resolveSuite(suite);
   const environment = environmentInfo();
   writeFileAtomic(join(outDir, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
@@ -338,7 +338,7 @@ async function runOne(
     options.afterRun?.(again);
     return again;
   }
-  mkdirSync(join(task.dir, 'snapshots'), { recursive: true });
+  ensureDirectory(join(task.dir, 'snapshots'));
   writeFileAtomic(keyPath, key);
   const k = suite.grid;
   const grid = uniformGrid(task.runProblem, k);
