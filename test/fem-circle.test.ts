@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFemSolver, type FemSolver, phaseArea } from '../src/fem/index.js';
-import { makeProblem } from '../src/physics/index.js';
+import { makeProblem, stepCount } from '../src/physics/index.js';
 
 /**
  * Exact law: a shrinking circle under Allen–Cahn motion by curvature, R(t)² = R₀² − 2 m t
@@ -18,7 +18,7 @@ describe('shrinking circle', () => {
     const R0sq = area0 / Math.PI;
     expect(Math.sqrt(R0sq)).toBeCloseTo(0.25, 3);
     let worst = 0;
-    const steps = Math.round(problem.tEnd / problem.tau);
+    const steps = stepCount(problem);
     for (let i = 1; i <= steps; i++) {
       const r = await solver.step();
       if (i % 20 === 0) {

@@ -18,7 +18,7 @@ import {
 import type { CsrMatrix } from '../src/linalg/csr.js';
 import { spmv } from '../src/linalg/csr.js';
 import { intervalMesh, rectangleMesh, type Mesh } from '../src/mesh/index.js';
-import type { ProblemConfig } from '../src/physics/problems.js';
+import { stepCount, type ProblemConfig } from '../src/physics/problems.js';
 
 const PI = Math.PI;
 
@@ -294,7 +294,7 @@ describe('manufactured time-dependent solution (mobility, source, Dirichlet valu
         const p = problem(tau);
         const solver = createFemSolver(p, { scheme });
         await solver.initialise();
-        const steps = Math.round(p.tEnd / tau);
+        const steps = stepCount(p);
         for (let i = 0; i < steps; i++) await solver.step();
         const x = new Float64Array(101).map((_, i) => i / 100);
         const u = solver.sample(x);

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { NODES_PER_CELL, cellCount, nodeCount, type CellType, type Mesh } from './mesh.js';
 import { MeshFormatError, boundaryFacets, validateMesh } from './validate.js';
 
@@ -669,7 +670,7 @@ export function writeGmsh(mesh: Mesh, version: '2.2' | '4.1' = '4.1'): string {
   return out.concat(blocks, '$EndElements').join('\n') + '\n';
 }
 
-/** Writes {@link writeGmsh}(mesh, version) to `path`. */
+/** Writes {@link writeGmsh}(mesh, version) to `path` atomically (temp file, then rename). */
 export function writeGmshFile(path: string, mesh: Mesh, version: '2.2' | '4.1' = '4.1'): void {
-  writeFileSync(path, writeGmsh(mesh, version));
+  writeFileAtomic(path, writeGmsh(mesh, version));
 }
