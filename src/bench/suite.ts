@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import { parseCsv, readStepsCsv, writeCsvAtomic, writeFieldCsv, type StepRow } from '../io/csv.js';
-import { describeProblem, makeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
+import { CIRCLE_RADIUS, describeProblem, makeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
 import { uniformGrid, type GradientFlowSolver, type StepRecord } from '../solver.js';
 import type { RunOptions } from '../runner.js';
 import { checkStability } from '../stability/checker.js';
@@ -112,9 +112,6 @@ export interface SuiteResults {
   timeToAccuracy: (TimeToAccuracyRow & { problem: string })[];
   wallMs: number;
 }
-
-/** Circle of radius R₀ = 0.25 in the catalogue (DESIGN.md §3). */
-export const CIRCLE_R0 = 0.25;
 
 export const SUMMARY_COLUMNS = [
   'problem',
@@ -434,7 +431,7 @@ function measure(
     const eRef = ref ? ref.energies[i] : e;
     energyDiff.push((e - eRef) / Math.abs(eRef));
     if (p.name === 'circle' && p.dim === 2) {
-      const exact = circleRadius(CIRCLE_R0, p.mobility, step * p.tau);
+      const exact = circleRadius(CIRCLE_RADIUS, p.mobility, step * p.tau);
       radiusError.push((radiusFromArea(area) - exact) / exact);
     }
     if (u && step === task.outputSteps[task.outputSteps.length - 1]) maxU = maxAbs(u);

@@ -113,6 +113,9 @@ export function latticeNoise(seed: number, lattice: number, amplitude: number) {
   };
 }
 
+/** Initial radius R₀ of the circle problem; its sharp-interface law is R(t)² = R₀² − 2 m t. */
+export const CIRCLE_RADIUS = 0.25;
+
 const C = Math.cos;
 const PI = Math.PI;
 
@@ -135,7 +138,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     boundary: 'neumann',
     paper: { epsilon: 0.01, mobility: 1, tau: 5e-5, tEnd: 0.02, n: 256 },
     reduced: { epsilon: 0.04, mobility: 1, tau: 1e-4, tEnd: 0.004, n: 64 },
-    initial: (epsilon) => (x, y) => frontProfile(0.25 - Math.hypot(x - 0.5, y - 0.5), epsilon),
+    initial: (epsilon) => (x, y) => frontProfile(CIRCLE_RADIUS - Math.hypot(x - 0.5, y - 0.5), epsilon),
   },
   // Reduced coarsening and random use the paper's T: at ε = 0.04 the growing modes of the data
   // grow at m(ε⁻² − |k|²) ≤ 625 − 395 per unit time, so the phases separate only around t ≈ 0.03
