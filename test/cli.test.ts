@@ -157,3 +157,17 @@ describe('allen-cahn CLI', () => {
     expect(existsSync(join(dir, 'checkpoint', `step-${String(last).padStart(8, '0')}.ckpt`))).toBe(true);
   });
 });
+
+describe('allen-cahn output to a closed pipe', () => {
+  it('exits 0 without a stack trace when the reader has gone (e.g. `allen-cahn problems | head -1`)', async () => {
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'problems'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // the reader closes before the CLI writes: its write gets EPIPE
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
