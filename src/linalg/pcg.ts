@@ -11,18 +11,27 @@ export interface Preconditioner {
   apply(z: Float64Array, r: Float64Array): void;
 }
 
+/**
+ * 1 / diag(A) into `out` (reallocated only when the size changes); throws
+ * `<who>: diagonal entry i is d, not positive` — an SPD matrix has a positive diagonal.
+ */
+export function inverseDiagonal(out: Float64Array, A: CsrMatrix, who: string): Float64Array {
+  const { n, diagIdx } = A.pattern;
+  const inv = out.length === n ? out : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = A.values[diagIdx[i]];
+    if (!(d > 0)) throw new Error(`${who}: diagonal entry ${i} is ${d}, not positive`);
+    inv[i] = 1 / d;
+  }
+  return inv;
+}
+
 /** Jacobi: P = diag(A). */
 export class JacobiPreconditioner implements Preconditioner {
   readonly name = 'jacobi';
   private invDiag = new Float64Array(0);
   setup(A: CsrMatrix): void {
-    const { n, diagIdx } = A.pattern;
-    if (this.invDiag.length !== n) this.invDiag = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const d = A.values[diagIdx[i]];
-      if (!(d > 0)) throw new Error(`jacobi: diagonal entry ${i} is ${d}, not positive`);
-      this.invDiag[i] = 1 / d;
-    }
+    this.invDiag = inverseDiagonal(this.invDiag, A, 'jacobi');
   }
   apply(z: Float64Array, r: Float64Array): void {
     const d = this.invDiag;

@@ -1,5 +1,5 @@
 import { type CsrMatrix, type CsrPattern, transposeIndex } from './csr.js';
-import type { Preconditioner } from './pcg.js';
+import { inverseDiagonal, type Preconditioner } from './pcg.js';
 
 /**
  * Stronger preconditioners on the fixed CSR pattern: IC(0) and SSOR / symmetric Gauss–Seidel.
@@ -179,13 +179,7 @@ export class SsorPreconditioner implements Preconditioner {
   }
 
   setup(A: CsrMatrix): void {
-    const { n, diagIdx } = A.pattern;
-    if (this.invDiag.length !== n) this.invDiag = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const d = A.values[diagIdx[i]];
-      if (!(d > 0)) throw new Error(`ssor: diagonal entry ${i} is ${d}, not positive`);
-      this.invDiag[i] = 1 / d;
-    }
+    this.invDiag = inverseDiagonal(this.invDiag, A, 'ssor');
     this.A = A;
   }
 
