@@ -15,7 +15,7 @@ export interface Preconditioner {
  * 1 / diag(A) into `out` (reallocated only when the size changes); throws
  * `<who>: diagonal entry i is d, not positive` — an SPD matrix has a positive diagonal.
  */
-export function inverseDiagonal(out: Float64Array, A: CsrMatrix, who: string): Float64Array {
+export function inverseDiagonal(out: Float64Array<ArrayBuffer>, A: CsrMatrix, who: string): Float64Array<ArrayBuffer> {
   const { n, diagIdx } = A.pattern;
   const inv = out.length === n ? out : new Float64Array(n);
   for (let i = 0; i < n; i++) {
