@@ -87,18 +87,24 @@ export function checkTotal(name: LimitName, total: number, description: string, 
 }
 
 /**
- * Checks the counts a mesh reader finds in a file header BEFORE it reads or allocates for them.
- * `where` names the file and line (`square.msh:12`). Nodes and cells above the limits, and
- * negative or non-integer counts, are one-line errors.
+ * Checks the counts a mesh reader finds in a file header BEFORE it reads or allocates for them
+ * (`nodes`, `elements`: the $Nodes and $Elements counts, elements including facets and points),
+ * or the size of a built or generated mesh (`nodes`, `cells`). `where` names the file and line
+ * (`square.msh:12`) or the option (`--n 4096`). Counts above the limits, and negative or
+ * non-integer counts, are one-line errors.
  */
-export function checkMeshCounts(where: string, counts: { nodes?: number; elements?: number }): void {
-  if (counts.nodes !== undefined && !(Number.isInteger(counts.nodes) && counts.nodes >= 0 && counts.nodes <= LIMITS.meshNodes)) {
-    throw new LimitError(`${where}: ${show(counts.nodes)} nodes is above the limit of ${LIMITS.meshNodes} nodes per mesh (or not a count)`, where, LIMITS.meshNodes);
-  }
+export function checkMeshCounts(where: string, counts: { nodes?: number; elements?: number; cells?: number }): void {
   // Elements include the facets and points listed beside the cells: allow twice the cell limit.
-  const maxElements = 2 * LIMITS.meshCells;
-  if (counts.elements !== undefined && !(Number.isInteger(counts.elements) && counts.elements >= 0 && counts.elements <= maxElements)) {
-    throw new LimitError(`${where}: ${show(counts.elements)} elements is above the limit of ${maxElements} elements per mesh (or not a count)`, where, maxElements);
+  const bounds: [keyof typeof counts, number][] = [
+    ['nodes', LIMITS.meshNodes],
+    ['elements', 2 * LIMITS.meshCells],
+    ['cells', LIMITS.meshCells],
+  ];
+  for (const [what, max] of bounds) {
+    const v = counts[what];
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || v < 0) throw new LimitError(`${where}: ${show(v)} is not a number of ${what} (an integer ≥ 0)`, where);
+    if (v > max) throw new LimitError(`${where}: ${show(v)} ${what} is above the limit of ${max} ${what} per mesh`, where, max);
   }
 }
 

@@ -42,11 +42,15 @@ describe('checkCount', () => {
 
   it('checkMeshCounts refuses absurd header counts before any allocation', () => {
     checkMeshCounts('m.msh:5', { nodes: 0, elements: LIMITS.meshCells * 2 });
-    expect(() => checkMeshCounts('m.msh:5', { nodes: 1e12 })).toThrow('m.msh:5: 1000000000000 nodes is above the limit of 4194304 nodes per mesh (or not a count)');
+    expect(() => checkMeshCounts('m.msh:5', { nodes: 1e12 })).toThrow('m.msh:5: 1000000000000 nodes is above the limit of 4194304 nodes per mesh');
     expect(() => checkMeshCounts('m.msh:9', { elements: 2 * LIMITS.meshCells + 1 })).toThrow(
-      'm.msh:9: 16777217 elements is above the limit of 16777216 elements per mesh (or not a count)',
+      'm.msh:9: 16777217 elements is above the limit of 16777216 elements per mesh',
     );
-    expect(() => checkMeshCounts('m.msh:9', { nodes: -1 })).toThrow(/^m\.msh:9: -1 nodes/);
+    expect(() => checkMeshCounts('m.msh:9', { nodes: -1 })).toThrow('m.msh:9: -1 is not a number of nodes (an integer ≥ 0)');
+    expect(() => checkMeshCounts('--n 4096', { nodes: 4097 ** 2, cells: 2 * 4096 ** 2 })).toThrow(
+      '--n 4096: 16785409 nodes is above the limit of 4194304 nodes per mesh',
+    );
+    expect(() => checkMeshCounts('--n 4096', { cells: 2 * 4096 ** 2 })).toThrow('--n 4096: 33554432 cells is above the limit of 8388608 cells per mesh');
   });
 });
 
