@@ -12,6 +12,7 @@ import {
   encodeCheckpoint,
   loadCheckpoint,
   loadNewestCheckpoint,
+  pruneCheckpoints,
   saveCheckpoint,
 } from '../src/io/checkpoint.js';
 import type { SolverState } from '../src/solver.js';
@@ -204,5 +205,26 @@ describe('loadNewestCheckpoint', () => {
     expect(() => saveCheckpoint(p, small(10), {}, { io })).toThrow(`cannot write ${p}: ENOSPC: no space left on device, write; the previous file is unchanged`);
     expect(readFileSync(p).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(['step-00000010.ckpt']);
+  });
+});
+
+describe('pruneCheckpoints', () => {
+  it('keeps the newest `keep` files and, beyond them, the newest one that verifies', () => {
+    const dir = tmp();
+    for (const s of [0, 10, 20, 30]) saveCheckpoint(checkpointPath(dir, s), small(s));
+    // Damage 20 and 30: with keep = 2 the good step 10 must survive as the fallback.
+    for (const s of [20, 30]) {
+      const b = readFileSync(checkpointPath(dir, s));
+      b[b.length - 1] ^= 0x80;
+      writeFileSync(checkpointPath(dir, s), b);
+    }
+    expect(pruneCheckpoints(dir, 2)).toEqual([checkpointPath(dir, 0)]);
+    expect(readdirSync(dir)).toEqual(['step-00000010.ckpt', 'step-00000020.ckpt', 'step-00000030.ckpt']);
+    expect(loadNewestCheckpoint(dir).loaded?.step).toBe(10);
+    // Once a newer good checkpoint exists the old fallback goes.
+    saveCheckpoint(checkpointPath(dir, 40), small(40));
+    expect(pruneCheckpoints(dir, 2)).toEqual([checkpointPath(dir, 20), checkpointPath(dir, 10)]);
+    expect(readdirSync(dir)).toEqual(['step-00000030.ckpt', 'step-00000040.ckpt']);
+    expect(pruneCheckpoints(dir, 1)).toEqual([checkpointPath(dir, 30)]);
   });
 });

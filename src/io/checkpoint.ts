@@ -286,8 +286,28 @@ export function latestCheckpoint(dir: string): { step: number; path: string } | 
   return all[all.length - 1];
 }
 
-/** Delete all but the newest `keep` checkpoints in `dir` (keep ≥ 1). */
-export function pruneCheckpoints(dir: string, keep = 2): void {
-  const all = listCheckpoints(dir);
-  for (const c of all.slice(0, Math.max(0, all.length - Math.max(1, keep)))) rmSync(c.path, { force: true });
+/**
+ * Delete all but the newest `keep` checkpoints in `dir` (keep ≥ 1) — except that the newest
+ * checkpoint that VERIFIES is always kept, even when it is older than those: so a damaged newest
+ * file (or a damaged pair) never costs the last good state. In the normal case this reads and
+ * checks only the newest file. Returns the paths deleted.
+ */
+export function pruneCheckpoints(dir: string, keep = 2): string[] {
+  const all = listCheckpoints(dir).reverse(); // newest first
+  const n = Math.max(1, keep);
+  let good = -1;
+  for (let i = 0; i < all.length && good < 0; i++) {
+    try {
+      if (loadCheckpoint(all[i].path).state.step === all[i].step) good = i;
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+    }
+  }
+  const removed: string[] = [];
+  for (let i = n; i < all.length; i++) {
+    if (i === good) continue;
+    rmSync(all[i].path, { force: true });
+    removed.push(all[i].path);
+  }
+  return removed;
 }
