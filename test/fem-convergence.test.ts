@@ -18,6 +18,7 @@ import {
 import type { CsrMatrix } from '../src/linalg/csr.js';
 import { spmv } from '../src/linalg/csr.js';
 import { intervalMesh, rectangleMesh, type Mesh } from '../src/mesh/index.js';
+import { EnergyFunctional } from '../src/physics/step-functional.js';
 import { stepCount, type ProblemConfig } from '../src/physics/problems.js';
 
 const PI = Math.PI;
@@ -133,10 +134,10 @@ describe('mass and stiffness exactness', () => {
     for (const mesh of [rectangleMesh({ nx: 3, ny: 5 }), rectangleMesh({ nx: 4, ny: 2, diagonal: 'crossed-alternating' }), rectangleMesh({ nx: 3, ny: 3, cellType: 'quadrilateral' })]) {
       const space = new FunctionSpace(mesh);
       const u = interpolate(space, (x) => x);
-      expect(femEnergy(space, u, eps, new EnergyWorkspace(space.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
+      expect(femEnergy(space, u, new EnergyFunctional(eps), new EnergyWorkspace(space.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
     }
     const line = new FunctionSpace(intervalMesh(0, 1, 3));
-    expect(femEnergy(line, interpolate(line, (x) => x), eps, new EnergyWorkspace(line.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
+    expect(femEnergy(line, interpolate(line, (x) => x), new EnergyFunctional(eps), new EnergyWorkspace(line.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
   });
 
   it('1D P1: 1ᵀM1 = length, K1 = 0, uᵀKu = 9·length for u = 3x', () => {

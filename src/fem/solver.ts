@@ -1,8 +1,8 @@
 import type { CsrMatrix } from '../linalg/csr.js';
 import { type Diagonal, intervalMesh, rectangleMesh } from '../mesh/generators.js';
 import { type CellType, type Mesh, cellCount } from '../mesh/mesh.js';
-import { movementTerm } from '../physics/energy.js';
 import type { ProblemConfig } from '../physics/problems.js';
+import { StepFunctional } from '../physics/step-functional.js';
 import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../solver.js';
 import { applyDirichletValues, assembleMass, assembleStiffness, interpolate, valuesAtQuadrature } from './assembly.js';
 import { EnergyWorkspace, femEnergy } from './functional.js';
@@ -130,7 +130,11 @@ export class FemSolver implements GradientFlowSolver {
   readonly space: FunctionSpace;
   readonly M: CsrMatrix;
   readonly K: CsrMatrix;
+  /** Jₙ: the physics every scheme discretises (potential, ε, m, τ, source, metric). */
+  readonly functional: StepFunctional;
   private readonly scheme: TimeScheme;
+  /** Details of the last step from the scheme (line-search halvings, Jₙ at start and end). */
+  lastStep: SchemeStepResult | null = null;
   private readonly locator: PointLocator;
   private readonly work: EnergyWorkspace;
   private u: Float64Array;
@@ -142,8 +146,6 @@ export class FemSolver implements GradientFlowSolver {
   private readonly settings: Required<Omit<FemOptions, 'mesh' | 'n' | 'cellType'>> & { n: number | null; cellType: CellType };
   private n = 0;
   private initialised = false;
-  /** Details of the last step from the scheme (line-search halvings, Jₙ at start and end). */
-  lastStep: SchemeStepResult | null = null;
   private readonly xiScratch = new Float64Array(2);
   private readonly phiScratch = new Float64Array(4);
 
@@ -177,12 +179,13 @@ export class FemSolver implements GradientFlowSolver {
       linearSolver: options.linearSolver ?? FEM_DEFAULT_LINEAR_SOLVER[options.scheme],
       linearTolerance: options.linearTolerance ?? FEM_DEFAULTS.linearTolerance,
     };
+    this.functional = new StepFunctional(problem);
     this.space = new FunctionSpace(mesh, problem);
     this.M = assembleMass(this.space);
     this.K = assembleStiffness(this.space);
     const ctx: SchemeContext = {
+      functional: this.functional,
       space: this.space,
-      problem,
       M: this.M,
       K: this.K,
       linear: makeLinearSolver(this.settings.linearSolver, this.space.nDofs, this.settings.linearTolerance, this.space.dofCoordinates(), mesh.dim),
@@ -237,7 +240,7 @@ export class FemSolver implements GradientFlowSolver {
     this.increment.fill(0);
     this.n = 0;
     this.initialised = true;
-    const energy = femEnergy(this.space, this.u, this.problem.epsilon, this.work);
+    const energy = femEnergy(this.space, this.u, this.functional, this.work);
     this.range(this.u, 0);
     const { minU, maxU } = this;
     return { step: 0, t: 0, energy, movement: 0, iterations: 0, linearIterations: 0, wallMs: performance.now() - t0, minU, maxU, stopReason: 'initial' };
@@ -249,12 +252,10 @@ export class FemSolver implements GradientFlowSolver {
     const p = this.problem;
     const stepNo = this.n + 1;
     const t = stepNo * p.tau;
-    if (this.sourceQ && this.xq && p.source) {
-      // The PDE is u_t = m(Δu − ε⁻² f(u)) + s, so the step functional carries −(1/m) ∫ s u
-      // (its Euler–Lagrange equation is (u − uⁿ)/τ = m(Δu − ε⁻² f(u)) + s): schemes get s/m.
+    if (this.sourceQ && this.xq) {
+      // Jₙ carries −(1/m) ∫ s u (StepFunctional.scaledSource): schemes get s/m at the points.
       const dim = p.dim;
-      const im = 1 / p.mobility;
-      for (let i = 0; i < this.sourceQ.length; i++) this.sourceQ[i] = im * p.source(this.xq[i * dim], dim === 2 ? this.xq[i * dim + 1] : 0, t);
+      for (let i = 0; i < this.sourceQ.length; i++) this.sourceQ[i] = this.functional.scaledSource(this.xq[i * dim], dim === 2 ? this.xq[i * dim + 1] : 0, t);
     }
     // uⁿ at the quadrature points becomes uqOld; the other buffer receives uⁿ⁺¹ (no copy).
     const spare = this.uqOld;
@@ -272,8 +273,8 @@ export class FemSolver implements GradientFlowSolver {
     const minU = this.minU;
     const maxU = this.maxU;
     if (!res.uqValid) valuesAtQuadrature(this.work.uq, this.space, this.space.basis, this.uNew);
-    const energy = femEnergy(this.space, this.uNew, p.epsilon, this.work, true);
-    const movement = movementTerm(this.space.basis.detJw, this.work.uq, this.uqOld, p.mobility, p.tau);
+    const energy = femEnergy(this.space, this.uNew, this.functional, this.work, true);
+    const movement = this.functional.movement(this.space.basis.detJw, this.work.uq, this.uqOld);
     if (!Number.isFinite(energy) || !Number.isFinite(movement)) {
       throw new DivergenceError(`step ${stepNo}: energy ${energy}, movement ${movement}`, stepNo);
     }
