@@ -26,7 +26,7 @@ describe('bad inputs get one-line messages', () => {
     expect(() => createFemSolver(star, { scheme: 'stabilized', n: 2.5 })).toThrow('n must be a positive integer, got 2.5');
     expect(() => createFemSolver(star, { scheme: 'mms-newton', newtonTolerance: 0 })).toThrow('newtonTolerance must be a positive number, got 0');
     expect(() => createFemSolver(star, { scheme: 'mms-newton', linearTolerance: 2 })).toThrow('linearTolerance must be in (0, 1), got 2');
-    expect(() => createFemSolver(star, { scheme: 'mms-newton', linearSolver: 'lu' })).toThrow("unknown linear solver 'lu' (known: ");
+    expect(() => createFemSolver(star, { scheme: 'mms-newton', linearSolver: 'lu' as never })).toThrow("unknown linear solver 'lu' (known: ");
     expect(() => createFemSolver(star, { scheme: 'mms-newton', cellType: 'hexagon' as 'triangle' })).toThrow("unknown cell type 'hexagon' (known: triangle, quadrilateral)");
   });
   it('a given mesh of the wrong dimension, or with structured-mesh options', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LINEAR_SOLVERS } from '../fem/linear.js';
-import { FEM_SCHEMES } from '../fem/solver.js';
+import { FEM_SCHEMES } from '../fem/schemes/index.js';
 import { SDMM_ACTIVATIONS, SDMM_BACKENDS, SDMM_OPTIMIZERS } from '../sdmm/options.js';
 import { makeProblem, PROBLEM_NAMES, ProblemError, stepCount, type ProblemConfig } from '../physics/problems.js';
 

@@ -1,4 +1,4 @@
-import { NewtonMinimizer, type PointwiseModel } from './newton.js';
+import { NewtonMinimizer, type NewtonSettings, type PointwiseModel } from './newton.js';
 import type { SchemeContext, TimeScheme } from './types.js';
 
 /**
@@ -15,7 +15,7 @@ import type { SchemeContext, TimeScheme } from './types.js';
  * found by Newton (NewtonMinimizer) with the SPD Jacobian M/(mτ) + K + 3ε⁻² M_{u²}. The splitting
  * is the potential's own (StepFunctional.potential.split, src/physics/potential.ts).
  */
-export function convexSplitScheme(ctx: SchemeContext): TimeScheme {
+export function convexSplitScheme(ctx: SchemeContext, settings: NewtonSettings): TimeScheme {
   const J = ctx.functional;
   const { convex, convexChange, convexDerivative, convexSecond, expansiveDerivative } = J.potential.split;
   const scale = J.bulkScale;
@@ -42,7 +42,7 @@ export function convexSplitScheme(ctx: SchemeContext): TimeScheme {
       for (let i = 0; i < uq.length; i++) out[i] = scale * convexSecond(uq[i]);
     },
   };
-  const newton = new NewtonMinimizer(ctx, model);
+  const newton = new NewtonMinimizer(ctx, model, settings);
   return {
     name: 'convex-split',
     step: (uOld, uqOld, source, warm, uNew, work) => newton.minimize(uOld, uqOld, source, warm, uNew, work),

@@ -1,4 +1,4 @@
-import { NewtonMinimizer, type PointwiseModel } from './newton.js';
+import { NewtonMinimizer, type NewtonSettings, type PointwiseModel } from './newton.js';
 import type { SchemeContext, TimeScheme } from './types.js';
 
 /**
@@ -20,7 +20,7 @@ export const HESSIAN_SHIFT_FRACTION = 0.9;
  * Pointwise part from the step functional (src/physics): G = ε⁻² F, G' = ε⁻² f, G'' = ε⁻² f'
  * (bulkEnergy, reaction, reactionDerivative), the line search's change through bulkEnergyChange.
  */
-export function mmsNewtonScheme(ctx: SchemeContext): TimeScheme {
+export function mmsNewtonScheme(ctx: SchemeContext, settings: NewtonSettings): TimeScheme {
   const J = ctx.functional;
   const lower = -HESSIAN_SHIFT_FRACTION * J.proximalWeight;
   const detJw = ctx.space.basis.detJw;
@@ -37,7 +37,7 @@ export function mmsNewtonScheme(ctx: SchemeContext): TimeScheme {
       }
     },
   };
-  const newton = new NewtonMinimizer(ctx, model);
+  const newton = new NewtonMinimizer(ctx, model, settings);
   return {
     name: 'mms-newton',
     step: (uOld, uqOld, source, warm, uNew, work) => newton.minimize(uOld, uqOld, source, warm, uNew, work),

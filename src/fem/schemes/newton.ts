@@ -3,7 +3,26 @@ import { dot, norm2 } from '../../linalg/vector.js';
 import { DivergenceError } from '../../solver.js';
 import { addWeightedMass, assembleLoad, eliminateDirichlet, valuesAtQuadrature, zeroDirichlet } from '../assembly.js';
 import { type EnergyWorkspace, femGradientEnergy } from '../functional.js';
+import { option } from '../../options.js';
 import type { SchemeContext, SchemeStepResult } from './types.js';
+
+/**
+ * Parameters of the Newton schemes (mms-newton, convex-split), declared once for both: the
+ * scheme table merges them into the FEM options schema.
+ */
+export const NEWTON_PARAMETERS = {
+  newtonTolerance: option
+    .positive()
+    .default(1e-8)
+    .meta({ description: 'Newton: relative tolerance on ‖∇Jₙ‖ (from the step\'s start)', flag: 'newton-tol', arg: 't' }),
+  maxNewtonIterations: option.positiveInteger().default(50).meta({ description: 'Newton: iteration cap per step', flag: 'newton-iters', arg: 'k' }),
+};
+
+/** Values of NEWTON_PARAMETERS. */
+export interface NewtonSettings {
+  newtonTolerance: number;
+  maxNewtonIterations: number;
+}
 
 /**
  * The pointwise (nonlinear) part of a step functional, P(u) = Σ_q |det J| w_q G(u_q), its change
@@ -72,6 +91,7 @@ export class NewtonMinimizer {
   constructor(
     private readonly ctx: SchemeContext,
     private readonly model: PointwiseModel,
+    private readonly settings: NewtonSettings,
     private readonly usePredictor = true,
   ) {
     const { space, M, K, functional } = ctx;
@@ -150,7 +170,8 @@ export class NewtonMinimizer {
    * Minimize Φ from uⁿ. `work.uq` is scratch for the iterate's u_q (incrementally updated).
    */
   minimize(uOld: Float64Array, uqOld: Float64Array, source: Float64Array | null, warm: Float64Array, uNew: Float64Array, work: EnergyWorkspace): SchemeStepResult {
-    const { space, M, linear, linearTolerance, newtonTolerance, maxNewtonIterations } = this.ctx;
+    const { space, M, linear, linearTolerance } = this.ctx;
+    const { newtonTolerance, maxNewtonIterations } = this.settings;
     const { g, d, rhs, H, A0, r0, bn } = this;
     spmv(bn, M, uOld);
     for (let i = 0; i < bn.length; i++) bn[i] *= this.invMt;

@@ -17,8 +17,6 @@ export interface SchemeContext {
   readonly linear: LinearSolver;
   /** Relative residual tolerance of the linear solves. */
   readonly linearTolerance: number;
-  readonly newtonTolerance: number;
-  readonly maxNewtonIterations: number;
 }
 
 /**
