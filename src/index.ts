@@ -24,8 +24,6 @@ export {
   SuiteConfigError,
   type SuiteConfig,
   type SolverSpec,
-  type FemSolverSpec,
-  type SdmmSolverSpec,
   type ProblemSpec,
   type ReferenceSpec,
   type ResolvedProblem,

@@ -79,8 +79,8 @@ export class DecaySolver implements GradientFlowSolver {
 export function decayDeps(delayMs = 0): SuiteDeps {
   return {
     createSolver: async (problem: ProblemConfig, spec: SolverSpec) => {
-      if (spec.kind === 'fem') return new DecaySolver(problem, spec.n ?? problem.n, Infinity, delayMs);
-      return new DecaySolver(problem, spec.quadElements ?? problem.n, spec.maxIters ?? Infinity, delayMs);
+      if (spec.kind === 'fem') return new DecaySolver(problem, Number(spec.n ?? problem.n), Infinity, delayMs);
+      return new DecaySolver(problem, Number(spec.quadElements ?? problem.n), Number(spec.maxIters ?? Infinity), delayMs);
     },
     runSolver: (solver, options) => runSolver(solver, { ...options, progress: false }),
   };

@@ -5,7 +5,7 @@ import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { makeProblem, type ProblemConfig } from '../physics/problems.js';
 import type { GradientFlowSolver } from '../solver.js';
-import { FEM_SCHEMES } from './config.js';
+import { FEM_SCHEMES } from '../fem/schemes/index.js';
 import { environmentInfo } from './environment.js';
 import { renderLinePlotSvg, type Series } from './plot.js';
 import { createBenchSolver } from './solvers.js';

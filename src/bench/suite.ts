@@ -68,7 +68,8 @@ export interface RunResult {
   /** Directory label: a solver configuration, or 'reference'. */
   label: string;
   role: 'reference' | 'main' | 'sweep';
-  kind: 'fem' | 'sdmm';
+  /** The solver kind's name. */
+  kind: string;
   /** fem-<scheme> or sdmm[-adam]: the family compared in time to accuracy. */
   family: string;
   spec: SolverSpec;

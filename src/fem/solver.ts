@@ -6,7 +6,7 @@ import { checkMeshFitsDomain } from '../mesh/validate.js';
 import { parseOptions } from '../options.js';
 import type { ProblemConfig } from '../physics/problems.js';
 import { StepFunctional } from '../physics/step-functional.js';
-import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../solver.js';
+import { DivergenceError, type GradientFlowSolver, type SolverDescription, type SolverState, type StepRecord } from '../solver.js';
 import { applyDirichletValues, assembleMass, assembleStiffness, interpolate, valuesAtQuadrature } from './assembly.js';
 import { EnergyWorkspace, femEnergy } from './functional.js';
 import { makeLinearSolver } from './linear.js';
@@ -281,10 +281,14 @@ export class FemSolver implements GradientFlowSolver {
     return res;
   }
 
-  describe(): Record<string, unknown> {
+  describe(): SolverDescription {
     const mesh = this.space.mesh;
     return {
       solver: 'fem',
+      unknowns: this.space.nDofs,
+      backend: 'js (float64)',
+      precision: 'float64',
+      threads: 1,
       ...this.settings,
       element: this.space.element.name,
       cellType: mesh.cellType,
