@@ -116,6 +116,8 @@ export interface SolverKind {
   label(options: Record<string, unknown>, problemN: number): string;
   /** Family in time-to-accuracy tables (configurations that differ only in resolution). */
   family(options: Record<string, unknown>): string;
+  /** Name of a run in messages and default output directories (e.g. 'fem-stabilized', 'sdmm'). */
+  runName(options: Record<string, unknown>): string;
   /** Build a solver from options as written (validated here: one-line error; defaults filled in). */
   create(problem: ProblemConfig, options: Record<string, unknown>): GradientFlowSolver | Promise<GradientFlowSolver>;
 }
@@ -129,10 +131,14 @@ export interface SolverKindDefinition<S extends OptionsSchema> {
   readonly exclusive?: readonly (readonly [keyof S['shape'] & string, keyof S['shape'] & string, string])[];
   label?(options: z.input<S>, problemN: number): string;
   family?(options: z.input<S>): string;
+  runName?(options: z.input<S>): string;
   create(problem: ProblemConfig, options: z.input<S>): GradientFlowSolver | Promise<GradientFlowSolver>;
 }
 
-/** Type-check a kind against its own schema and return it as a registry entry (label and family default to the name). */
+/**
+ * Type-check a kind against its own schema and return it as a registry entry (label and runName
+ * default to the name, family to runName).
+ */
 export function defineSolverKind<S extends OptionsSchema>(kind: SolverKindDefinition<S>): SolverKind {
   return {
     name: kind.name,
@@ -141,7 +147,8 @@ export function defineSolverKind<S extends OptionsSchema>(kind: SolverKindDefini
     ...(kind.resolutionOption ? { resolutionOption: kind.resolutionOption } : {}),
     ...(kind.exclusive ? { exclusive: kind.exclusive } : {}),
     label: (o, n) => (kind.label ? kind.label(o as z.input<S>, n) : kind.name),
-    family: (o) => (kind.family ? kind.family(o as z.input<S>) : kind.name),
+    runName: (o) => (kind.runName ? kind.runName(o as z.input<S>) : kind.name),
+    family: (o) => (kind.family ? kind.family(o as z.input<S>) : kind.runName ? kind.runName(o as z.input<S>) : kind.name),
     create: (problem, o) => kind.create(problem, o as z.input<S>),
   };
 }

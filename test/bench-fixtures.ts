@@ -2,7 +2,7 @@ import type { SolverSpec } from '../src/bench/config.js';
 import type { SuiteDeps } from '../src/bench/suite.js';
 import type { ProblemConfig } from '../src/physics/problems.js';
 import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../src/solver.js';
-import { runSolver } from '../src/runner.js';
+import { runSolver } from '../src/run/index.js';
 
 /**
  * A closed-form stand-in solver for suite-level tests (the suite's bookkeeping, not numerics):
@@ -82,6 +82,6 @@ export function decayDeps(delayMs = 0): SuiteDeps {
       if (spec.kind === 'fem') return new DecaySolver(problem, Number(spec.n ?? problem.n), Infinity, delayMs);
       return new DecaySolver(problem, Number(spec.quadElements ?? problem.n), Number(spec.maxIters ?? Infinity), delayMs);
     },
-    runSolver: (solver, options) => runSolver(solver, { ...options, progress: false }),
+    runSolver: (solver, options) => runSolver(solver, options),
   };
 }

@@ -199,6 +199,15 @@ export function solverLabel(s: SolverSpec, problemN: number): string {
   return s.label ?? solverKind(s.kind).label(solverOptions(s), problemN);
 }
 
+/** The reference problem of a suite problem: n·nFactor cells per side, τ/tauDivisor. */
+export function referenceProblem(p: ResolvedProblem): ProblemConfig {
+  return makeProblem(p.problem.name, p.problem.scale, {
+    ...p.spec.overrides,
+    n: p.problem.n * p.reference.nFactor,
+    tau: p.problem.tau / p.reference.tauDivisor,
+  });
+}
+
 /**
  * Parse and validate suite text. `file` is only used in messages.
  * Throws SuiteConfigError `<file>: <path>: <problem>` or `<file>:<line>:<column>: invalid JSON: …`.

@@ -1,6 +1,6 @@
 import type { ProblemConfig } from '../physics/problems.js';
 import { createSolver } from '../registry.js';
-import { runSolver } from '../runner.js';
+import { runSolver } from '../run/run.js';
 import type { GradientFlowSolver } from '../solver.js';
 import { solverOptions, type SolverSpec } from './config.js';
 import type { SuiteDeps } from './suite.js';
@@ -10,7 +10,7 @@ export async function createBenchSolver(problem: ProblemConfig, spec: SolverSpec
   return createSolver(problem, spec.kind, solverOptions(spec));
 }
 
-/** The real solvers and the shared runner. */
+/** The registered solver kinds and the run layer. */
 export function defaultSuiteDeps(): SuiteDeps {
   return { createSolver: createBenchSolver, runSolver };
 }

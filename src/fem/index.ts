@@ -31,3 +31,4 @@ export { stabilizedScheme } from './schemes/stabilized.js';
 export { convexSplitScheme } from './schemes/convex-split.js';
 export { NewtonMinimizer, NEWTON_PARAMETERS, type NewtonSettings, type PointwiseModel } from './schemes/newton.js';
 export type { TimeScheme, SchemeContext, SchemeStepResult } from './schemes/types.js';
+export { femKind } from './kind.js';

@@ -19,6 +19,6 @@ export const femKind = defineSolverKind({
   ],
   label: (o: Written, problemN: number) =>
     `fem-${o.scheme ?? DEFAULT_SCHEME}-n${o.n ?? problemN}${o.cellType === 'quadrilateral' ? '-q1' : ''}${o.stabilization !== undefined ? `-S${o.stabilization}` : ''}${o.linearSolver ? `-${o.linearSolver}` : ''}`,
-  family: (o: Written) => `fem-${o.scheme ?? DEFAULT_SCHEME}`,
+  runName: (o: Written) => `fem-${o.scheme ?? DEFAULT_SCHEME}`,
   create: (problem, options) => createFemSolver(problem, options),
 });

@@ -18,19 +18,19 @@ export const FEM_OPTIONS = z.strictObject({
   scheme: option
     .oneOf(FEM_SCHEMES, 'scheme')
     .default('mms-newton')
-    .meta({ description: `time scheme: ${FEM_SCHEMES.join(', ')}`, arg: 'scheme' }),
+    .meta({ description: 'time scheme (the table in src/fem/schemes/index.ts)', arg: 'scheme' }),
   n: option.positiveInteger().optional().meta({ description: "cells per side of the structured mesh (default: the problem's n)", sharedFlag: true }),
   meshFile: option.text().optional().meta({ description: 'Gmsh MSH 2.2/4.1 mesh file instead of the structured mesh', flag: 'mesh', arg: 'file.msh' }),
   cellType: option
     .oneOf(STRUCTURED_CELL_TYPES, 'cell type')
     .optional()
-    .meta({ description: 'structured 2D mesh cells: triangle (P1, default) or quadrilateral (Q1)', arg: 'type' }),
+    .meta({ description: 'structured 2D mesh cells: P1 triangles (default) or Q1 quadrilaterals', arg: 'type' }),
   diagonal: option.oneOf(DIAGONALS, 'diagonal').optional().meta({ description: 'structured triangles: how squares are cut (default right)', arg: 'd' }),
   ...SCHEME_PARAMETERS,
   linearSolver: option
     .oneOf(LINEAR_SOLVERS, 'linear solver')
     .optional()
-    .meta({ description: `linear solver (${LINEAR_SOLVERS.join(', ')}); default per scheme: cholesky for stabilized, pcg-ic0 otherwise`, arg: 'name' }),
+    .meta({ description: "linear solver (default: the scheme's, cholesky for stabilized, pcg-ic0 otherwise)", arg: 'name' }),
   linearTolerance: option
     .openInterval(0, 1)
     .default(1e-8)

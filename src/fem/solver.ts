@@ -1,7 +1,7 @@
 import type { CsrMatrix } from '../linalg/csr.js';
 import { type Diagonal, intervalMesh, rectangleMesh } from '../mesh/generators.js';
 import { type CellType, type Mesh, cellCount } from '../mesh/mesh.js';
-import { readGmshFile } from '../mesh/gmsh.js';
+import { readGmshFile } from '../io/gmsh.js';
 import { checkMeshFitsDomain } from '../mesh/validate.js';
 import { parseOptions } from '../options.js';
 import type { ProblemConfig } from '../physics/problems.js';

@@ -1,4 +1,3 @@
 export * from './mesh.js';
 export * from './generators.js';
 export * from './validate.js';
-export * from './gmsh.js';

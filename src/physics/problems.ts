@@ -1,4 +1,5 @@
-import { frontProfile } from './energy.js';
+import { frontEnergyPerLength, frontProfile } from './energy.js';
+import { stripUndefined } from '../util/object.js';
 import { mulberry32 } from './random.js';
 
 /**
@@ -44,6 +45,22 @@ export interface ProblemConfig {
   readonly initial: (x: number, y: number) => number;
   /** Optional source s(x, y, t): u_t = m(Δu − ε⁻² f(u)) + s. */
   readonly source?: (x: number, y: number, t: number) => number;
+  /** What is known exactly about the solution (evaluated by the suite for every law present). */
+  readonly laws?: ExactLaws;
+}
+
+/**
+ * Exact laws a catalogue problem carries, so a benchmark evaluates them without knowing the
+ * problem: each is a function of time.
+ */
+export interface ExactLaws {
+  /**
+   * Sharp-interface radius R(t) of the phase {u > 0} when it is a disc (shrinking circle:
+   * R² = R₀² − 2mt; 0 after it vanishes). A run's radius is √(|{u > 0}|/π).
+   */
+  readonly radius?: (t: number) => number;
+  /** Exact energy E(t) (the steady 1D front: 2√2/(3ε) at all times, up to e^{−L/(√2ε)} tails). */
+  readonly energy?: (t: number) => number;
 }
 
 /** User overrides accepted by `makeProblem` (all optional; validated). */
@@ -73,6 +90,8 @@ interface CatalogueEntry {
   readonly paper: Settings;
   readonly reduced: Settings;
   readonly initial: (epsilon: number, seed: number) => (x: number, y: number) => number;
+  /** Exact laws for the given settings (absent: none known). */
+  readonly laws?: (s: Settings) => ExactLaws;
 }
 
 /** Star: tanh((0.25 + 0.1 cos 7θ − r)/(√2 ε)) centred at (0.5, 0.5). */
@@ -116,6 +135,11 @@ export function latticeNoise(seed: number, lattice: number, amplitude: number) {
 /** Initial radius R₀ of the circle problem; its sharp-interface law is R(t)² = R₀² − 2 m t. */
 export const CIRCLE_RADIUS = 0.25;
 
+/** Sharp-interface radius of a shrinking circle (mean-curvature flow): √(R₀² − 2 m t), 0 after it vanishes. */
+export function shrinkingCircleRadius(r0: number, mobility: number, t: number): number {
+  return Math.sqrt(Math.max(0, r0 * r0 - 2 * mobility * t));
+}
+
 const C = Math.cos;
 const PI = Math.PI;
 
@@ -139,6 +163,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     paper: { epsilon: 0.01, mobility: 1, tau: 5e-5, tEnd: 0.02, n: 256 },
     reduced: { epsilon: 0.04, mobility: 1, tau: 1e-4, tEnd: 0.004, n: 64 },
     initial: (epsilon) => (x, y) => frontProfile(CIRCLE_RADIUS - Math.hypot(x - 0.5, y - 0.5), epsilon),
+    laws: ({ mobility }) => ({ radius: (t) => shrinkingCircleRadius(CIRCLE_RADIUS, mobility, t) }),
   },
   // Reduced coarsening and random use the paper's T: at ε = 0.04 the growing modes of the data
   // grow at m(ε⁻² − |k|²) ≤ 625 − 395 per unit time, so the phases separate only around t ≈ 0.03
@@ -176,6 +201,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     paper: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.1, n: 400 },
     reduced: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.02, n: 160 },
     initial: (epsilon) => (x) => frontProfile(x, epsilon),
+    laws: ({ epsilon }) => ({ energy: () => frontEnergyPerLength(epsilon) }),
   },
   ac1d: {
     description: 'the classic PINN benchmark u_t = 1e-4 u_xx − 5(u³ − u) on [−1,1], periodic',
@@ -238,12 +264,10 @@ export function makeProblem(name: string, scale: Scale = 'reduced', overrides: P
     n: s.n,
     seed,
     initial: entry.initial(s.epsilon, seed),
+    laws: entry.laws ? entry.laws(s) : {},
   };
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** Number of time steps ⌈T/τ⌉ (with a guard against round-off such as 0.02/1e-5 = 2000.0000000002). */
 export function stepCount(problem: Pick<ProblemConfig, 'tau' | 'tEnd'>): number {
