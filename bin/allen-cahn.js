@@ -8,4 +8,4 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 const { runCli } = await import('../src/cli/main.ts');
-await runCli(process.argv);
+process.exitCode = await runCli(process.argv);

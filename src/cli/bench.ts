@@ -40,7 +40,7 @@ function onlyProblems(suite: SuiteConfig, only: readonly string[], path: string)
  * continue), a second Ctrl-C exits at once. Exit 1 if a run failed (its row says why), 130 if
  * interrupted. `allen-cahn bench scaling`: the cost-growth benchmark (src/bench/scaling.ts).
  */
-export function addBenchCommands(program: Command): void {
+export function addBenchCommands(program: Command, outcome: { exitCode: number }): void {
   const bench = program
     .command('bench')
     .description(`run a benchmark suite (default ${DEFAULT_SUITE}) into <root>/<suite name>/; "bench scaling" for cost growth`)
@@ -81,7 +81,7 @@ export function addBenchCommands(program: Command): void {
         process.stderr.write(
           `${stopped ? 'interrupted' : 'done'}: ${results.runs.length} runs (${failed.length} failed${interrupted.length > 0 ? `, ${interrupted.length} interrupted` : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${results.outDir}/${stopped || !o.report ? '' : 'REPORT.md'}\n`,
         );
-        process.exitCode = stopped ? 130 : failed.length > 0 ? 1 : 0;
+        outcome.exitCode = stopped ? 130 : failed.length > 0 ? 1 : 0;
       } finally {
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigint);

@@ -26,11 +26,6 @@ export interface KindFlag {
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** The name of an option in CLI messages: its flag, or for a shared field the run-level flag. */
-export function flagOf(field: OptionField): string {
-  return `--${field.meta.flag ?? kebab(field.key)}`;
-}
-
 export function parseNumber(value: string): number {
   const v = Number(value);
   if (value.trim() === '' || !Number.isFinite(v)) throw new InvalidArgumentError(`expected a number, got '${value}'.`);

@@ -38,8 +38,8 @@ function parseGrid(value: string): number {
   return v;
 }
 
-/** The command tree, with `run` flags for the kinds registered now. Sets process.exitCode. */
-export function buildProgram(): Command {
+/** The command tree, with `run` flags for the kinds registered now; commands put their exit code in `outcome`. */
+export function buildProgram(outcome: { exitCode: number } = { exitCode: 0 }): Command {
   const kinds = solverKinds();
   const program = new Command('allen-cahn')
     .description('Allen–Cahn gradient flows: a finite-element reference and SDMM (separable neural network), head to head')
@@ -76,27 +76,26 @@ export function buildProgram(): Command {
     .option('--no-progress', 'no progress bar even on a terminal');
   const flags = addKindFlags(run, kinds);
   run.action(async (o: RunFlags, cmd: Command) => {
-    process.exitCode = await runCommand(o, cmd, flags);
+    outcome.exitCode = await runCommand(o, cmd, flags);
   });
-  addBenchCommands(program);
+  addBenchCommands(program, outcome);
   return program;
 }
 
-/** Parse argv (process.argv layout) and run; resolves when done (exit code in process.exitCode). */
-export async function runCli(argv: readonly string[]): Promise<void> {
-  const program = buildProgram();
+/** Parse argv (process.argv layout: node, script, arguments…) and run; resolves to the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const outcome = { exitCode: 0 };
+  const program = buildProgram(outcome);
   try {
     await program.parseAsync([...argv]);
+    return outcome.exitCode;
   } catch (err) {
     const e = err as Error & { code?: string; exitCode?: number };
     // commander already printed its own one-line error (or help/version output).
-    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
-      process.exitCode = e.exitCode ?? 1;
-      return;
-    }
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return e.exitCode ?? 1;
     const message = (e?.message ?? String(err)).replace(/\s*\n\s*/g, ' ');
     process.stderr.write(`allen-cahn: ${message}\n`);
     if (process.env.ALLEN_CAHN_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
-    process.exitCode = 1;
+    return 1;
   }
 }
