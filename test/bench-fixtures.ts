@@ -60,7 +60,7 @@ export class DecaySolver implements GradientFlowSolver {
   sample(points: Float64Array, out = new Float64Array(points.length / this.problem.dim)) {
     const f = Math.exp(-this.rate * this.time);
     const d = this.problem.dim;
-    for (let i = 0; i < out.length; i++) out[i] = f * this.problem.initial(points[d * i], d === 2 ? points[d * i + 1] : 0);
+    for (let i = 0; i < out.length; i++) out[i] = f * this.problem.initial(points.subarray(d * i, d * i + d));
     return out;
   }
   describe() {

@@ -14,6 +14,8 @@ import {
   potentialSecondDerivative,
   stepCount,
   DOUBLE_WELL,
+  pointFunction,
+  sourceTerm,
   stepFunctional,
 } from '../src/physics/index.js';
 
@@ -78,23 +80,23 @@ describe('problem catalogue', () => {
 
   it('initial conditions: star and circle are ±1 far from the interface, coarsening matches its formula', () => {
     const star = makeProblem('star', 'reduced');
-    expect(star.initial(0.5, 0.5)).toBeCloseTo(1, 3);
-    expect(star.initial(0.02, 0.02)).toBeCloseTo(-1, 3);
+    expect(star.initial([0.5, 0.5])).toBeCloseTo(1, 3);
+    expect(star.initial([0.02, 0.02])).toBeCloseTo(-1, 3);
     const circle = makeProblem('circle', 'reduced');
-    expect(circle.initial(0.75, 0.5)).toBeCloseTo(0, 12);
+    expect(circle.initial([0.75, 0.5])).toBeCloseTo(0, 12);
     const c = makeProblem('coarsening', 'reduced');
-    expect(c.initial(0, 0)).toBeCloseTo(0.02 - 0.02 + 0.01 + 0.02, 15);
+    expect(c.initial([0, 0])).toBeCloseTo(0.02 - 0.02 + 0.01 + 0.02, 15);
   });
 
   it('random noise is seeded, periodic and bounded by its amplitude', () => {
     const a = latticeNoise(7, 16, 0.05);
     const b = latticeNoise(7, 16, 0.05);
     const c = latticeNoise(8, 16, 0.05);
-    expect(a(0.3, 0.7)).toBe(b(0.3, 0.7));
-    expect(a(0.3, 0.7)).not.toBe(c(0.3, 0.7));
-    expect(a(0, 0.3)).toBeCloseTo(a(1, 0.3), 14);
-    expect(a(0.3, 0)).toBeCloseTo(a(0.3, 1), 14);
-    for (let i = 0; i < 100; i++) expect(Math.abs(a(i / 97, (i * 7) / 97))).toBeLessThanOrEqual(0.05);
+    expect(a([0.3, 0.7])).toBe(b([0.3, 0.7]));
+    expect(a([0.3, 0.7])).not.toBe(c([0.3, 0.7]));
+    expect(a([0, 0.3])).toBeCloseTo(a([1, 0.3]), 14);
+    expect(a([0.3, 0])).toBeCloseTo(a([0.3, 1]), 14);
+    for (let i = 0; i < 100; i++) expect(Math.abs(a([i / 97, (i * 7) / 97]))).toBeLessThanOrEqual(0.05);
   });
 
   it('overrides are validated with one-line messages', () => {
@@ -123,12 +125,12 @@ describe('the potential object and the step functional', () => {
   });
 
   it('Jₙ = E + ‖u − uⁿ‖²/(2mτ) − (1/m)∫su on a two-point rule, and the pointwise densities agree with the sums', () => {
-    const J = stepFunctional({ epsilon: 0.5, mobility: 2, tau: 0.1, source: (x) => 3 * x });
+    const J = stepFunctional({ epsilon: 0.5, mobility: 2, tau: 0.1, source: sourceTerm((x) => 3 * x[0]) });
     const w = Float64Array.of(0.25, 0.75);
     const u = [0.2, -0.6];
     const old = [0, -1];
     const grad = [[1, 2]];
-    const s = [J.scaledSource(1, 0, 0), J.scaledSource(2, 0, 0)]; // s/m = 1.5, 3
+    const s = [J.scaledSource([1], 0), J.scaledSource([2], 0)]; // s/m = 1.5, 3
     expect(s).toEqual([1.5, 3]);
     const bulk = 4 * (0.25 * DOUBLE_WELL.F(0.2) + 0.75 * DOUBLE_WELL.F(-0.6));
     const grad2 = 0.5 * (0.25 * 1 + 0.75 * 4);

@@ -86,6 +86,7 @@ export class FemSolver implements GradientFlowSolver {
   private n = 0;
   private initialised = false;
   private readonly xiScratch = new Float64Array(2);
+  private readonly pointScratch = new Float64Array(3);
   private readonly phiScratch = new Float64Array(4);
 
   constructor(
@@ -183,7 +184,11 @@ export class FemSolver implements GradientFlowSolver {
     if (this.sourceQ && this.xq) {
       // Jₙ carries −(1/m) ∫ s u (StepFunctional.scaledSource): schemes get s/m at the points.
       const dim = p.dim;
-      for (let i = 0; i < this.sourceQ.length; i++) this.sourceQ[i] = this.functional.scaledSource(this.xq[i * dim], dim === 2 ? this.xq[i * dim + 1] : 0, t);
+      const x = this.pointScratch;
+      for (let i = 0; i < this.sourceQ.length; i++) {
+        for (let k = 0; k < dim; k++) x[k] = this.xq[i * dim + k];
+        this.sourceQ[i] = this.functional.scaledSource(x, t);
+      }
     }
     // uⁿ at the quadrature points becomes uqOld; the other buffer receives uⁿ⁺¹ (no copy).
     const spare = this.uqOld;

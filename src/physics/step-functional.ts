@@ -98,7 +98,7 @@ export class EnergyFunctional {
  * enters as s/m so that this holds for any mobility). This object is the physics both solvers
  * discretise: E (potential, ε) plus m, τ, the source and the metric of the movement term.
  *
- * Pointwise:  movementDensity(u, uⁿ) = (u − uⁿ)²/(2mτ),  scaledSource(x, y, t) = s(x, y, t)/m.
+ * Pointwise:  movementDensity(u, uⁿ) = (u − uⁿ)²/(2mτ),  scaledSource(x, t) = s(x, t)/m.
  * Sums:       movement = ‖u − uⁿ‖²/(2mτ),  sourceWork = Σ w s̃ u,  value = Jₙ.
  */
 export class StepFunctional extends EnergyFunctional {
@@ -137,9 +137,9 @@ export class StepFunctional extends EnergyFunctional {
     return this.movementScale * d * d;
   }
 
-  /** s(x, y, t)/m (0 without a source): the density the source term of Jₙ multiplies by −u. */
-  scaledSource(x: number, y: number, t: number): number {
-    return this.source ? this.sourceScale * this.source(x, y, t) : 0;
+  /** s(x, t)/m at a point x (0 without a source): the density the source term of Jₙ multiplies by −u. */
+  scaledSource(x: ArrayLike<number>, t: number): number {
+    return this.source ? this.sourceScale * this.source(x, t) : 0;
   }
 
   /** ‖u − uⁿ‖²/(2 m τ) in the metric (L²: Σ_q w_q (u_q − uⁿ_q)²/(2mτ)). */
