@@ -83,7 +83,8 @@ export class FemSolver implements GradientFlowSolver {
   private readonly sourceQ: Float64Array | null;
   private readonly xq: Float64Array | null;
   private readonly settings: Omit<FemSettings, 'n' | 'cellType' | 'meshFile' | 'linearSolver'> & { n: number | null; cellType: CellType; diagonal: Diagonal; linearSolver: string };
-  private n = 0;
+  /** The step index n of the current state uⁿ (the resolution is settings.n). */
+  private stepNo = 0;
   private initialised = false;
   private readonly xiScratch = new Float64Array(2);
   private readonly pointScratch = new Float64Array(3);
@@ -150,11 +151,11 @@ export class FemSolver implements GradientFlowSolver {
   }
 
   get stepIndex(): number {
-    return this.n;
+    return this.stepNo;
   }
 
   get time(): number {
-    return this.n * this.problem.tau;
+    return this.stepNo * this.problem.tau;
   }
 
   /** Current nodal values (one per dof; do not modify). */
@@ -167,7 +168,7 @@ export class FemSolver implements GradientFlowSolver {
     interpolate(this.space, this.problem.initial, this.u);
     applyDirichletValues(this.space, this.u);
     this.increment.fill(0);
-    this.n = 0;
+    this.stepNo = 0;
     this.initialised = true;
     const energy = femEnergy(this.space, this.u, this.functional, this.work);
     this.range(this.u, 0);
@@ -179,8 +180,8 @@ export class FemSolver implements GradientFlowSolver {
     if (!this.initialised) throw new Error('fem: step() before initialise()');
     const t0 = performance.now();
     const p = this.problem;
-    const stepNo = this.n + 1;
-    const t = stepNo * p.tau;
+    const next = this.stepNo + 1;
+    const t = next * p.tau;
     if (this.sourceQ && this.xq) {
       // Jₙ carries −(1/m) ∫ s u (StepFunctional.scaledSource): schemes get s/m at the points.
       const dim = p.dim;
@@ -198,25 +199,25 @@ export class FemSolver implements GradientFlowSolver {
     try {
       res = this.scheme.step(this.u, this.uqOld, this.sourceQ, this.increment, this.uNew, this.work);
     } catch (e) {
-      if (e instanceof DivergenceError) throw new DivergenceError(`step ${stepNo}: ${e.message}`, stepNo);
+      if (e instanceof DivergenceError) throw new DivergenceError(`step ${next}: ${e.message}`, next);
       throw e;
     }
-    this.range(this.uNew, stepNo);
+    this.range(this.uNew, next);
     const minU = this.minU;
     const maxU = this.maxU;
     if (!res.uqValid) valuesAtQuadrature(this.work.uq, this.space, this.space.basis, this.uNew);
     const energy = femEnergy(this.space, this.uNew, this.functional, this.work, true);
     const movement = this.functional.movement(this.space.basis.detJw, this.work.uq, this.uqOld);
     if (!Number.isFinite(energy) || !Number.isFinite(movement)) {
-      throw new DivergenceError(`step ${stepNo}: energy ${energy}, movement ${movement}`, stepNo);
+      throw new DivergenceError(`step ${next}: energy ${energy}, movement ${movement}`, next);
     }
     for (let i = 0; i < this.u.length; i++) this.increment[i] = this.uNew[i] - this.u[i];
     const sw = this.u;
     this.u = this.uNew;
     this.uNew = sw;
-    this.n = stepNo;
+    this.stepNo = next;
     return {
-      step: stepNo,
+      step: next,
       t,
       energy,
       movement,
@@ -306,7 +307,7 @@ export class FemSolver implements GradientFlowSolver {
   saveState(): SolverState {
     return {
       kind: 'fem',
-      step: this.n,
+      step: this.stepNo,
       t: this.time,
       arrays: { u: Float64Array.from(this.u), increment: Float64Array.from(this.increment) },
       meta: { scheme: this.settings.scheme, dofs: this.space.nDofs },
@@ -323,7 +324,7 @@ export class FemSolver implements GradientFlowSolver {
     this.u.set(u);
     if (increment && increment.length === nd) this.increment.set(increment);
     else this.increment.fill(0);
-    this.n = state.step;
+    this.stepNo = state.step;
     valuesAtQuadrature(this.work.uq, this.space, this.space.basis, this.u);
     this.initialised = true;
   }
