@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { FEM_SCHEMES } from '../fem/schemes/index.js';
-import { STRUCTURED_CELL_TYPES } from '../fem/options.js';
 import { findJsonSyntaxError, lineColumn } from '../io/json.js';
 import { withoutDefaults } from '../options.js';
 import { makeProblem, PROBLEM_NAMES, ProblemError, stepCount, type ProblemConfig } from '../physics/problems.js';
@@ -67,12 +65,15 @@ export const overridesSchema = z.strictObject({
   seed: z.number().int().optional(),
 });
 
+/** The reference is a run of the registered 'fem' kind: its scheme and cellType fields, as declared there. */
+const femField = (key: string) => withoutDefaults(solverKind('fem').options).shape[key] as unknown as z.ZodOptional<z.ZodString>;
+
 /** How the converged FEM reference is computed: n_ref = nFactor·n, τ_ref = τ/tauDivisor. */
 export const referenceSchema = z.strictObject({
-  scheme: z.enum(FEM_SCHEMES).default('mms-newton'),
+  scheme: femField('scheme').default('mms-newton'),
   nFactor: z.number().int().min(1).default(2),
   tauDivisor: z.number().int().min(1).default(4),
-  cellType: z.enum(STRUCTURED_CELL_TYPES).optional(),
+  cellType: femField('cellType'),
 });
 
 function problemSchemaWith<T extends z.ZodType>(solver: T) {
