@@ -8,7 +8,10 @@ import { runSuite } from '../src/bench/suite.js';
 import { runCli } from '../src/cli/main.js';
 import { readStepsCsv } from '../src/io/csv.js';
 import { frontEnergyPerLength } from '../src/physics/energy.js';
+import { createFemSolver } from '../src/fem/index.js';
+import { makeProblem } from '../src/physics/problems.js';
 import { registerSolverKind, solverKinds } from '../src/registry.js';
+import { resolveSdmmOptions } from '../src/sdmm/options.js';
 import { toyKind } from './fixtures/toy-kind.js';
 
 /**
@@ -106,5 +109,31 @@ describe('solver kinds as plugins', () => {
     for (const e of ref.energyLawError!) expect(Math.abs(e)).toBeLessThan(1e-2);
     expect(ref.finalEnergy).toBeCloseTo(frontEnergyPerLength(0.05) * (1 + ref.energyLawError!.at(-1)!), 9);
     expect(res.runs[1].radiusError).toEqual([]); // no radius law for front1d
+  });
+
+  it('an option is declared once: FEM newtonTolerance and SDMM alpha reach the solver from the CLI and the suite, with the same bounds as the library', async () => {
+    const star = makeProblem('star', 'reduced');
+    const suiteWith = (solver: Record<string, unknown>) => JSON.stringify({ name: 'once', problems: [{ name: 'star', solvers: [solver] }] });
+    // FEM newtonTolerance: positive
+    expect(() => createFemSolver(star, { newtonTolerance: 0 })).toThrow('newtonTolerance must be a positive number, got 0');
+    expect(() => parseSuite(suiteWith({ kind: 'fem', newtonTolerance: 0 }), 'once.json')).toThrow('once.json: problems[0].solvers[0].newtonTolerance: expected a number > 0, got 0');
+    expect(await cli('run', '--problem', 'star', '--newton-tol', '0')).toMatchObject({
+      code: 1,
+      stderr: "allen-cahn: option '--newton-tol <t>' argument '0' is invalid. must be a positive number, got 0.\n",
+    });
+    expect(parseSuite(suiteWith({ kind: 'fem', newtonTolerance: 1e-10 }), 'once.json').problems[0].solvers![0]).toEqual({ kind: 'fem', newtonTolerance: 1e-10 });
+    const dir = join(mkdtempSync(join(tmpdir(), 'ac-once-')), 'fem');
+    const r = await cli('run', '--problem', 'star', '--n', '8', '--t-end', '0.0002', '--newton-tol', '1e-10', '--out', dir, '--no-progress');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).solver).toMatchObject({ scheme: 'mms-newton', n: 8, newtonTolerance: 1e-10, unknowns: 81 });
+    // SDMM alpha: any finite non-zero number (negative included), nowhere zero
+    expect(() => resolveSdmmOptions(star, { alpha: 0 })).toThrow('alpha must be a finite non-zero number, got 0');
+    expect(resolveSdmmOptions(star, { alpha: -1.5 }).alpha).toBe(-1.5);
+    expect(() => parseSuite(suiteWith({ kind: 'sdmm', alpha: 0 }), 'once.json')).toThrow('once.json: problems[0].solvers[0].alpha: must be a finite non-zero number, got 0');
+    expect(parseSuite(suiteWith({ kind: 'sdmm', alpha: -1.5 }), 'once.json').problems[0].solvers![0]).toEqual({ kind: 'sdmm', alpha: -1.5 });
+    expect(await cli('run', '--problem', 'star', '--solver', 'sdmm', '--alpha', '0')).toMatchObject({
+      code: 1,
+      stderr: "allen-cahn: option '--alpha <a>' argument '0' is invalid. must be a finite non-zero number, got 0.\n",
+    });
   });
 });

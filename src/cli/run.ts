@@ -4,7 +4,7 @@ import { makeProblem, type Scale } from '../physics/problems.js';
 import { solverKind } from '../registry.js';
 import { runSolver, type RunSummary } from '../run/index.js';
 import { progressBar } from './progress.js';
-import { CliError, kindOptionsFromFlags, type KindFlag } from './flags.js';
+import { kindOptionsFromFlags, type KindFlag } from './flags.js';
 import { g } from './format.js';
 
 /** The run-level flags of `allen-cahn run` (the kinds' flags are generated: src/cli/flags.ts). */
@@ -88,4 +88,3 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
   return 0;
 }
 
-export { CliError };
