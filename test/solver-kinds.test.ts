@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseSuite } from '../src/bench/config.js';
 import { defaultSuiteDeps } from '../src/bench/solvers.js';
 import { runSuite } from '../src/bench/suite.js';
-import { runCli } from '../src/cli/main.js';
+import { buildProgram, runCli } from '../src/cli/main.js';
+import { z } from 'zod';
+import { option } from '../src/options.js';
+import { defineSolverKind } from '../src/solver.js';
 import { readStepsCsv } from '../src/io/csv.js';
 import { frontEnergyPerLength } from '../src/physics/energy.js';
 import { createFemSolver } from '../src/fem/index.js';
@@ -135,5 +138,19 @@ describe('solver kinds as plugins', () => {
       code: 1,
       stderr: "allen-cahn: option '--alpha <a>' argument '0' is invalid. must be a finite non-zero number, got 0.\n",
     });
+  });
+
+  it('a kind option that collides with a run-level flag is refused when the command is built', () => {
+    const clash = defineSolverKind({
+      name: 'clash',
+      description: 'declares an option named like a run-level flag',
+      options: z.strictObject({ grid: option.positiveInteger().default(3).meta({ description: 'a grid size' }) }),
+      create: () => {
+        throw new Error('never created');
+      },
+    });
+    unregister = registerSolverKind(clash);
+    expect(() => buildProgram()).toThrow("solver kind clash: option 'grid' collides with the run-level flag --grid (mark it sharedFlag or give it meta.flag)");
+    expect(() => registerSolverKind(clash)).toThrow("solver kind 'clash' is already registered");
   });
 });

@@ -53,6 +53,10 @@ export function addKindFlags(command: Command, kinds: readonly SolverKind[]): Ki
       if (field.meta.sharedFlag) continue;
       const name = field.meta.flag ?? kebab(field.key);
       const flag = field.type === 'boolean' && field.defaultValue === true ? `--no-${name}` : `--${name}`;
+      const long = `--${name}`;
+      if (command.options.some((o) => o.long === long || o.long === `--no-${name}`)) {
+        throw new Error(`solver kind ${kind.name}: option '${field.key}' collides with the run-level flag ${long} (mark it sharedFlag or give it meta.flag)`);
+      }
       const existing = byFlag.get(flag);
       if (existing) {
         if (existing.fields[0].field.type !== field.type) {
