@@ -14,7 +14,6 @@ import {
   potentialSecondDerivative,
   stepCount,
   DOUBLE_WELL,
-  pointFunction,
   sourceTerm,
   stepFunctional,
 } from '../src/physics/index.js';
