@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFemSolver, type FemScheme, FemSolver, FunctionSpace, interpolate, phaseArea } from '../src/fem/index.js';
+import { createFemSolver, FEM_OPTIONS, FEM_SCHEMES, type FemScheme, FemSolver, FunctionSpace, interpolate, phaseArea, TIME_SCHEMES } from '../src/fem/index.js';
 import { intervalMesh, rectangleMesh } from '../src/mesh/index.js';
 import { makeProblem, pointFunction, type ProblemConfig } from '../src/physics/index.js';
 import { mulberry32 } from '../src/physics/random.js';
@@ -236,5 +236,22 @@ describe('phaseArea', () => {
     // measured: 2.0e-3, 5.0e-4, 1.3e-4 (the error is that of the polygonal zero line, O(h²))
     expect(errors[2]).toBeLessThan(1.6e-4);
     expect(Math.log2(errors[0] / errors[2]) / 2).toBeGreaterThan(1.9);
+  });
+});
+
+describe('the scheme table', () => {
+  it('every scheme builds from its entry with its default linear solver, and its parameters are FEM options with their defaults', () => {
+    const star = makeProblem('star', 'reduced', { n: 8 });
+    expect(FEM_SCHEMES).toEqual(['mms-newton', 'stabilized', 'convex-split']);
+    for (const name of FEM_SCHEMES) {
+      const entry = TIME_SCHEMES[name];
+      const d = createFemSolver(star, { scheme: name }).describe();
+      expect(d).toMatchObject({ scheme: name, linearSolver: entry.defaultLinearSolver, unknowns: 81, backend: 'js (float64)', precision: 'float64' });
+      for (const [key, field] of Object.entries(entry.parameters)) {
+        expect(FEM_OPTIONS.shape).toHaveProperty(key);
+        expect(d[key]).toBe((field as { parse(v: unknown): unknown }).parse(undefined)); // the declared default reaches the solver
+      }
+    }
+    expect(TIME_SCHEMES.stabilized.defaultLinearSolver).toBe('cholesky');
   });
 });
