@@ -142,6 +142,13 @@ describe('the potential object and the step functional', () => {
     expect(J.reaction(0.2)).toBeCloseTo(4 * DOUBLE_WELL.f(0.2), 14);
     expect(J.reactionDerivative(0.2)).toBeCloseTo(4 * DOUBLE_WELL.fPrime(0.2), 14);
     expect(J.metric.kind).toBe('L2');
+    // ψ(u) = ε⁻²F(u) + (u − uⁿ)²/(2mτ) − s̃u: its change and its derivative (central differences)
+    const psi = (v: number) => J.bulk(v) + J.movementDensity(v, -1) - 3 * v;
+    for (const v of [-0.9, -0.2, 0.4, 1.1]) {
+      expect(J.localChange(v, -1, 3)).toBeCloseTo(psi(v) - psi(-1), 12);
+      expect(J.localDerivative(v, -1, 3)).toBeCloseTo((psi(v + 1e-6) - psi(v - 1e-6)) / 2e-6, 5);
+    }
+    expect(J.localChange(0.3, 0.3, 3)).toBe(0);
     expect(() => stepFunctional({ epsilon: 0.1, mobility: 0, tau: 1 })).toThrow('mobility must be a positive number, got 0');
   });
 });

@@ -98,7 +98,13 @@ export class EnergyFunctional {
  * enters as s/m so that this holds for any mobility). This object is the physics both solvers
  * discretise: E (potential, ε) plus m, τ, the source and the metric of the movement term.
  *
- * Pointwise:  movementDensity(u, uⁿ) = (u − uⁿ)²/(2mτ),  scaledSource(x, t) = s(x, t)/m.
+ * Jₙ = ∫ φ with the integrand φ(u, ∇u) = ½|∇u|² + ψ(u), ψ(u) = ε⁻² F(u) + (u − uⁿ)²/(2mτ) − s̃ u
+ * (s̃ = s/m). A solver that differentiates Jₙ itself (the SDMM engine's reverse pass) needs per
+ * point only ∂φ/∂(∂_k u) = ∂_k u and ∂φ/∂u = ψ′(u) (localDerivative); a float32 solver that sums
+ * the change Jₙ(u) − Jₙ(uⁿ) needs ψ(u) − ψ(uⁿ) written without cancellation (localChange).
+ *
+ * Pointwise:  movementDensity(u, uⁿ) = (u − uⁿ)²/(2mτ),  scaledSource(x, t) = s(x, t)/m,
+ *             localDerivative(u, uⁿ, s̃) = ψ′(u),  localChange(u, uⁿ, s̃) = ψ(u) − ψ(uⁿ).
  * Sums:       movement = ‖u − uⁿ‖²/(2mτ),  sourceWork = Σ w s̃ u,  value = Jₙ.
  */
 export class StepFunctional extends EnergyFunctional {
@@ -135,6 +141,20 @@ export class StepFunctional extends EnergyFunctional {
   movementDensity(u: number, uPrevious: number): number {
     const d = u - uPrevious;
     return this.movementScale * d * d;
+  }
+
+  /** ψ′(u) = ε⁻² f(u) + (u − uⁿ)/(mτ) − s̃: ∂φ/∂u of the integrand (s̃ = s/m, 0 without a source). */
+  localDerivative(u: number, uPrevious: number, scaledSource: number): number {
+    return this.bulkScale * this.potential.f(u) + this.proximalWeight * (u - uPrevious) - scaledSource;
+  }
+
+  /**
+   * ψ(u) − ψ(uⁿ) = ε⁻² (F(u) − F(uⁿ)) + (u − uⁿ)²/(2mτ) − s̃ (u − uⁿ), every term a multiple of
+   * u − uⁿ (no cancellation: it vanishes exactly at u = uⁿ).
+   */
+  localChange(u: number, uPrevious: number, scaledSource: number): number {
+    const d = u - uPrevious;
+    return this.bulkScale * this.potential.change(uPrevious, d) + this.movementScale * d * d - scaledSource * d;
   }
 
   /** s(x, t)/m at a point x (0 without a source): the density the source term of Jₙ multiplies by −u. */
