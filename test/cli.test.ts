@@ -179,6 +179,24 @@ describe('allen-cahn bench', () => {
   });
 });
 
+describe('allen-cahn bench scaling', () => {
+  it('writes the FEM cost table with wall and CPU times, set-up and the targets columns (FEM part, tiny sizes)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ac-scaling-'));
+    const r = await cli(['bench', 'scaling', '--only', 'fem', '--fem-n', '4,8', '--steps', '2', '--root', root]);
+    expect(r.code).toBe(0);
+    const [header, ...rows] = readFileSync(join(root, 'scaling', 'fem-time-per-step.csv'), 'utf8').trimEnd().split('\n');
+    expect(header.split(',')).toEqual([
+      'scheme', 'n', 'dofs', 'timed_steps', 'ms_per_step_median', 'ms_per_step_mean', 'iterations_per_step', 'linear_iterations_per_step',
+      'linear_solver', 'setup_ms', 'cpu_ms_per_step_median', 'load_avg_1min', 'target_ms_per_step', 'meets_target', 'meets_target_cpu',
+    ]);
+    expect(rows.map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
+      'mms-newton,4,25,2', 'mms-newton,8,81,2', 'stabilized,4,25,2', 'stabilized,8,81,2', 'convex-split,4,25,2', 'convex-split,8,81,2',
+    ]);
+    expect(existsSync(join(root, 'scaling', 'SCALING.md'))).toBe(true);
+    expect(existsSync(join(root, 'scaling', 'sdmm-time-per-iteration.csv'))).toBe(false); // --only fem
+  });
+});
+
 describe('allen-cahn output to a closed pipe', () => {
   it('exits 0 without a stack trace when the reader has gone (e.g. `allen-cahn problems | head -1`)', async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
