@@ -23,6 +23,9 @@ export const L2_METRIC: StepMetric = Object.freeze({ kind: 'L2' as const });
  *
  * Pointwise:  bulk(u) = ε⁻² F(u),  reaction(u) = ε⁻² f(u),  reactionDerivative(u) = ε⁻² f′(u),
  *             bulkChange(u, δ) = ε⁻² (F(u + δ) − F(u)).
+ *             Call them as methods (J.reaction(u)): they read ε from the object and allocate
+ *             nothing, so they belong in hot loops; the potential's own functions (J.potential.f)
+ *             are plain and may be taken out of the object.
  * Sums:       bulkEnergy = ε⁻² Σ w F(u),  bulkEnergyChange,  gradientEnergy = ½ Σ w |∇u|²,  energy = E.
  */
 export class EnergyFunctional {
