@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -155,6 +155,45 @@ describe('allen-cahn CLI', () => {
     const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(s.status).toBe('interrupted');
     expect(existsSync(join(dir, 'checkpoint', `step-${String(last).padStart(8, '0')}.ckpt`))).toBe(true);
+  });
+});
+
+describe('allen-cahn bench', () => {
+  it('exits 1 for a bad suite file (one line) and for a suite with a failed run, 0 when every run completed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-bench-'));
+    const bad = await cli(['bench', join(dir, 'missing.json')]);
+    expect(bad).toEqual({ code: 1, stdout: '', stderr: `allen-cahn: ${join(dir, 'missing.json')}: cannot read suite file: ENOENT\n` });
+    // front1d with τ = 0.025 = 10 ε²/m: the reference (mms-newton) converges, the explicit
+    // stabilized scheme with S = 0 amplifies u − 1 by |1 − 2mτ/ε²| = 19 per step and diverges.
+    const suite = (solvers: unknown[]) =>
+      JSON.stringify({ name: 'exits', grid: 9, reference: { nFactor: 1, tauDivisor: 1 }, problems: [{ name: 'front1d', overrides: { tau: 0.025, tEnd: 0.5, n: 40 }, solvers }] });
+    writeFileSync(join(dir, 'fails.json'), suite([{ kind: 'fem', scheme: 'stabilized', stabilization: 0 }]));
+    writeFileSync(join(dir, 'ok.json'), suite([{ kind: 'fem', scheme: 'mms-newton' }]));
+    const failed = await cli(['bench', join(dir, 'fails.json'), '--root', join(dir, 'a'), '--no-report']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/front1d\/fem-stabilized-n40-S0: failed \(diverged at step \d+/);
+    expect(failed.stderr).toContain('done: 2 runs (1 failed)');
+    const ok = await cli(['bench', join(dir, 'ok.json'), '--root', join(dir, 'b'), '--no-report']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('done: 2 runs (0 failed)');
+  });
+});
+
+describe('allen-cahn bench scaling', () => {
+  it('writes the FEM cost table with wall and CPU times, set-up and the targets columns (FEM part, tiny sizes)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ac-scaling-'));
+    const r = await cli(['bench', 'scaling', '--only', 'fem', '--fem-n', '4,8', '--steps', '2', '--root', root]);
+    expect(r.code).toBe(0);
+    const [header, ...rows] = readFileSync(join(root, 'scaling', 'fem-time-per-step.csv'), 'utf8').trimEnd().split('\n');
+    expect(header.split(',')).toEqual([
+      'scheme', 'n', 'dofs', 'timed_steps', 'ms_per_step_median', 'ms_per_step_mean', 'iterations_per_step', 'linear_iterations_per_step',
+      'linear_solver', 'setup_ms', 'cpu_ms_per_step_median', 'load_avg_1min', 'target_ms_per_step', 'meets_target', 'meets_target_cpu',
+    ]);
+    expect(rows.map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
+      'mms-newton,4,25,2', 'mms-newton,8,81,2', 'stabilized,4,25,2', 'stabilized,8,81,2', 'convex-split,4,25,2', 'convex-split,8,81,2',
+    ]);
+    expect(existsSync(join(root, 'scaling', 'SCALING.md'))).toBe(true);
+    expect(existsSync(join(root, 'scaling', 'sdmm-time-per-iteration.csv'))).toBe(false); // --only fem
   });
 });
 

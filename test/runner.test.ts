@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listCheckpoints, readStepsCsv, STEP_COLUMNS } from '../src/io/index.js';
 import { makeProblem } from '../src/physics/index.js';
-import { readRunSteps, runSolver, type RunSummary } from '../src/runner.js';
+import { readRunSteps, runSolver, type RunSummary } from '../src/run/index.js';
 import { createFemSolver } from '../src/fem/index.js';
 import { createSdmmSolver } from '../src/sdmm/index.js';
 import { createToySolver, type ToyOptions } from './fixtures/toy-solver.js';
@@ -22,7 +22,7 @@ function deterministicRows(dir: string): string[] {
   return lines.map((l) => l.split(',').filter((_, i) => i !== wall).join(','));
 }
 async function toyRun(dir: string, toy: ToyOptions = {}, extra: Partial<Parameters<typeof runSolver>[1]> = {}) {
-  return runSolver(createToySolver(problem(), toy), { outDir: dir, checkpointEvery: 5, progress: false, ...extra });
+  return runSolver(createToySolver(problem(), toy), { outDir: dir, checkpointEvery: 5, ...extra });
 }
 
 describe('runSolver', () => {
@@ -155,7 +155,7 @@ describe('runSolver', () => {
     expect(s.totals.resumedFrom).toBeNull();
     expect(readStepsCsv(join(dir, 'steps.csv')).rows).toHaveLength(N + 1);
     const other = makeProblem('front1d', 'reduced', { tau: 1e-3, tEnd: 0.06, epsilon: 0.1 });
-    await expect(runSolver(createToySolver(other), { outDir: dir, resume: true, progress: false })).rejects.toThrow(
+    await expect(runSolver(createToySolver(other), { outDir: dir, resume: true })).rejects.toThrow(
       `cannot resume from ${join(dir, 'checkpoint', 'step-00000060.ckpt')}: it was written for a different problem (epsilon 0.05 in the checkpoint vs 0.1 now)`,
     );
     // The refused resume left the finished run untouched.
@@ -209,13 +209,13 @@ describe('runSolver', () => {
     const star = () => makeProblem('star', 'reduced', { n: 16, tEnd: 0.0012 });
     const fem = () => createFemSolver(star(), { scheme: 'mms-newton' });
     const ref = tmp();
-    const sRef = await runSolver(fem(), { outDir: ref, checkpointEvery: 5, progress: false });
+    const sRef = await runSolver(fem(), { outDir: ref, checkpointEvery: 5 });
     expect(sRef.totals.steps).toBe(12);
     const dir = tmp();
     const ctl = new AbortController();
-    const s1 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, progress: false, signal: ctl.signal, onStep: (r) => r.step === 7 && ctl.abort() });
+    const s1 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, signal: ctl.signal, onStep: (r) => r.step === 7 && ctl.abort() });
     expect(s1.status).toBe('interrupted');
-    const s2 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, progress: false, resume: true });
+    const s2 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, resume: true });
     expect(s2.status).toBe('completed');
     expect(s2.totals.resumedFrom).toBe(7);
     expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
@@ -231,7 +231,7 @@ describe('runSolver', () => {
     const go = async (dir: string, extra: Partial<Parameters<typeof runSolver>[1]> = {}) => {
       const solver = await createSdmmSolver(p(), o);
       try {
-        return await runSolver(solver, { outDir: dir, progress: false, ...extra });
+        return await runSolver(solver, { outDir: dir, ...extra });
       } finally {
         solver.dispose();
       }

@@ -239,6 +239,18 @@ export function writeFieldCsv(path: string, points: Float64Array, dim: 1 | 2, va
   writeFileAtomic(path, csvLines([dim === 1 ? ['x', 'u'] : ['x', 'y', 'u'], ...rows]));
 }
 
+/** Read back the u column (the last) of a field CSV written by writeFieldCsv; null if the file does not exist. */
+export function readFieldCsv(path: string): Float64Array | null {
+  if (!existsSync(path)) return null;
+  const { records } = parseCsv(readFileSync(path, 'utf8'));
+  const out = new Float64Array(records.length - 1);
+  for (let i = 1; i < records.length; i++) {
+    const r = records[i];
+    out[i - 1] = r[r.length - 1] === 'NaN' ? Number.NaN : Number(r[r.length - 1]);
+  }
+  return out;
+}
+
 /** Write any table atomically through csv-stringify: a header and rows of the same width. */
 export function writeCsvAtomic(path: string, header: readonly string[], rows: readonly (readonly (string | number | boolean)[])[]): void {
   for (let i = 0; i < rows.length; i++) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/atomic.js';
-import { NODES_PER_CELL, cellCount, nodeCount, type CellType, type Mesh } from './mesh.js';
-import { MeshFormatError, boundaryFacets, validateMesh } from './validate.js';
+import { writeFileAtomic } from './atomic.js';
+import { NODES_PER_CELL, cellCount, nodeCount, type CellType, type Mesh } from '../mesh/mesh.js';
+import { MeshFormatError, boundaryFacets, validateMesh } from '../mesh/validate.js';
 
 /**
  * Gmsh MSH reader and writer, ASCII versions 2.2 and 4.1 (format reference: the Gmsh manual,
