@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { intervalMesh, MeshFormatError, nodeCount, rectangleMesh, readGmsh, writeGmsh, type Mesh } from '../src/mesh/index.js';
+import { readGmsh, writeGmsh } from '../src/io/gmsh.js';
+import { intervalMesh, MeshFormatError, nodeCount, rectangleMesh, type Mesh } from '../src/mesh/index.js';
 
 /**
  * Property-based tests of the Gmsh reader (issue 10, item 8): hundreds of generated and mutated

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkCount, checkMeshCounts, checkTotal, LimitError, LIMITS, plannedSteps, readBoundedTextFile } from '../src/limits.js';
+import { checkCount, checkMeshCounts, checkTotal, LimitError, LIMITS, plannedSteps, readBoundedTextFile } from '../src/util/limits.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ac-limits-'));
 
