@@ -1,0 +1,59 @@
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * Build the page into web/dist/: main.js (the page), fem-worker.js and sdmm-worker.js (one
+ * Web Worker per solver), index.html, style.css, and TensorFlow.js' .wasm binaries, so the folder
+ * works offline as plain files. Bundled with esbuild for browsers; the Node built-ins and pngjs
+ * that src/io imports but the page never calls resolve to web/node-shim.cjs, and csv-stringify
+ * to its browser build (its Node build uses Buffer at load time).
+ *
+ *   npx tsx web/build.ts [outDir]
+ */
+
+const WEB = dirname(fileURLToPath(import.meta.url));
+
+export async function buildWeb(outDir = join(WEB, 'dist'), options: { minify?: boolean } = {}): Promise<string> {
+  const out = resolve(outDir);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const shim = join(WEB, 'node-shim.cjs');
+  await build({
+    entryPoints: {
+      main: join(WEB, 'src/main.ts'),
+      'fem-worker': join(WEB, 'src/fem-worker.ts'),
+      'sdmm-worker': join(WEB, 'src/sdmm-worker.ts'),
+    },
+    outdir: out,
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    minify: options.minify ?? true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    alias: { 'csv-stringify/sync': 'csv-stringify/browser/esm/sync' },
+    plugins: [
+      {
+        name: 'node-only-shim',
+        setup(b) {
+          b.onResolve({ filter: /^(node:.*|pngjs)$/ }, () => ({ path: shim }));
+        },
+      },
+    ],
+  });
+  copyFileSync(join(WEB, 'index.html'), join(out, 'index.html'));
+  copyFileSync(join(WEB, 'style.css'), join(out, 'style.css'));
+  const require = createRequire(import.meta.url);
+  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm'));
+  for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(out, f));
+  return out;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const out = await buildWeb(process.argv[2]);
+  console.log(`built ${out}`);
+}
