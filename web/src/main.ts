@@ -268,12 +268,12 @@ function drawMask(): void {
   ctx.putImageData(image, 0, 0);
 }
 
-/** Paint a disc of the chosen phase at canvas pixel (px, py) (CSS pixels). */
+/** Paint a disc of the chosen phase (radius in lattice cells) around the pointer position (client pixels). */
 function paint(canvas: HTMLCanvasElement, clientX: number, clientY: number): void {
   const rect = canvas.getBoundingClientRect();
   const ci = ((clientX - rect.left) / rect.width) * DRAW_LATTICE;
   const cj = DRAW_LATTICE - ((clientY - rect.top) / rect.height) * DRAW_LATTICE;
-  const radius = Number(($('brush-radius') as HTMLInputElement).value) || 8;
+  const radius = Number(($('brush-radius') as HTMLInputElement).value) || 12;
   const phase = Number((document.querySelector('input[name=brush]:checked') as HTMLInputElement).value);
   for (let j = Math.max(0, Math.floor(cj - radius)); j < Math.min(DRAW_LATTICE, Math.ceil(cj + radius)); j++) {
     for (let i = Math.max(0, Math.floor(ci - radius)); i < Math.min(DRAW_LATTICE, Math.ceil(ci + radius)); i++) {

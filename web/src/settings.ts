@@ -160,7 +160,10 @@ export function sdmmOptions(s: WebSettings, backend: SdmmOptions['backend']): Pa
   return { rank: s.rank, width: s.width, depth: s.depth, quadElements: s.quadElements, backend };
 }
 
-/** Settings from a URL query (?problem=circle&epsilon=0.05&…); unknown keys are an error. */
+/**
+ * Settings from a URL query (?problem=circle&epsilon=0.05&…) over the defaults; unknown keys are
+ * an error. A 'drawn' problem from a URL starts from an empty painting (u₀ ≡ −1).
+ */
 export function settingsFromQuery(query: string, base: Readonly<WebSettings> = DEFAULT_SETTINGS): WebSettings {
   const s: WebSettings = { ...base };
   const params = new URLSearchParams(query);
@@ -182,7 +185,7 @@ export function settingsFromQuery(query: string, base: Readonly<WebSettings> = D
       case 'stopStep':
         s[key] = Number(value);
         break;
-      case 'run':
+      case 'run': // run=1 starts the run at once; the page reads it, it is not a solver setting
         break;
       default:
         throw new SettingsError(`unknown URL setting '${key}'`);
