@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -8,8 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * Build the page into web/dist/: main.js (the page), fem-worker.js and sdmm-worker.js (one
  * Web Worker per solver), index.html, style.css, and TensorFlow.js' .wasm binaries, so the folder
  * works offline as plain files. Bundled with esbuild for browsers; the Node built-ins and pngjs
- * that src/io imports but the page never calls resolve to web/node-shim.cjs, and csv-stringify
- * to its browser build (its Node build uses Buffer at load time).
+ * that src/ imports at the top of modules whose Node-only functions the page never calls
+ * (src/io/csv.ts, src/io/png.ts) resolve to web/node-shim.cjs, and csv-stringify to its
+ * browser build (its Node build uses Buffer at load time).
  *
  *   npx tsx web/build.ts [outDir]
  */
@@ -40,7 +41,16 @@ export async function buildWeb(outDir = join(WEB, 'dist'), options: { minify?: b
       {
         name: 'node-only-shim',
         setup(b) {
-          b.onResolve({ filter: /^(node:.*|pngjs)$/ }, () => ({ path: shim }));
+          // node:* and pngjs from anywhere; bare built-in names ('fs', 'worker_threads') only from
+          // the project's own src/, since npm packages map those themselves through their
+          // package.json "browser" field (seedrandom's optional 'crypto', for one).
+          const builtins = new Set(builtinModules);
+          const src = resolve(WEB, '../src');
+          b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) => {
+            if (args.path.startsWith('node:') || args.path === 'pngjs') return { path: shim };
+            if (builtins.has(args.path) && args.importer.startsWith(src)) return { path: shim };
+            return undefined;
+          });
         },
       },
     ],

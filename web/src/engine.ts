@@ -9,10 +9,11 @@
  * here (and in sdmm-worker.ts, which imports the TensorFlow.js backend) and nowhere else.
  */
 export const SDMM_ENGINE = {
-  /** Backends to try in order (SdmmOptions['backend'] values). */
+  /** Backends to try in order (SdmmOptions['backend'] values); the first that starts is used. */
   backends: ['wasm', 'cpu'] as const,
   /** Human-readable name of a backend that ran, for the page. */
   label(backend: string): string {
+    if (backend === 'js') return 'float64 CPU engine (JavaScript)';
     if (backend === 'wasm') return 'TensorFlow.js wasm backend (float32, energies in float64)';
     if (backend === 'cpu') return 'TensorFlow.js cpu backend (float32, energies in float64)';
     return `TensorFlow.js ${backend} backend (float32)`;

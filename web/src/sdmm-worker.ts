@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createSdmmSolver } from '../../src/sdmm/solver.js';
 import { SDMM_ENGINE } from './engine.js';
@@ -17,7 +16,8 @@ serveSolver(async (problem, settings) => {
   for (const backend of SDMM_ENGINE.backends) {
     try {
       const solver = await createSdmmSolver(problem, sdmmOptions(settings, backend));
-      return { solver, engine: SDMM_ENGINE.label(tf.getBackend()) };
+      const ran = solver.describe().backend;
+      return { solver, engine: SDMM_ENGINE.label(typeof ran === 'string' ? ran : backend) };
     } catch (e) {
       lastError = e;
     }
