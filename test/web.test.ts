@@ -86,6 +86,24 @@ async function waitForStep(p: Page, step: number, timeout = 40_000): Promise<voi
   );
 }
 
+/** Wait until the run has paused and neither solver is busy (both then show one step). */
+async function waitForPause(p: Page, timeout = 40_000): Promise<void> {
+  await p.waitForFunction(
+    () => {
+      const [fem, sdmm] = ['fem-step', 'sdmm-step'].map((id) => document.getElementById(id));
+      return (
+        document.body.dataset.running === 'false' &&
+        !!fem?.dataset.step &&
+        fem.dataset.step === sdmm?.dataset.step &&
+        !fem.textContent?.includes('…') &&
+        !sdmm.textContent?.includes('…')
+      );
+    },
+    null,
+    { timeout },
+  );
+}
+
 let downloadCount = 0;
 /** Click a solver's steps.csv button and read the file with the library's own steps.csv reader. */
 async function downloadSteps(p: Page, lane: 'fem' | 'sdmm'): Promise<StepRow[]> {
@@ -173,23 +191,31 @@ describe('the FEM-vs-SDMM page in headless Chromium', () => {
     expect(await p.getAttribute('#sdmm-verdict', 'data-ok')).toBe('true');
   });
 
-  it('changing ε restarts the run from step 0 with the new ε', async () => {
-    const query = `problem=circle&${SMALL}&stopStep=6`;
-    const p = await open(`${query}&run=1`);
+  it('changing ε restarts the run from step 0 with the new ε (and a running run keeps running)', async () => {
+    const query = `problem=circle&${SMALL}`;
+    const p = await open(`${query}&stopStep=100000&run=1`);
     await p.waitForFunction(() => Number(document.getElementById('fem-step')?.dataset.step) >= 2, null, { timeout: 30_000 });
     const generation = await p.evaluate(() => document.body.dataset.generation);
     await p.fill('#epsilon', '0.05');
     await p.press('#epsilon', 'Tab');
     await p.waitForFunction((g) => document.body.dataset.generation !== g, generation);
-    // The run goes on (it was running) and pauses at step 6 again, all from the new ε.
-    await waitForStep(p, 6);
+    expect(await p.getAttribute('body', 'data-running')).toBe('true');
+    // Pause at step 6 (a changed stop step alone does not restart); if the new run is past 6
+    // already, it pauses at once: either way both solvers stop at one step n ≥ 6.
+    await p.fill('#stopStep', '6');
+    await p.press('#stopStep', 'Tab');
+    await waitForPause(p);
     const rows = await downloadSteps(p, 'fem');
-    expect(rows.map((r) => r.step)).toEqual([...Array(7).keys()]);
-    const node = await nodeRun(query.replace('problem=circle', 'problem=circle&epsilon=0.05'), 6, 0);
+    const n = rows.length - 1;
+    expect(n).toBeGreaterThanOrEqual(6);
+    expect(rows.map((r) => r.step)).toEqual([...Array(n + 1).keys()]);
+    expect(await p.getAttribute('body', 'data-generation')).toBe(String(Number(generation) + 1));
+    const node = await nodeRun(`${query}&epsilon=0.05`, n, 0);
     const old = await nodeRun(query, 0, null);
-    for (let n = 0; n <= 6; n++) expect(relative(rows[n].energy, node.fem[n].energy)).toBeLessThanOrEqual(1e-9);
+    for (let k = 0; k <= n; k++) expect(relative(rows[k].energy, node.fem[k].energy)).toBeLessThanOrEqual(1e-9);
     expect(relative(rows[0].energy, old.fem[0].energy)).toBeGreaterThan(0.1);
     const sdmm = await downloadSteps(p, 'sdmm');
+    expect(sdmm).toHaveLength(n + 1);
     expect(relative(sdmm[0].energy, node.sdmm[0].energy)).toBeLessThanOrEqual(1e-6);
   });
 
@@ -197,10 +223,7 @@ describe('the FEM-vs-SDMM page in headless Chromium', () => {
     const p = await open(`problem=circle&${SMALL}&stopStep=100000&run=1`);
     await p.waitForFunction(() => Number(document.getElementById('sdmm-step')?.dataset.step) >= 2, null, { timeout: 30_000 });
     await p.click('#pause');
-    await p.waitForFunction(() => {
-      const f = document.getElementById('fem-step')?.dataset.step;
-      return document.body.dataset.running === 'false' && f === document.getElementById('sdmm-step')?.dataset.step && !document.getElementById('fem-step')?.textContent?.includes('…') && !document.getElementById('sdmm-step')?.textContent?.includes('…');
-    });
+    await waitForPause(p);
     const paused = Number(await p.getAttribute('#fem-step', 'data-step'));
     await p.waitForTimeout(300);
     expect(Number(await p.getAttribute('#fem-step', 'data-step'))).toBe(paused);
