@@ -11,6 +11,7 @@ import {
   DEFAULT_SETTINGS,
   DRAW_LATTICE,
   drawnInitial,
+  problemDefaults,
   femOptions,
   problemFromSettings,
   sdmmOptions,
@@ -67,6 +68,14 @@ describe('settings', () => {
     expect(femOptions(s)).toEqual({ scheme: 'stabilized', n: 48 });
     expect(sdmmOptions(s, 'wasm')).toEqual({ rank: 4, width: 8, depth: 3, quadElements: 20, backend: 'wasm' });
     expect(settingsFromQuery('')).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it('a catalogue problem brings its reduced ε, τ, mesh and T/τ steps; URL values override them', () => {
+    expect(problemDefaults('star')).toEqual({ epsilon: 0.04, tau: 1e-4, resolution: 64, stopStep: 40 });
+    expect(DEFAULT_SETTINGS).toMatchObject(problemDefaults('star'));
+    expect(settingsFromQuery('problem=coarsening')).toMatchObject({ epsilon: 0.04, tau: 5e-4, resolution: 64, stopStep: 80 });
+    expect(settingsFromQuery('problem=random&tau=1e-4')).toMatchObject({ tau: 1e-4, stopStep: 80 });
+    expect(problemDefaults('drawn')).toEqual({});
   });
 
   it('gives a drawn problem on [0,1]² with Neumann sides and the painted u₀', () => {

@@ -4,7 +4,7 @@ import { checkStability, satisfiesEnergyInequality } from '../../src/stability/i
 import { difference, drawColorBar, drawField } from './fields.js';
 import { drawEnergyPlot } from './plot.js';
 import type { FromWorker } from './protocol.js';
-import { DEFAULT_SETTINGS, DRAW_LATTICE, SettingsError, settingsFromQuery, validateSettings, type WebSettings } from './settings.js';
+import { DEFAULT_SETTINGS, DRAW_LATTICE, problemDefaults, SettingsError, settingsFromQuery, validateSettings, type WebSettings } from './settings.js';
 
 /**
  * The page: settings form, one Web Worker per solver, the two fields and their difference, the
@@ -58,7 +58,8 @@ function writeForm(s: WebSettings): void {
   for (const key of NUMBER_FIELDS) ($(key) as HTMLInputElement).value = String(s[key]);
 }
 
-function readForm(): WebSettings {
+/** The form's values, not yet validated. */
+function readFormRaw(): WebSettings {
   const s: WebSettings = {
     ...settings,
     problem: ($('problem') as HTMLSelectElement).value as WebSettings['problem'],
@@ -66,6 +67,11 @@ function readForm(): WebSettings {
   };
   for (const key of NUMBER_FIELDS) s[key] = Number(($(key) as HTMLInputElement).value);
   s.drawn = s.problem === 'drawn' ? new Float32Array(mask) : undefined;
+  return s;
+}
+
+function readForm(): WebSettings {
+  const s = readFormRaw();
   validateSettings(s);
   return s;
 }
@@ -327,7 +333,10 @@ function main(): void {
   drawColorBar($('bar-diff') as HTMLCanvasElement);
   setUpDrawing();
   $('settings').addEventListener('change', (e) => {
-    if ((e.target as HTMLElement).closest('#draw-panel')) return;
+    if ((e.target as HTMLElement).id === 'problem') {
+      // A catalogue problem brings its own ε, τ, mesh and number of steps (the form shows them).
+      writeForm({ ...readFormRaw(), ...problemDefaults(($('problem') as HTMLSelectElement).value as WebSettings['problem']) });
+    }
     applySettings();
   });
   $('settings').addEventListener('submit', (e) => e.preventDefault());

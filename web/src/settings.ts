@@ -1,5 +1,5 @@
 import { FEM_SCHEMES, type FemOptions, type FemScheme } from '../../src/fem/solver.js';
-import { makeProblem, type ProblemConfig } from '../../src/physics/problems.js';
+import { CATALOGUE, makeProblem, stepCount, type ProblemConfig } from '../../src/physics/problems.js';
 import type { SdmmOptions } from '../../src/sdmm/options.js';
 
 /**
@@ -41,7 +41,10 @@ export interface WebSettings {
   drawn?: Float32Array;
 }
 
-/** Defaults: the reduced scale of the catalogue (ε = 0.04, τ = 1e-4) and the quick suite's SDMM size. */
+/**
+ * Defaults: the reduced star of the catalogue (ε = 0.04, τ = 1e-4, 64×64 cells, T = 0.004 →
+ * 40 steps) and the quick suite's SDMM size (rank 16, width 32, depth 2, 32×32 elements).
+ */
 export const DEFAULT_SETTINGS: Readonly<WebSettings> = Object.freeze({
   problem: 'star',
   epsilon: 0.04,
@@ -54,6 +57,17 @@ export const DEFAULT_SETTINGS: Readonly<WebSettings> = Object.freeze({
   quadElements: 32,
   stopStep: 40,
 });
+
+/**
+ * What choosing a catalogue problem sets: its reduced ε, τ, cells per side and T/τ steps
+ * (coarsening and random need τ = 5e-4 and T = 0.04 before anything happens). A drawn problem
+ * keeps the current values.
+ */
+export function problemDefaults(problem: WebProblem): Partial<WebSettings> {
+  if (problem === 'drawn') return {};
+  const r = CATALOGUE[problem].reduced;
+  return { epsilon: r.epsilon, tau: r.tau, resolution: r.n, stopStep: stepCount(r) };
+}
 
 /** Thrown for a setting out of range; the message is one line naming the setting. */
 export class SettingsError extends Error {
@@ -161,12 +175,14 @@ export function sdmmOptions(s: WebSettings, backend: SdmmOptions['backend']): Pa
 }
 
 /**
- * Settings from a URL query (?problem=circle&epsilon=0.05&…) over the defaults; unknown keys are
- * an error. A 'drawn' problem from a URL starts from an empty painting (u₀ ≡ −1).
+ * Settings from a URL query (?problem=circle&epsilon=0.05&…) over the defaults (and the chosen
+ * problem's defaults, problemDefaults); unknown keys are an error. A 'drawn' problem from a URL starts from an empty painting (u₀ ≡ −1).
  */
 export function settingsFromQuery(query: string, base: Readonly<WebSettings> = DEFAULT_SETTINGS): WebSettings {
-  const s: WebSettings = { ...base };
   const params = new URLSearchParams(query);
+  const problem = params.get('problem');
+  const s: WebSettings = { ...base };
+  if (problem !== null && (WEB_PROBLEMS as readonly string[]).includes(problem)) Object.assign(s, problemDefaults(problem as WebProblem));
   for (const [key, value] of params) {
     switch (key) {
       case 'problem':
