@@ -184,7 +184,7 @@ function renderLane(lane: Lane): void {
     verdictCell.className = verdict.ok ? 'ok' : 'bad';
     verdictCell.dataset.ok = String(verdict.ok);
   } else {
-    verdictCell.textContent = 'after the first step';
+    verdictCell.textContent = lane.error ? 'no steps taken' : 'after the first step';
     verdictCell.className = '';
     delete verdictCell.dataset.ok;
   }
