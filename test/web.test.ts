@@ -149,9 +149,10 @@ describe('the FEM-vs-SDMM page in headless Chromium', () => {
   it('reduced circle: 20 FEM steps and 5 SDMM steps give the Node energies (FEM 1e-9, SDMM float32)', async () => {
     const query = `problem=circle&${SMALL}&stopStep=20`;
     const p = await open(`${query}&run=1`);
+    const nodeRuns = nodeRun(query, 20, 5); // meanwhile, on the other core
     await waitForStep(p, 20);
     const [fem, sdmm] = [await downloadSteps(p, 'fem'), await downloadSteps(p, 'sdmm')];
-    const node = await nodeRun(query, 20, 5);
+    const node = await nodeRuns;
     expect(fem.map((r) => r.step)).toEqual([...Array(21).keys()]);
     expect(fem.every((r) => r.stable)).toBe(true);
     for (let n = 0; n <= 20; n++) {
