@@ -6,8 +6,8 @@ import { buildWeb } from './build.js';
 
 /**
  * A static file server for web/dist on localhost (node:http, GET and HEAD only, no directory
- * listings; paths are confined to the folder). `npx tsx web/serve.ts [port]` builds, then serves
- * (default port 8080; 0 picks a free one).
+ * listings; paths are confined to the folder). `npx tsx web/serve.ts [port]` builds (with source
+ * maps), then serves (default port 8080; 0 picks a free one).
  */
 
 const TYPES: Record<string, string> = {
@@ -48,7 +48,7 @@ export function serveStatic(root: string, port = 8080, host = '127.0.0.1'): Prom
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const out = await buildWeb();
+  const out = await buildWeb(undefined, { sourcemap: true });
   const server = await serveStatic(out, process.argv[2] === undefined ? 8080 : Number(process.argv[2]));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 8080;
