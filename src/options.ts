@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from './util/limits.js';
 
 /**
  * Solver options declared once, as a zod schema per solver kind (src/solver.ts `SolverKind`):
@@ -48,10 +49,16 @@ export const option = {
     const m = (i: { input: unknown }) => `must be ${requirement}, got ${got(i.input)}`;
     return z.number({ error: m }).nonnegative({ error: m });
   },
-  /** An integer ≥ 1. */
-  positiveInteger: () => {
+  /**
+   * An integer ≥ 1; with `limit` (a name of LIMITS in src/util/limits.ts) also at most that
+   * bound, checked before anything is allocated: "must be at most 1024 (the limit), got 1000000".
+   */
+  positiveInteger: (limit?: keyof typeof LIMITS) => {
     const m = (i: { input: unknown }) => `must be a positive integer, got ${got(i.input)}`;
-    return z.number({ error: m }).int({ error: m }).min(1, { error: m });
+    const s = z.number({ error: m }).int({ error: m }).min(1, { error: m });
+    if (limit === undefined) return s;
+    const max = LIMITS[limit];
+    return s.max(max, { error: (i) => `must be at most ${max} (the limit), got ${got(i.input)}` });
   },
   /** Any integer. */
   integer: () => {

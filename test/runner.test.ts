@@ -90,9 +90,9 @@ describe('runSolver', () => {
     expect(vtu).toContain('<Piece NumberOfPoints="9" NumberOfCells="8">');
   });
 
-  it('marks the stable column false at a step that breaks the energy inequality', async () => {
+  it('marks the stable column false at a step that breaks the energy inequality (the energy still falls: the run completes)', async () => {
     const dir = tmp();
-    const s = await toyRun(dir, { bumpAt: 17 });
+    const s = await toyRun(dir, { shrinkAt: 17 });
     const { rows } = readStepsCsv(join(dir, 'steps.csv'));
     expect(rows.filter((r) => !r.stable).map((r) => r.step)).toEqual([17]);
     expect(s.status).toBe('completed');
@@ -148,20 +148,24 @@ describe('runSolver', () => {
     expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
   });
 
-  it('resume without a checkpoint starts fresh; a checkpoint of another problem is refused', async () => {
+  it('resume with nothing to resume fails with one line and touches nothing; a checkpoint of another problem is refused', async () => {
     const dir = tmp();
+    await expect(toyRun(dir, {}, { resume: true })).rejects.toThrow(`nothing to resume in ${dir}: it holds no run (start one without --resume)`);
     writeFileSync(join(dir, 'steps.csv'), 'stale\n');
-    const s = await toyRun(dir, {}, { resume: true });
-    expect(s.totals.resumedFrom).toBeNull();
-    expect(readStepsCsv(join(dir, 'steps.csv')).rows).toHaveLength(N + 1);
+    await expect(toyRun(dir, {}, { resume: true })).rejects.toThrow(`nothing to resume in ${dir}: it holds files that no run of this program wrote (steps.csv)`);
+    expect(readFileSync(join(dir, 'steps.csv'), 'utf8')).toBe('stale\n');
+    expect(readdirSync(dir)).toEqual(['steps.csv']);
+    const done = tmp();
+    await toyRun(done);
     const other = makeProblem('front1d', 'reduced', { tau: 1e-3, tEnd: 0.06, epsilon: 0.1 });
-    await expect(runSolver(createToySolver(other), { outDir: dir, resume: true })).rejects.toThrow(
-      `cannot resume from ${join(dir, 'checkpoint', 'step-00000060.ckpt')}: it was written for a different problem (epsilon 0.05 in the checkpoint vs 0.1 now)`,
+    await expect(runSolver(createToySolver(other), { outDir: done, resume: true })).rejects.toThrow(
+      `cannot resume from ${join(done, 'checkpoint', 'step-00000060.ckpt')}: it was written for a different problem (epsilon 0.05 in the checkpoint vs 0.1 now)`,
     );
     // The refused resume left the finished run untouched.
-    expect(summaryOf(dir).status).toBe('completed');
-    await expect(toyRun(dir, {}, { checkpointEvery: 0 })).rejects.toThrow('checkpointEvery must be an integer ≥ 1, got 0');
-    await expect(toyRun(dir, {}, { grid: 1 })).rejects.toThrow('grid must be an integer ≥ 2, got 1');
+    expect(summaryOf(done).status).toBe('completed');
+    await expect(toyRun(done, {}, { checkpointEvery: 0 })).rejects.toThrow('checkpointEvery must be an integer ≥ 1, got 0');
+    await expect(toyRun(done, {}, { grid: 1 })).rejects.toThrow('grid must be an integer ≥ 2, got 1');
+    await expect(toyRun(done, {}, { grid: 100000 })).rejects.toThrow('grid must be at most 4096 (the limit), got 100000');
   });
 
   it('resumes after SIGKILL of a real child process with exactly one row per step', async () => {

@@ -19,7 +19,7 @@ export const FEM_OPTIONS = z.strictObject({
     .oneOf(FEM_SCHEMES, 'scheme')
     .default('mms-newton')
     .meta({ description: 'time scheme (the table in src/fem/schemes/index.ts)', arg: 'scheme' }),
-  n: option.positiveInteger().optional().meta({ description: "cells per side of the structured mesh (default: the problem's n)", sharedFlag: true }),
+  n: option.positiveInteger('elementsPerSide').optional().meta({ description: "cells per side of the structured mesh (default: the problem's n)", sharedFlag: true }),
   meshFile: option.text().optional().meta({ description: 'Gmsh MSH 2.2/4.1 mesh file instead of the structured mesh', flag: 'mesh', arg: 'file.msh' }),
   cellType: option
     .oneOf(STRUCTURED_CELL_TYPES, 'cell type')

@@ -4,6 +4,7 @@ import { type CellType, type Mesh, cellCount } from '../mesh/mesh.js';
 import { readGmshFile } from '../io/gmsh.js';
 import { checkMeshFitsDomain } from '../mesh/validate.js';
 import { parseOptions } from '../options.js';
+import { checkMeshCounts, LimitError } from '../util/limits.js';
 import type { ProblemConfig } from '../physics/problems.js';
 import { StepFunctional } from '../physics/step-functional.js';
 import { DivergenceError, type GradientFlowSolver, type SolverDescription, type SolverState, type StepRecord } from '../solver.js';
@@ -30,6 +31,9 @@ function checkPositive(name: string, v: number): void {
  * Returns the validated settings and the mesh object, read from `meshFile` if given.
  */
 export function validateFemOptions(problem: ProblemConfig, options: FemOptions = {}): { settings: FemSettings; mesh: Mesh | undefined } {
+  if (typeof problem !== 'object' || problem === null) fail(`problem must be a problem from makeProblem, got ${String(problem)}`);
+  options ??= {};
+  if (typeof options !== 'object' || Array.isArray(options)) fail(`FEM options must be an object, got ${JSON.stringify(options)}`);
   const { mesh: meshObject, ...fields } = options;
   const settings = parseOptions(FEM_OPTIONS, fields, 'FEM', (m) => new FemSetupError(m));
   checkPositive('epsilon', problem.epsilon);
@@ -39,6 +43,26 @@ export function validateFemOptions(problem: ProblemConfig, options: FemOptions =
     fail(`${options.cellType !== undefined ? 'cellType' : 'diagonal'} applies to 2D meshes; problem '${problem.name}' is 1D`);
   }
   if (meshObject && settings.meshFile !== undefined) fail('mesh and meshFile are mutually exclusive');
+  if (meshObject) {
+    // A mesh object gets the checks a mesh file gets: its size, and that it fits the domain.
+    try {
+      checkMeshCounts('mesh', { nodes: meshObject.nodes.length / meshObject.dim });
+      checkMeshFitsDomain(meshObject, problem.domain, 'mesh');
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
+  if (settings.meshFile === undefined && !meshObject) {
+    // The structured mesh: (n+1)^dim nodes and n^dim (quadrilaterals) or 2n² (triangles) cells, bounded before anything is built.
+    const n = settings.n ?? problem.n;
+    const cells = problem.dim === 1 ? n : settings.cellType === 'quadrilateral' ? n * n : 2 * n * n;
+    try {
+      checkMeshCounts(`n ${n}`, { nodes: (n + 1) ** problem.dim, cells });
+    } catch (err) {
+      if (err instanceof LimitError) fail(err.message);
+      throw err;
+    }
+  }
   let mesh = meshObject;
   if (settings.meshFile !== undefined) {
     mesh = readGmshFile(settings.meshFile);

@@ -1,4 +1,5 @@
 import { frontEnergyPerLength, frontProfile } from './energy.js';
+import { checkMeshCounts, LimitError, LIMITS, plannedSteps } from '../util/limits.js';
 import { stripUndefined } from '../util/object.js';
 import { mulberry32 } from './random.js';
 
@@ -288,30 +289,61 @@ export class ProblemError extends Error {
   override name = 'ProblemError';
 }
 
-function requirePositive(field: string, value: number | undefined): void {
+function requirePositive(field: string, value: unknown): void {
   if (value === undefined) return;
-  if (!Number.isFinite(value) || value <= 0) throw new ProblemError(`${field} must be a positive number, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ProblemError(`${field} must be a positive number, got ${show(value)}`);
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v));
+
+const OVERRIDE_KEYS = ['epsilon', 'mobility', 'tau', 'tEnd', 'n', 'seed'] as const;
+export const PROBLEM_SCALES: readonly Scale[] = ['paper', 'reduced'];
+
+/** A LimitError from src/util/limits.ts as a ProblemError with the same one-line message. */
+function asProblemError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof LimitError) throw new ProblemError(err.message);
+    throw err;
+  }
 }
 
 /**
  * Build a problem instance from the catalogue at the given scale, with optional overrides.
- * Throws ProblemError with a one-line message for an unknown name or a bad override.
+ * Throws ProblemError with a one-line message for an unknown name, scale or override key, a bad
+ * override value, a resolution n above the limits of src/util/limits.ts (n ≤ 2²² per side and
+ * at most LIMITS.meshNodes nodes (n+1)^dim), and an end time that is not a whole number of
+ * steps (T/τ must be an integer: see plannedSteps; T = 1e-4 with τ = 1e-3 is refused, not run
+ * to 1e-3) or plans more than LIMITS.plannedSteps steps.
  */
 export function makeProblem(name: string, scale: Scale = 'reduced', overrides: ProblemOverrides = {}): ProblemConfig {
-  const entry = CATALOGUE[name];
-  if (!entry) throw new ProblemError(`unknown problem '${name}' (known: ${PROBLEM_NAMES.join(', ')})`);
+  const entry = typeof name === 'string' && Object.hasOwn(CATALOGUE, name) ? CATALOGUE[name] : undefined;
+  if (!entry) throw new ProblemError(`unknown problem ${show(name)} (known: ${PROBLEM_NAMES.join(', ')})`);
+  if (scale !== 'paper' && scale !== 'reduced') throw new ProblemError(`unknown scale ${show(scale)} (known: ${PROBLEM_SCALES.join(', ')})`);
+  overrides ??= {};
+  if (typeof overrides !== 'object' || Array.isArray(overrides)) throw new ProblemError(`problem overrides must be an object, got ${show(overrides)}`);
+  const unknown = Object.keys(overrides).filter((k) => !(OVERRIDE_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new ProblemError(`unknown problem override${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${OVERRIDE_KEYS.join(', ')})`);
+  }
   requirePositive('epsilon', overrides.epsilon);
   requirePositive('mobility', overrides.mobility);
   requirePositive('dt', overrides.tau);
   requirePositive('t-end', overrides.tEnd);
-  if (overrides.n !== undefined && (!Number.isInteger(overrides.n) || overrides.n < 1)) {
-    throw new ProblemError(`n must be a positive integer, got ${overrides.n}`);
+  if (overrides.n !== undefined && (typeof overrides.n !== 'number' || !Number.isInteger(overrides.n) || overrides.n < 1)) {
+    throw new ProblemError(`n must be a positive integer, got ${show(overrides.n)}`);
   }
-  if (overrides.seed !== undefined && !Number.isInteger(overrides.seed)) {
-    throw new ProblemError(`seed must be an integer, got ${overrides.seed}`);
+  if (overrides.seed !== undefined && (typeof overrides.seed !== 'number' || !Number.isSafeInteger(overrides.seed))) {
+    throw new ProblemError(`seed must be an integer, got ${show(overrides.seed)}`);
   }
   const base = entry[scale];
   const s = { ...base, ...stripUndefined(overrides) };
+  asProblemError(() => {
+    if (s.n > LIMITS.elementsPerSide) throw new LimitError(`n must be at most ${LIMITS.elementsPerSide} (the limit), got ${s.n}`, 'n');
+    checkMeshCounts(`n ${s.n}`, { nodes: (s.n + 1) ** entry.dim });
+    plannedSteps(s.tEnd, s.tau, { tEnd: 't-end', tau: 'dt' });
+  });
   const seed = overrides.seed ?? 1;
   const kind = entry.boundary;
   const sides = sidesOf(entry.dim);
@@ -335,9 +367,14 @@ export function makeProblem(name: string, scale: Scale = 'reduced', overrides: P
 }
 
 
-/** Number of time steps ⌈T/τ⌉ (with a guard against round-off such as 0.02/1e-5 = 2000.0000000002). */
+/**
+ * Number of time steps N = T/τ of a problem, which must be a whole number (within round-off,
+ * 0.02/1e-5 = 2000.0000000000002 is 2000) and at most LIMITS.plannedSteps: plannedSteps of
+ * src/util/limits.ts, which refuses anything else with one line (LimitError naming tEnd and tau).
+ * makeProblem has already checked its problems; this guards problems built by hand.
+ */
 export function stepCount(problem: Pick<ProblemConfig, 'tau' | 'tEnd'>): number {
-  return Math.max(1, Math.ceil(problem.tEnd / problem.tau - 1e-9));
+  return plannedSteps(problem.tEnd, problem.tau, { tEnd: 'tEnd', tau: 'tau' });
 }
 
 /** Whether the problem is periodic along axis k (0 = x, 1 = y, 2 = z): its low side is. */

@@ -12,6 +12,10 @@ import { join } from 'node:path';
  *   checkpoint/step-<step>.ckpt  solver state for resume
  *   snapshots/u-step<step>.csv u on the suite's common grid at its output steps (suite runs)
  *   bench.json, run-key.json   the suite's metrics of the run, and what its files are a function of
+ *   .allen-cahn-run.json       the run-folder marker: which run the folder holds and the files it owns
+ *   .allen-cahn.lock           the lock held by the process running it
+ *   .allen-cahn-reserve        64 KiB of space set aside while a run is active, released on a
+ *                              failed write so that summary.json can still say why (full disk)
  */
 export const RUN_FILES = {
   steps: 'steps.csv',
@@ -23,6 +27,7 @@ export const RUN_FILES = {
   snapshots: 'snapshots',
   bench: 'bench.json',
   runKey: 'run-key.json',
+  reserve: '.allen-cahn-reserve',
 } as const;
 
 const pad = (step: number, width: number) => String(step).padStart(width, '0');
@@ -56,6 +61,9 @@ export class RunLayout {
   }
   get runKey(): string {
     return join(this.dir, RUN_FILES.runKey);
+  }
+  get reserve(): string {
+    return join(this.dir, RUN_FILES.reserve);
   }
   /** The VTU file of a step relative to the run directory (as the PVD lists it): vtk/u_000025.vtu. */
   vtkFile(step: number): string {

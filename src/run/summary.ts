@@ -8,7 +8,7 @@ export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 export interface RunTotals {
   /** Last step written (steps.csv has rows 0..steps). */
   steps: number;
-  /** Steps the problem asks for, ⌈T/τ⌉. */
+  /** Steps the problem asks for, T/τ (a whole number: src/util/limits.ts plannedSteps). */
   plannedSteps: number;
   /** Sum of wall_ms over steps 1..steps (the time-stepping cost) and of step 0 (setup/fit). */
   stepWallMs: number;
@@ -32,6 +32,8 @@ export interface RunTotals {
 export interface RunSummary {
   status: RunStatus;
   reason?: string;
+  /** One-line notes of this session: a newer checkpoint rejected on resume, a stale lock taken over. */
+  notes?: string[];
   outDir: string;
   startedAt: string;
   finishedAt?: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { option, parseOptions } from '../options.js';
 import type { ProblemConfig } from '../physics/problems.js';
+import { checkTotal, LimitError } from '../util/limits.js';
 
 export const SDMM_ACTIVATIONS = ['tanh', 'gelu', 'sin'] as const;
 export const SDMM_OPTIMIZERS = ['lbfgs', 'adam'] as const;
@@ -15,18 +16,18 @@ export const SDMM_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
  * field here: it is then settable from the library, the CLI and the suite.
  */
 export const SDMM_OPTIONS = z.strictObject({
-  rank: option.positiveInteger().default(16).meta({ description: 'rank r: separable features per axis, u = tanh(α Σ_k X_k(x) Y_k(y))', arg: 'r' }),
-  width: option.positiveInteger().default(32).meta({ description: 'hidden width of each per-axis MLP', arg: 'w' }),
-  depth: option.positiveInteger().default(2).meta({ description: 'hidden layers of each per-axis MLP', arg: 'd' }),
+  rank: option.positiveInteger('rank').default(16).meta({ description: 'rank r: separable features per axis, u = tanh(α Σ_k X_k(x) Y_k(y))', arg: 'r' }),
+  width: option.positiveInteger('width').default(32).meta({ description: 'hidden width of each per-axis MLP', arg: 'w' }),
+  depth: option.positiveInteger('depth').default(2).meta({ description: 'hidden layers of each per-axis MLP', arg: 'd' }),
   activation: option.oneOf(SDMM_ACTIVATIONS).default('tanh').meta({ description: 'hidden activation', arg: 'a' }),
   alpha: option.nonZero().default(1).meta({ description: 'output scale α in u = tanh(α Σ X_k Y_k)', arg: 'a' }),
   trainAlpha: option.boolean().default(false).meta({ description: 'train α (the last entry of θ)' }),
   bound: option.boolean().default(true).meta({ description: 'tanh bounding |u| < 1 (off: u = α Σ X_k Y_k, to measure its effect)' }),
   quadElements: option
-    .positiveInteger()
+    .positiveInteger('elementsPerSide')
     .optional()
     .meta({ description: "composite Gauss–Legendre elements per axis (default: the problem's n)", arg: 'ne' }),
-  quadPoints: option.positiveInteger().default(2).meta({ description: 'Gauss points per element (2 as in the authors\' code)', arg: 'q' }),
+  quadPoints: option.positiveInteger('quadPointsPerAxis').default(2).meta({ description: 'Gauss points per element (2 as in the authors\' code)', arg: 'q' }),
   optimizer: option.oneOf(SDMM_OPTIMIZERS).default('lbfgs').meta({ description: 'optimizer of each time step', arg: 'o' }),
   maxIters: option.positiveInteger().default(100).meta({ description: 'iteration cap per time step', arg: 'k' }),
   tol: option.nonNegative().default(1e-6).meta({ description: 'stop a step when the relative decrease of Jₙ falls below tol', arg: 't' }),
@@ -62,12 +63,23 @@ export class SdmmOptionsError extends Error {
  * Validate user options against SDMM_OPTIONS and fill in every default (quadElements = problem.n,
  * seed = problem.seed); throws SdmmOptionsError. Keys keep the schema's order.
  */
-export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'>, options: Partial<SdmmOptions> | z.input<typeof SDMM_OPTIONS> = {}): SdmmOptions {
+export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & Partial<Pick<ProblemConfig, 'dim'>>, options: Partial<SdmmOptions> | z.input<typeof SDMM_OPTIONS> = {}): SdmmOptions {
+  if (typeof problem !== 'object' || problem === null) throw new SdmmOptionsError(`problem must be a problem from makeProblem, got ${String(problem)}`);
   const o = parseOptions(SDMM_OPTIONS, options, 'SDMM', (m) => new SdmmOptionsError(m));
   const resolved: Record<string, unknown> = {};
   for (const key of Object.keys(SDMM_OPTIONS.shape)) {
     const v = o[key as keyof typeof o];
     resolved[key] = v !== undefined ? v : key === 'quadElements' ? problem.n : key === 'seed' ? problem.seed : v;
+  }
+  // The quadrature grid has (n_e·q)^dim points, every one evaluated each iteration: bounded as a whole.
+  const ne = resolved.quadElements as number;
+  const q = resolved.quadPoints as number;
+  const dim = (problem as Partial<ProblemConfig>).dim ?? 2;
+  try {
+    checkTotal('quadPointsTotal', (ne * q) ** dim, `quadElements ${ne} with quadPoints ${q}${dim > 1 ? ` in ${dim}D` : ''}`, 'quadrature points');
+  } catch (err) {
+    if (err instanceof LimitError) throw new SdmmOptionsError(err.message);
+    throw err;
   }
   return resolved as SdmmOptions;
 }

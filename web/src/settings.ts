@@ -160,7 +160,8 @@ export function drawnInitial(mask: Float32Array, epsilon: number, lattice = DRAW
  */
 export function problemFromSettings(s: WebSettings): ProblemConfig {
   validateSettings(s);
-  const overrides = { epsilon: s.epsilon, tau: s.tau, n: s.resolution };
+  // T = stopStep·τ: the page runs to its stop step, and makeProblem wants T a whole number of steps.
+  const overrides = { epsilon: s.epsilon, tau: s.tau, n: s.resolution, tEnd: Math.max(1, s.stopStep) * s.tau };
   if (s.problem !== 'drawn') return makeProblem(s.problem, 'reduced', overrides);
   const base = makeProblem('circle', 'reduced', overrides);
   return { ...base, name: 'drawn', initial: pointFunction(drawnPointFunction(drawnInitial(s.drawn!, s.epsilon))) };
