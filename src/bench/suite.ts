@@ -1,9 +1,13 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ensureDirectory, isTemporaryName, writeFileAtomic } from '../io/atomic.js';
 import { writeFieldCsv } from '../io/csv.js';
+import { acquireLock, LOCK_FILE } from '../io/lock.js';
+import { RUN_MARKER } from '../io/run-marker.js';
 import { describeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
+import { RUN_FILES, RunLayout } from '../run/layout.js';
 import { environmentInfo } from '../run/provenance.js';
-import type { RunOptions } from '../run/run.js';
+import { RunFolderError, type RunOptions } from '../run/run.js';
 import type { RunSummary } from '../run/summary.js';
 import { uniformGrid, type GradientFlowSolver, type SolverDescription, type StepRecord } from '../solver.js';
 import { referenceProblem, resolveSuite, solverLabel, type SolverSpec, type SuiteConfig } from './config.js';
@@ -22,16 +26,24 @@ import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv,
  *    grid at the output times into its snapshots;
  * 3. metrics against the reference and the problem's exact laws (measure.ts) into bench.json.
  *
- * Paths come from SuiteLayout and each run's RunLayout. A run with a bench.json is complete and
- * skipped on restart; one without is resumed from its last checkpoint by the run layer. A run
- * that fails (divergence, a refused fit, any error) is recorded as failed with its reason and
- * the suite goes on. Then summary.csv, time-to-accuracy.csv, the pictures and REPORT.md are
+ * Paths come from SuiteLayout and each run's RunLayout. The suite folder is locked for the whole
+ * suite (a second `allen-cahn bench` into the same root refuses with one line naming the first),
+ * and every run folder by the run layer. The suite owns its run folders: a run with a bench.json
+ * (of the same configuration) is complete and skipped on restart; one without is resumed from its
+ * newest checkpoint that verifies (`resume: 'auto'`); a run whose configuration changed is
+ * started afresh (`overwrite`: the run layer deletes the files the folder's marker lists — the
+ * suite records its own, run-key.json, bench.json and the snapshots, there too). A run that
+ * fails (divergence, a refused fit, a full disk, any error) is recorded as failed with its
+ * reason and the suite goes on. Then summary.csv, time-to-accuracy.csv, the pictures and REPORT.md are
  * (re)written from all results (the report is written by the caller: see runSuite's
  * `report` option, so this module does not import the report).
  */
 
 /** The run layer's options as the suite passes them. */
-export type SuiteRunOptions = Pick<RunOptions, 'outDir' | 'grid' | 'checkpointEvery' | 'resume' | 'onStart' | 'onStep' | 'onEnd' | 'signal'>;
+export type SuiteRunOptions = Pick<
+  RunOptions,
+  'outDir' | 'grid' | 'checkpointEvery' | 'resume' | 'overwrite' | 'identity' | 'callerFiles' | 'onReady' | 'onNotice' | 'onStart' | 'onStep' | 'onEnd' | 'signal'
+>;
 
 /** What the suite needs from the outside world; `defaultSuiteDeps()` gives the registry's solvers and the run layer. */
 export interface SuiteDeps {
@@ -60,8 +72,28 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
   const t0 = performance.now();
   const layout = new SuiteLayout(options.root ?? 'results', suite.name);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  ensureDirectory(layout.dir);
   const problems = resolveSuite(suite);
+  try {
+    ensureDirectory(layout.dir);
+  } catch (err) {
+    throw new RunFolderError(`cannot use results folder ${layout.dir}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const lock = acquireLock(layout.dir);
+  try {
+    return await runLocked(suite, options, layout, problems, log, t0);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  suite: SuiteConfig,
+  options: SuiteOptions,
+  layout: SuiteLayout,
+  problems: ReturnType<typeof resolveSuite>,
+  log: (line: string) => void,
+  t0: number,
+): Promise<SuiteResults> {
   const environment = environmentInfo();
   writeFileAtomic(layout.suiteJson, `${JSON.stringify(suite, null, 2)}\n`);
   writeFileAtomic(layout.environmentJson, `${JSON.stringify(environment, null, 2)}\n`);
@@ -138,11 +170,15 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
   // What the run's files are a function of: if any of it changed since they were written,
   // neither skipping nor resuming would be honest, so the directory starts afresh.
   const key = `${JSON.stringify({ spec: task.spec, problem: describeProblem(task.runProblem), grid: suite.grid, outputSteps: task.outputSteps }, null, 2)}\n`;
-  if (existsSync(layout.runKey) && readFileSync(layout.runKey, 'utf8') !== key) {
-    log(`${name}: configuration changed since its files were written, starting afresh`);
+  const sameKey = existsSync(layout.runKey) && readFileSync(layout.runKey, 'utf8') === key;
+  if (existsSync(layout.dir) && !existsSync(`${layout.dir}/${RUN_MARKER}`) && isLegacyRunFolder(layout.dir)) {
+    // Written by a version of this program before run markers: only run files, so the suite's own.
+    log(`${name}: written by an older version (no run marker), starting afresh`);
     rmSync(layout.dir, { recursive: true, force: true });
+  } else if (existsSync(layout.runKey) && !sameKey) {
+    log(`${name}: configuration changed since its files were written, starting afresh`);
   }
-  if (existsSync(layout.bench)) {
+  if (sameKey && existsSync(layout.bench)) {
     // Skip the run, but re-measure from its files: the reference may have been recomputed.
     const done = readBenchJson(layout.bench);
     log(`${name}: already done (${done.status}), skipped`);
@@ -151,14 +187,13 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
     options.afterRun?.(again);
     return again;
   }
-  ensureDirectory(layout.snapshotsDir);
-  writeFileAtomic(layout.runKey, key);
   const k = suite.grid;
   const grid = uniformGrid(task.runProblem, k);
   const buffer = new Float64Array(grid.length / task.runProblem.dim);
   const outputSet = new Set(task.outputSteps);
-  const resume = existsSync(layout.checkpointDir);
-  log(`${name}: ${resume ? 'resuming' : 'starting'} (${stepCount(task.runProblem)} steps)`);
+  // What the suite writes into the run folder, recorded as the run's own before it exists.
+  const snapshotFile = (step: number) => `${RUN_FILES.snapshots}/${basename(layout.snapshot(step))}`;
+  const callerFiles = { files: [RUN_FILES.runKey, RUN_FILES.bench, ...task.outputSteps.map(snapshotFile)], dirs: [RUN_FILES.snapshots] };
 
   let solver: GradientFlowSolver | null = null;
   let failed = false;
@@ -180,7 +215,16 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
       outDir: layout.dir,
       grid: k,
       checkpointEvery: suite.checkpointEvery,
-      resume,
+      resume: 'auto',
+      overwrite: true,
+      identity: key,
+      callerFiles,
+      onReady: ({ resumedFrom }) => {
+        writeFileAtomic(layout.runKey, key);
+        ensureDirectory(layout.snapshotsDir);
+        log(`${name}: ${resumedFrom !== null ? `resuming from step ${resumedFrom}` : 'starting'} (${stepCount(task.runProblem)} steps)`);
+      },
+      onNotice: (line) => log(`${name}: ${line}`),
       onStart: display.onStart,
       onStep,
       onEnd: display.onEnd,
@@ -192,6 +236,13 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
   } catch (e) {
     failed = true;
     reason = `${(e as Error).name}: ${(e as Error).message}`.replace(/\s+/g, ' ');
+    if (e instanceof RunFolderError) {
+      // The folder is busy or not ours: nothing of this run was written, and nothing is (no bench.json).
+      solver?.dispose();
+      log(`${name}: not run: ${(e as Error).message}`);
+      // Measured from nothing (a folder that does not exist), so none of the busy folder's files are read.
+      return measure({ ...task, layout: new RunLayout(join(layout.dir, '.not-run')) }, null, { failed, reason, describe });
+    }
   } finally {
     solver?.dispose();
   }
@@ -205,4 +256,10 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
   log(`${name}: ${result.status}${result.reason ? ` (${result.reason})` : ''}, ${(result.totalWallMs / 1000).toFixed(1)} s`);
   options.afterRun?.(result);
   return result;
+}
+
+/** A run folder without a marker holding nothing but names of RUN_FILES (and temp files, a lock): an older version's run. */
+function isLegacyRunFolder(dir: string): boolean {
+  const known = new Set<string>([...Object.values(RUN_FILES), LOCK_FILE]);
+  return readdirSync(dir).every((name) => known.has(name) || isTemporaryName(name));
 }

@@ -9,12 +9,15 @@
  * The solver flags of `run` are generated from the registered solver kinds (src/registry.ts),
  * so a kind registered before `buildProgram` is called gets its flags and help lines.
  *
- * Exit codes, everywhere: 0 done; 1 bad input (ONE line on stderr, no stack trace; set
- * ALLEN_CAHN_DEBUG=1 to see one) or a failed run (after writing its files); 130 interrupted
- * (Ctrl-C stops after the current step and checkpoints; run again / `--resume` to continue).
+ * Exit codes, everywhere (README "Safety"): 0 done; 1 bad input (ONE line on stderr naming the
+ * input, no stack trace; set ALLEN_CAHN_DEBUG=1 to see one), a refused output folder, or a failed
+ * run (after writing its files); 3 `run` completed but the stability checker's verdict is
+ * UNSTABLE; 130 interrupted (Ctrl-C stops after the current step and checkpoints; run again /
+ * `--resume` to continue).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PROBLEM_NAMES } from '../physics/problems.js';
+import { LIMITS } from '../util/limits.js';
 import { solverKinds } from '../registry.js';
 import { packageVersion } from '../run/provenance.js';
 import { addBenchCommands } from './bench.js';
@@ -35,6 +38,12 @@ function parsePositiveInteger(value: string): number {
 function parseGrid(value: string): number {
   const v = parseInteger(value);
   if (v < 2) throw new InvalidArgumentError(`must be an integer ≥ 2, got ${value}.`);
+  if (v > LIMITS.grid) throw new InvalidArgumentError(`must be at most ${LIMITS.grid} (the limit), got ${value}.`);
+  return v;
+}
+function parseCells(value: string): number {
+  const v = parsePositiveInteger(value);
+  if (v > LIMITS.elementsPerSide) throw new InvalidArgumentError(`must be at most ${LIMITS.elementsPerSide} (the limit), got ${value}.`);
   return v;
 }
 
@@ -66,13 +75,14 @@ export function buildProgram(outcome: { exitCode: number } = { exitCode: 0 }): C
     .option('--dt <tau>', 'time step τ > 0', parsePositive)
     .option('--t-end <T>', 'final time T > 0', parsePositive)
     .option('--mobility <m>', 'mobility m > 0', parsePositive)
-    .option('--n <cells>', "the problem's n: FEM cells per side, SDMM quadrature elements per axis", parsePositiveInteger)
+    .option('--n <cells>', "the problem's n: FEM cells per side, SDMM quadrature elements per axis", parseCells)
     .option('--seed <s>', 'seed of every random draw (initial noise, network initialisation)', parseInteger)
     .option('--grid <k>', 'write final.csv and VTU on a k×k uniform grid', parseGrid)
     .option('--checkpoint-every <k>', 'checkpoint every k steps (default 10)', parsePositiveInteger)
     .option('--vtk-every <k>', 'VTU snapshot every k steps (default: first and last only)', parsePositiveInteger)
     .addOption(new Option('--vtk-format <f>', 'VTU encoding').choices(['ascii', 'base64']).default('base64'))
-    .option('--resume', 'continue from the last checkpoint in --out')
+    .option('--resume', 'continue the run in --out from its newest checkpoint that verifies')
+    .option('--overwrite', 'start afresh in an --out that holds another run or other files (deletes only files runs of this program wrote there)')
     .option('--no-progress', 'no progress bar even on a terminal');
   const flags = addKindFlags(run, kinds);
   run.action(async (o: RunFlags, cmd: Command) => {
@@ -92,7 +102,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const e = err as Error & { code?: string; exitCode?: number };
     // commander already printed its own one-line error (or help/version output).
-    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return e.exitCode ?? 1;
+    if (typeof e?.code === 'string' && e.code.startsWith('commander.')) return e.exitCode ?? 1;
     const message = (e?.message ?? String(err)).replace(/\s*\n\s*/g, ' ');
     process.stderr.write(`allen-cahn: ${message}\n`);
     if (process.env.ALLEN_CAHN_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);

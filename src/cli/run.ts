@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { makeProblem, type Scale } from '../physics/problems.js';
+import { CATALOGUE, makeProblem, type Scale } from '../physics/problems.js';
+import { plannedSteps } from '../util/limits.js';
 import { solverKind } from '../registry.js';
 import { runSolver, type RunSummary } from '../run/index.js';
 import { progressBar } from './progress.js';
@@ -24,19 +25,24 @@ export interface RunFlags {
   vtkEvery?: number;
   vtkFormat: 'ascii' | 'base64';
   resume?: boolean;
+  overwrite?: boolean;
   progress: boolean;
   [kindFlag: string]: unknown;
 }
 
 /**
  * `allen-cahn run`: build the problem and the chosen kind's solver from the flags, run it to the
- * final time, print one summary line. Returns the exit code: 0 completed, 1 failed, 130
- * interrupted (Ctrl-C: the step is checkpointed, `--resume` continues).
+ * final time, print one summary line. Returns the exit code: 0 completed, 1 failed, 3 completed
+ * with an UNSTABLE stability verdict, 130 interrupted (Ctrl-C: the step is checkpointed,
+ * `--resume` continues). The output folder is the run layer's: locked while the run lasts,
+ * `--resume` continues the run it holds, `--overwrite` replaces another run (src/run/run.ts).
  */
 export async function runCommand(o: RunFlags, cmd: Command, flags: readonly KindFlag[]): Promise<number> {
   const kind = solverKind(o.solver);
   const given = (attribute: string) => cmd.getOptionValueSource(attribute) === 'cli';
   const options = kindOptionsFromFlags(kind, flags, o, given);
+  const base = Object.hasOwn(CATALOGUE, o.problem) ? CATALOGUE[o.problem][o.scale] : undefined;
+  if (base) plannedSteps(o.tEnd ?? base.tEnd, o.dt ?? base.tau); // refused in the flags' own names: --t-end, --dt
   const problem = makeProblem(o.problem, o.scale, { epsilon: o.epsilon, tau: o.dt, tEnd: o.tEnd, mobility: o.mobility, n: o.n, seed: o.seed });
   const solver = await kind.create(problem, options);
   const label = kind.runName(options);
@@ -60,6 +66,10 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
       vtkEvery: o.vtkEvery,
       vtkFormat: o.vtkFormat,
       resume: o.resume ?? false,
+      overwrite: o.overwrite ?? false,
+      // A resume must use the same solver options as written (the problem is compared as well).
+      identity: { options },
+      onNotice: (line) => process.stderr.write(`allen-cahn: ${line}\n`),
       ...(o.progress ? progressBar(`${problem.name} ${kind.name}`) : {}),
       signal: controller.signal,
       config: { command: ['allen-cahn', ...process.argv.slice(2)].join(' ') },
@@ -85,6 +95,10 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
       `stability: ${summary.stability.message}\n` +
       `outputs: ${outDir}/ (steps.csv, final.csv, summary.json, u.pvd)\n`,
   );
+  if (!summary.stability.ok) {
+    process.stderr.write(`allen-cahn: ${head} completed, but the stability verdict is UNSTABLE (exit code 3)\n`);
+    return 3;
+  }
   return 0;
 }
 

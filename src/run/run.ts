@@ -260,6 +260,7 @@ function open(solver: GradientFlowSolver, options: RunOptions): Session {
   const layout = new RunLayout(options.outDir);
   const plannedSteps = stepCount(solver.problem);
   const problem = describeProblem(solver.problem);
+  if (options.resume === true && !existsSync(layout.dir)) throw new RunFolderError(`nothing to resume in ${layout.dir}: it does not exist (start the run without --resume)`);
   try {
     ensureDirectory(layout.dir);
   } catch (err) {
