@@ -19,4 +19,8 @@ export { solverKinds, solverKind, registerSolverKind, createSolver, RegistryErro
 export * from './stability/index.js';
 export { createFemSolver, FemSolver, FemSetupError, FEM_OPTIONS, TIME_SCHEMES, FEM_SCHEMES, femKind, type FemOptions, type FemScheme, type SchemeEntry } from './fem/index.js';
 export { createSdmmSolver, SdmmFitError, sdmmKind, SDMM_OPTIONS, resolveSdmmOptions, SdmmOptionsError, type SdmmOptions } from './sdmm/index.js';
-export { runSolver, readRunSteps, RunError, RunLayout, type RunOptions, type RunSummary, type RunStatus, type RunTotals } from './run/index.js';
+export { runSolver, readRunSteps, RunError, RunFolderError, RunLayout, type RunOptions, type RunSummary, type RunStatus, type RunTotals } from './run/index.js';
+export { LIMITS, LimitError, plannedSteps } from './util/limits.js';
+export { WriteError } from './io/atomic.js';
+export { CheckpointError } from './io/checkpoint.js';
+export { LockError } from './io/lock.js';

@@ -221,7 +221,9 @@ export function parseSuite(text: string, file: string): SuiteConfig {
     const where = findJsonSyntaxError(text);
     if (where) {
       const { line, column } = lineColumn(text, where.offset);
-      const found = where.offset < text.length ? `'${text[where.offset]}'` : 'end of file';
+      const c = text[where.offset];
+      // A control character or line break is shown escaped ("\n"), so the message stays one line.
+      const found = where.offset >= text.length ? 'end of file' : /[\s\x00-\x1f\x7f]/.test(c) ? JSON.stringify(c) : `'${c}'`;
       throw new SuiteConfigError(`${file}:${line}:${column}: invalid JSON: expected ${where.expected}, found ${found}`);
     }
     throw new SuiteConfigError(`${file}: invalid JSON: ${(e as Error).message}`);

@@ -23,7 +23,7 @@ import { packageVersion } from '../run/provenance.js';
 import { addBenchCommands } from './bench.js';
 import { addKindFlags, parseInteger, parseNumber } from './flags.js';
 import { problemsCommand } from './problems.js';
-import { runCommand, type RunFlags } from './run.js';
+import { DEFAULT_RUN_DEPS, runCommand, type RunDeps, type RunFlags } from './run.js';
 
 function parsePositive(value: string): number {
   const v = parseNumber(value);
@@ -48,14 +48,15 @@ function parseCells(value: string): number {
 }
 
 /** The command tree, with `run` flags for the kinds registered now; commands put their exit code in `outcome`. */
-export function buildProgram(outcome: { exitCode: number } = { exitCode: 0 }): Command {
+export function buildProgram(outcome: { exitCode: number } = { exitCode: 0 }, deps: RunDeps = DEFAULT_RUN_DEPS): Command {
   const kinds = solverKinds();
   const program = new Command('allen-cahn')
     .description('Allen–Cahn gradient flows: a finite-element reference and SDMM (separable neural network), head to head')
     .version(packageVersion())
     .showHelpAfterError(false)
     .enablePositionalOptions()
-    .configureOutput({ outputError: (str, write) => write(`allen-cahn: ${str.replace(/^error: /, '').trimEnd()}\n`) })
+    // One line, always: commander's suggestions ("(Did you mean --help?)") join the message.
+    .configureOutput({ outputError: (str, write) => write(`allen-cahn: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) })
     .exitOverride();
 
   program
@@ -86,16 +87,16 @@ export function buildProgram(outcome: { exitCode: number } = { exitCode: 0 }): C
     .option('--no-progress', 'no progress bar even on a terminal');
   const flags = addKindFlags(run, kinds);
   run.action(async (o: RunFlags, cmd: Command) => {
-    outcome.exitCode = await runCommand(o, cmd, flags);
+    outcome.exitCode = await runCommand(o, cmd, flags, deps);
   });
   addBenchCommands(program, outcome);
   return program;
 }
 
 /** Parse argv (process.argv layout: node, script, arguments…) and run; resolves to the exit code. */
-export async function runCli(argv: readonly string[]): Promise<number> {
+export async function runCli(argv: readonly string[], deps: RunDeps = DEFAULT_RUN_DEPS): Promise<number> {
   const outcome = { exitCode: 0 };
-  const program = buildProgram(outcome);
+  const program = buildProgram(outcome, deps);
   try {
     await program.parseAsync([...argv]);
     return outcome.exitCode;

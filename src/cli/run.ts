@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { CATALOGUE, makeProblem, type Scale } from '../physics/problems.js';
 import { plannedSteps } from '../util/limits.js';
 import { solverKind } from '../registry.js';
-import { runSolver, type RunSummary } from '../run/index.js';
+import { runSolver, type RunOptions, type RunSummary } from '../run/index.js';
+import type { GradientFlowSolver, SolverKind } from '../solver.js';
+import type { ProblemConfig } from '../physics/problems.js';
 import { progressBar } from './progress.js';
 import { kindOptionsFromFlags, type KindFlag } from './flags.js';
 import { g } from './format.js';
@@ -37,14 +39,22 @@ export interface RunFlags {
  * `--resume` continues). The output folder is the run layer's: locked while the run lasts,
  * `--resume` continues the run it holds, `--overwrite` replaces another run (src/run/run.ts).
  */
-export async function runCommand(o: RunFlags, cmd: Command, flags: readonly KindFlag[]): Promise<number> {
+/** What `run` calls to build and run a solver (tests replace them to check the parsing alone). */
+export interface RunDeps {
+  createSolver(kind: SolverKind, problem: ProblemConfig, options: Record<string, unknown>): GradientFlowSolver | Promise<GradientFlowSolver>;
+  runSolver(solver: GradientFlowSolver, options: RunOptions): Promise<RunSummary>;
+}
+
+export const DEFAULT_RUN_DEPS: RunDeps = { createSolver: (kind, problem, options) => kind.create(problem, options), runSolver };
+
+export async function runCommand(o: RunFlags, cmd: Command, flags: readonly KindFlag[], deps: RunDeps = DEFAULT_RUN_DEPS): Promise<number> {
   const kind = solverKind(o.solver);
   const given = (attribute: string) => cmd.getOptionValueSource(attribute) === 'cli';
   const options = kindOptionsFromFlags(kind, flags, o, given);
   const base = Object.hasOwn(CATALOGUE, o.problem) ? CATALOGUE[o.problem][o.scale] : undefined;
   if (base) plannedSteps(o.tEnd ?? base.tEnd, o.dt ?? base.tau); // refused in the flags' own names: --t-end, --dt
   const problem = makeProblem(o.problem, o.scale, { epsilon: o.epsilon, tau: o.dt, tEnd: o.tEnd, mobility: o.mobility, n: o.n, seed: o.seed });
-  const solver = await kind.create(problem, options);
+  const solver = await deps.createSolver(kind, problem, options);
   const label = kind.runName(options);
   const outDir = o.out ?? join('results', 'runs', `${problem.name}-${problem.scale}-${label}`);
   const controller = new AbortController();
@@ -59,7 +69,7 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
   process.on('SIGTERM', onSigint);
   let summary: RunSummary;
   try {
-    summary = await runSolver(solver, {
+    summary = await deps.runSolver(solver, {
       outDir,
       grid: o.grid,
       checkpointEvery: o.checkpointEvery,
