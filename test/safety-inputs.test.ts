@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { runCli } from '../src/cli/main.js';
 import { createFemSolver, FemSetupError } from '../src/fem/index.js';
+import { acquireLock } from '../src/io/lock.js';
 import { rectangleMesh } from '../src/mesh/generators.js';
 import { option, parseOptions } from '../src/options.js';
 import { makeProblem, ProblemError, stepCount } from '../src/physics/problems.js';
@@ -83,6 +84,16 @@ describe('every size and count is bounded before anything is allocated (CLI)', (
       stdout: '',
       stderr: `allen-cahn: cannot use results folder ${join(file, 'x')}: ENOTDIR: not a directory, mkdir '${join(file, 'x')}'\n`,
     });
+    // A second bench into the same results folder (here: its lock held by hand) refuses, naming the holder.
+    mkdirSync(join(dir, 'x'));
+    const lock = acquireLock(join(dir, 'x'), { command: 'allen-cahn bench first' });
+    try {
+      const busy = await cli('bench', ok, '--root', dir);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(new RegExp(`^allen-cahn: ${join(dir, 'x')} is in use by pid ${process.pid} on host \\S+ since \\S+ \\(allen-cahn bench first\\)\n$`));
+    } finally {
+      lock.release();
+    }
     const sys = await cli('bench', ok, '--root', '/sys/kernel');
     expect(sys.code).toBe(1);
     expect(sys.stderr).toMatch(/^allen-cahn: cannot use results folder \/sys\/kernel\/x: E[A-Z]+: [^\n]+\n$/);

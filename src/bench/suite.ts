@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ensureDirectory, isTemporaryName, writeFileAtomic } from '../io/atomic.js';
 import { writeFieldCsv } from '../io/csv.js';
-import { acquireLock, LOCK_FILE } from '../io/lock.js';
+import { acquireLock, LOCK_FILE, LockError } from '../io/lock.js';
 import { RUN_MARKER } from '../io/run-marker.js';
 import { describeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
 import { RUN_FILES, RunLayout } from '../run/layout.js';
@@ -78,7 +78,13 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
   } catch (err) {
     throw new RunFolderError(`cannot use results folder ${layout.dir}: ${(err as Error).message.split('\n')[0]}`);
   }
-  const lock = acquireLock(layout.dir);
+  let lock;
+  try {
+    lock = acquireLock(layout.dir);
+  } catch (err) {
+    if (err instanceof LockError) throw err; // busy: one line naming the other bench
+    throw new RunFolderError(`cannot use results folder ${layout.dir}: ${(err as Error).message.split('\n')[0]}`);
+  }
   try {
     return await runLocked(suite, options, layout, problems, log, t0);
   } finally {

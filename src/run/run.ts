@@ -639,7 +639,8 @@ export async function runSolver(solver: GradientFlowSolver, options: RunOptions)
     lock = acquireLock(s.layout.dir, { command: typeof options.config?.command === 'string' ? options.config.command : undefined });
   } catch (err) {
     if (err instanceof LockError) throw new RunFolderError(err.message);
-    throw err;
+    // e.g. a read-only folder: the lock file cannot be written
+    throw new RunFolderError(`cannot use output folder ${s.layout.dir}: ${(err as Error).message.split('\n')[0]}`);
   }
   if (lock.tookOver) notice(s, `took over the lock of a run that is gone (${describeHolder(lock.tookOver)})`);
   try {
