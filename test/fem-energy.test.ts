@@ -60,7 +60,7 @@ describe('Q1 quadrilaterals', () => {
 describe('mms-newton beyond the convex range (m τ > ε²)', () => {
   it('star, ε = 0.04, τ = 5e-3 (mτ = 3.1 ε²): the line search decreases Jₙ on every step', async () => {
     // Jₙ is nonconvex here; Newton uses the modified Hessian and an Armijo search on Jₙ.
-    const problem = makeProblem('star', 'reduced', { tau: 5e-3 });
+    const problem = makeProblem('star', 'reduced', { tau: 5e-3, tEnd: 0.03 }); // 6 steps
     const solver = createFemSolver(problem, { scheme: 'mms-newton' }) as FemSolver;
     const records = [await solver.initialise()];
     for (let i = 1; i <= 6; i++) records.push(await solver.step());

@@ -127,6 +127,11 @@ describe('the library validates as the CLI does, with typed errors', () => {
     expect(() => createFemSolver(p, { mesh: shifted })).toThrow(/^mesh does not fit the problem domain \[0,1\]×\[0,1\]: /);
     expect(() => createFemSolver(p, { n: 3000 })).toThrow(new FemSetupError('n 3000: 9006001 nodes is above the limit of 4194304 nodes per mesh'));
     expect(() => createFemSolver(p, { n: 1e7 })).toThrow(new FemSetupError('n must be at most 4194304 (the limit), got 10000000'));
+    // A problem built by hand with T off the step grid is refused at creation, by both solvers.
+    const offGrid = { ...makeProblem('front1d'), tEnd: 0.0205 };
+    const message = 'tEnd 0.0205 is not a whole number of steps of tau 0.001 (T/τ = 20.5); use e.g. tEnd 0.02 (20 steps) or 0.021';
+    expect(() => createFemSolver(offGrid)).toThrow(new FemSetupError(message));
+    expect(() => resolveSdmmOptions(offGrid)).toThrow(new SdmmOptionsError(message));
   });
 
   it('SDMM: each bounded field and the total quadrature, in the schema messages', () => {

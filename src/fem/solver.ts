@@ -5,7 +5,7 @@ import { readGmshFile } from '../io/gmsh.js';
 import { checkMeshFitsDomain } from '../mesh/validate.js';
 import { parseOptions } from '../options.js';
 import { checkMeshCounts, LimitError } from '../util/limits.js';
-import type { ProblemConfig } from '../physics/problems.js';
+import { stepCount, type ProblemConfig } from '../physics/problems.js';
 import { StepFunctional } from '../physics/step-functional.js';
 import { DivergenceError, type GradientFlowSolver, type SolverDescription, type SolverState, type StepRecord } from '../solver.js';
 import { applyDirichletValues, assembleMass, assembleStiffness, interpolate, valuesAtQuadrature } from './assembly.js';
@@ -39,6 +39,12 @@ export function validateFemOptions(problem: ProblemConfig, options: FemOptions =
   checkPositive('epsilon', problem.epsilon);
   checkPositive('mobility', problem.mobility);
   checkPositive('tau', problem.tau);
+  try {
+    stepCount(problem); // T a whole number of steps, at most LIMITS.plannedSteps (a problem built by hand, too)
+  } catch (err) {
+    if (err instanceof LimitError) fail(err.message);
+    throw err;
+  }
   if (problem.dim === 1 && (options.cellType !== undefined || options.diagonal !== undefined)) {
     fail(`${options.cellType !== undefined ? 'cellType' : 'diagonal'} applies to 2D meshes; problem '${problem.name}' is 1D`);
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { option, parseOptions } from '../options.js';
-import type { ProblemConfig } from '../physics/problems.js';
+import { stepCount, type ProblemConfig } from '../physics/problems.js';
 import { checkTotal, LimitError } from '../util/limits.js';
 
 export const SDMM_ACTIVATIONS = ['tanh', 'gelu', 'sin'] as const;
@@ -76,6 +76,8 @@ export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & 
   const q = resolved.quadPoints as number;
   const dim = (problem as Partial<ProblemConfig>).dim ?? 2;
   try {
+    // T a whole number of steps (problems from makeProblem are; one built by hand is checked here).
+    if (typeof (problem as Partial<ProblemConfig>).tau === 'number' && typeof (problem as Partial<ProblemConfig>).tEnd === 'number') stepCount(problem as ProblemConfig);
     checkTotal('quadPointsTotal', (ne * q) ** dim, `quadElements ${ne} with quadPoints ${q}${dim > 1 ? ` in ${dim}D` : ''}`, 'quadrature points');
   } catch (err) {
     if (err instanceof LimitError) throw new SdmmOptionsError(err.message);
