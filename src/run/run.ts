@@ -11,7 +11,6 @@ import {
   newRunMarker,
   recordOwnedFiles,
   removeOwnedFiles,
-  RUN_MARKER,
   RunMarkerError,
   writeRunMarker,
   type RunIdentity,
