@@ -183,6 +183,9 @@ describe('runSolver', () => {
       if (n >= 13) break;
       if (Date.now() - t0 > 30_000) throw new Error('child did not reach step 12 in 30 s');
     }
+    // While the child runs, its folder is locked: a second run (fresh or resume) refuses, naming it.
+    await expect(toyRun(dir)).rejects.toThrow(new RegExp(`^${dir} is in use by pid ${child.pid} on host `));
+    await expect(toyRun(dir, {}, { resume: true })).rejects.toThrow(`is in use by pid ${child.pid}`);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     const killedRows = readStepsCsv(steps).rows.length;
@@ -202,6 +205,8 @@ describe('runSolver', () => {
     });
     expect(out.trim()).toBe('completed 60');
     expect(summaryOf(dir).totals.resumedFrom).toBe(lastCk);
+    // The killed child's lock was stale (its pid is gone): taken over, and said so.
+    expect(summaryOf(dir).notes).toEqual([expect.stringMatching(new RegExp(`^took over the lock of a run that is gone \\(pid ${child.pid} on host `))]);
     const rows = readStepsCsv(steps).rows.map((r) => r.step);
     expect(rows).toEqual(Array.from({ length: N + 1 }, (_, i) => i));
     expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
