@@ -91,7 +91,7 @@ describe('run folder ownership', () => {
     const ctl = new AbortController();
     await toyRun(dir, {}, { signal: ctl.signal, onStep: (r) => r.step === 12 && ctl.abort() });
     const before = readFileSync(join(dir, 'steps.csv'), 'utf8');
-    await expect(toyRun(dir)).rejects.toThrow(`${dir} already holds this run (interrupted, 12 of 60 steps): continue it with --resume, or start afresh with --overwrite`);
+    await expect(toyRun(dir)).rejects.toThrow(`${dir} already holds this run (interrupted, checkpoint at step 12 of 60): continue it with --resume, or start afresh with --overwrite`);
     expect(readFileSync(join(dir, 'steps.csv'), 'utf8')).toBe(before);
     // Another configuration (here another problem) in the folder: refused, resume refused too.
     const other = makeProblem('front1d', 'reduced', { tau: 1e-3, tEnd: 0.03 });

@@ -188,6 +188,11 @@ describe('runSolver', () => {
     await expect(toyRun(dir, {}, { resume: true })).rejects.toThrow(`is in use by pid ${child.pid}`);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
+    // Re-running without --resume: the folder says what it holds and how to continue.
+    // (It takes over the dead child's stale lock first, and says so.)
+    const notes: string[] = [];
+    await expect(toyRun(dir, {}, { onNotice: (l) => notes.push(l) })).rejects.toThrow(new RegExp(`^${dir} already holds this run \\(stopped \\(killed\\), checkpoint at step \\d+ of 60\\): continue it with --resume, or start afresh with --overwrite$`));
+    expect(notes).toEqual([expect.stringMatching(new RegExp(`^took over the lock of a run that is gone \\(pid ${child.pid} on host `))]);
     const killedRows = readStepsCsv(steps).rows.length;
     expect(killedRows).toBeGreaterThanOrEqual(13);
     expect(killedRows).toBeLessThan(N + 1);
@@ -205,8 +210,7 @@ describe('runSolver', () => {
     });
     expect(out.trim()).toBe('completed 60');
     expect(summaryOf(dir).totals.resumedFrom).toBe(lastCk);
-    // The killed child's lock was stale (its pid is gone): taken over, and said so.
-    expect(summaryOf(dir).notes).toEqual([expect.stringMatching(new RegExp(`^took over the lock of a run that is gone \\(pid ${child.pid} on host `))]);
+
     const rows = readStepsCsv(steps).rows.map((r) => r.step);
     expect(rows).toEqual(Array.from({ length: N + 1 }, (_, i) => i));
     expect(deterministicRows(dir)).toEqual(deterministicRows(ref));

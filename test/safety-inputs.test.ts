@@ -186,7 +186,7 @@ describe('blow-ups and verdicts (CLI exit codes)', () => {
       expect(r.stdout).toMatch(/^front1d \(reduced\) shrinking-toy: 5 steps to t = 0\.005,.*\nstability: UNSTABLE: energy inequality violated at 1 of 5 steps, first at step 3/);
       expect(r.stderr).toBe('allen-cahn: front1d (reduced) shrinking-toy completed, but the stability verdict is UNSTABLE (exit code 3)\n');
       const again = await cli(...args);
-      expect(again).toEqual({ code: 1, stdout: '', stderr: `allen-cahn: ${dir} already holds this run (completed, 5 of 5 steps): continue it with --resume, or start afresh with --overwrite\n` });
+      expect(again).toEqual({ code: 1, stdout: '', stderr: `allen-cahn: ${dir} already holds this run (completed, checkpoint at step 5 of 5): continue it with --resume, or start afresh with --overwrite\n` });
       const other = await cli(...args.filter((a, i) => a !== '--shrink-at' && args[i - 1] !== '--shrink-at'));
       expect(other.stderr).toMatch(new RegExp(`^allen-cahn: ${dir} holds another run \\(problem front1d, solver toy, started \\S+\\): choose another output folder, or replace it with --overwrite\\n$`));
       const redo = await cli(...args, '--overwrite');

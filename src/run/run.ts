@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ensureDirectory, isTemporaryName, writeFileAtomic, WriteError } from '../io/atomic.js';
-import { checkpointPath, describeCheckpointFallback, loadNewestCheckpoint, pruneCheckpoints, saveCheckpoint, type NewestCheckpoint } from '../io/checkpoint.js';
+import { checkpointPath, describeCheckpointFallback, latestCheckpoint, loadNewestCheckpoint, pruneCheckpoints, saveCheckpoint, type NewestCheckpoint } from '../io/checkpoint.js';
 import { readStepsCsv, StepsCsvWriter, truncateStepsCsv, writeFieldCsv } from '../io/csv.js';
 import { nonFiniteReplacer } from '../io/json.js';
 import { acquireLock, describeHolder, LockError, type HeldLock } from '../io/lock.js';
@@ -371,15 +371,24 @@ function notice(s: Session, line: string): void {
   s.options.onNotice?.(line);
 }
 
-/** "status interrupted, 120 of 400 steps" from summary.json, or "" if it cannot be read. */
+/**
+ * "interrupted, checkpoint at step 120 of 400" from summary.json and the checkpoint names (not
+ * steps.csv, which may be large), or "" if neither says anything.
+ */
 function progressOf(layout: RunLayout): string {
+  let status = '';
+  let planned = '';
   try {
-    const v = JSON.parse(readFileSync(layout.summary, 'utf8')) as { status?: unknown; totals?: { steps?: unknown; plannedSteps?: unknown } };
-    if (typeof v.status === 'string' && typeof v.totals?.steps === 'number') return `${v.status}, ${v.totals.steps} of ${String(v.totals.plannedSteps)} steps`;
+    const v = JSON.parse(readFileSync(layout.summary, 'utf8')) as { status?: unknown; totals?: { plannedSteps?: unknown } };
+    // 'running' in a folder whose lock is now ours: that process was killed.
+    if (typeof v.status === 'string') status = v.status === 'running' ? 'stopped (killed)' : v.status;
+    if (typeof v.totals?.plannedSteps === 'number') planned = ` of ${v.totals.plannedSteps}`;
   } catch {
     // no readable summary
   }
-  return '';
+  const last = latestCheckpoint(layout.checkpointDir);
+  const at = last ? `checkpoint at step ${last.step}${planned}` : '';
+  return [status, at].filter(Boolean).join(', ');
 }
 
 const describeMarker = (m: RunMarker) => `problem ${m.problem}, solver ${m.solver}, started ${m.created}`;
