@@ -695,7 +695,8 @@ function failed(s: Session, err: unknown): RunSummary {
     const marked = summary
       ? `the run is marked failed in ${s.layout.summary} (steps 0–${last} kept)`
       : `and ${s.layout.summary} could not be updated either (${(summaryError as Error).message.split('\n')[0]})`;
-    throw new RunError(`${err.message}; ${marked}; free space and continue with --resume`, { cause: err });
+    const next = s.lastCheckpoint >= 0 ? 'free space and continue with --resume' : 'free space and start again with --overwrite (no checkpoint yet)';
+    throw new RunError(`${err.message}; ${marked}; ${next}`, { cause: err });
   }
   throw err;
 }
