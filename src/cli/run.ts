@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CATALOGUE, makeProblem, type Scale } from '../physics/problems.js';
+import { CATALOGUE, makeProblem, type ProblemConfig, type Scale } from '../physics/problems.js';
 import { plannedSteps } from '../util/limits.js';
 import { solverKind } from '../registry.js';
 import { runSolver, type RunOptions, type RunSummary } from '../run/index.js';
 import type { GradientFlowSolver, SolverKind } from '../solver.js';
-import type { ProblemConfig } from '../physics/problems.js';
 import { progressBar } from './progress.js';
 import { kindOptionsFromFlags, type KindFlag } from './flags.js';
 import { g } from './format.js';
