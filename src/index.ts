@@ -4,8 +4,8 @@
  * (runSolver), the stability checker, quadrature, meshes and their file formats. The commands
  * (src/cli/) and the benchmark suite (src/bench/) are applications of this API, not part of it.
  *
- * Note: importing this module loads the SDMM solver and so TensorFlow.js; import from a
- * sub-module (e.g. 'allen-cahn/src/fem/index.js') to avoid that in FEM-only code.
+ * Note: importing this module loads the SDMM solver and so TensorFlow.js; import
+ * 'allen-cahn/fem' (package.json "exports") to avoid that in FEM-only code.
  */
 export * from './quadrature/index.js';
 export * from './physics/index.js';

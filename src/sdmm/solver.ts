@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { gradientEnergy, movementTerm, potentialEnergy, sourceWork } from '../physics/energy.js';
 import type { ProblemConfig } from '../physics/problems.js';
 import { compositeGaussLegendre, tensorRule, type Rule1D } from '../quadrature/index.js';
