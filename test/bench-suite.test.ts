@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSuite } from '../src/bench/config.js';
 import { writeReport } from '../src/bench/report.js';
+import { markdownTables, tableProblems } from './markdown-tables.js';
 import { readBenchJson, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src/bench/results.js';
 import { runSuite } from '../src/bench/suite.js';
 import { parseCsv, readStepsCsv } from '../src/io/csv.js';
@@ -116,6 +117,11 @@ describe('benchmark suite', () => {
     // report and pictures
     const report = readFileSync(join(root, 'tiny', 'REPORT.md'), 'utf8');
     expect(report).toContain('## Machine and versions');
+    // Every table renders as one (a bare '|' in a header cell once split the summary's header).
+    const tables = markdownTables(report);
+    expect(tables.length).toBeGreaterThanOrEqual(4);
+    expect(tableProblems(report)).toEqual([]);
+    expect(tables.some((t) => t.header.includes('max \\|u\\|'))).toBe(true);
     expect(report).toContain('**failed**: diverged at step 3');
     expect(report).toContain('![circle, t = 0.001: fem-mms-newton-n64 | sdmm-diverges');
     const png = decodePng(readFileSync(join(root, 'tiny', 'circle', 'snapshots-step000010.png')));
@@ -179,5 +185,14 @@ describe('benchmark suite', () => {
     const resumed = rows.find((r) => r.configuration === 'fem-stabilized-n32')!;
     expect(Number(resumed.rel_l2_final)).toBeCloseTo(1 - Math.exp(-(1.5 - 1.125) * 0.001), 12);
     expect(Number(resumed.total_wall_ms)).toBe(1 + 4 * 10); // wall of the resumed steps counted once
+  });
+});
+
+describe('the Markdown table reader of the report check', () => {
+  it('finds the split header that GFM refuses to render as a table', () => {
+    const broken = '| a | max |u| | b |\n|---|---|---|\n| 1 | 2 | 3 |\n';
+    expect(tableProblems(broken)).toEqual(['line 1: 5 header cells, 3 delimiter cells', 'line 3: 3 cells, header has 5']);
+    expect(tableProblems('| a | max \\|u\\| | b |\n|---|---|---|\n| 1 | 2 \\| 3 | 4 |\n')).toEqual([]);
+    expect(tableProblems('```\n| not | a table |\n| x |\n```\n')).toEqual([]);
   });
 });

@@ -36,7 +36,8 @@ const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 'â€
 
 function table(header: string[], rows: string[][]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  // Header cells too: an unescaped '|' (as in 'max |u|') adds cells and GFM then renders no table.
+  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
 function snapshot(results: SuiteResults, r: RunResult, i: number): Float64Array | null {
