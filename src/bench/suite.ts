@@ -53,6 +53,42 @@ export interface SuiteOptions {
   report?: (results: SuiteResults) => Promise<void>;
   /** Called after each run finishes (tests use it to simulate a kill). */
   afterRun?: (result: RunResult) => void;
+  /**
+   * Run only the configurations this returns true for (parallel.ts: a worker's share, a
+   * `--shard i/n`). The reference of a problem runs when it is selected itself or when a
+   * selected configuration needs it and it is not on disk yet; everything else is left out of
+   * the results. Default: everything.
+   */
+  select?: (task: SuiteTask) => boolean;
+  /** Write summary.csv and time-to-accuracy.csv (default true; a worker's partial pass does not). */
+  tables?: boolean;
+}
+
+/** One configuration of a suite in plan order: `index` counts the non-reference runs from 0. */
+export interface SuiteTask {
+  problem: string;
+  label: string;
+  role: 'reference' | 'main' | 'sweep';
+  index: number;
+}
+
+/**
+ * Every configuration of a suite in the order runSuite meets them: per problem its reference,
+ * then its solvers, then its sweep entries. `index` numbers the non-reference runs; shards and
+ * workers select by it (parallel.ts).
+ */
+export function planSuite(suite: SuiteConfig): SuiteTask[] {
+  const plan: SuiteTask[] = [];
+  let index = 0;
+  for (const p of resolveSuite(suite)) {
+    const name = p.problem.name;
+    plan.push({ problem: name, label: 'reference', role: 'reference', index: -1 });
+    for (const spec of p.solvers) plan.push({ problem: name, label: spec.label, role: 'main', index: index++ });
+    if (suite.sweep?.problems.includes(name)) {
+      for (const s of suite.sweep.solvers) plan.push({ problem: name, label: `sweep-${solverLabel(s, p.problem.n)}`, role: 'sweep', index: index++ });
+    }
+  }
+  return plan;
 }
 
 /** Run the whole suite; returns everything the report is made of. */
@@ -69,6 +105,8 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
   const runs: RunResult[] = [];
   const total = problems.reduce((s, p) => s + 1 + p.solvers.length + (suite.sweep?.problems.includes(p.problem.name) ? suite.sweep.solvers.length : 0), 0);
   let index = 0;
+  let taskIndex = 0;
+  const select = options.select ?? (() => true);
   const counted = (line: string) => log(`[${index}/${total}] ${line}`);
   const sweepPoints: (SweepPoint & { problem: string })[] = [];
 
@@ -92,9 +130,7 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
       layout: layout.run({ role: 'reference', problem: name, label: 'reference' }),
       outputSteps: refSteps,
     };
-    index++;
-    runs.push(await runOne(refTask, suite, options, counted, null));
-    const ref = loadReference(refTask);
+    const refSelected = select({ problem: name, label: 'reference', role: 'reference', index: -1 });
 
     const task = (spec: SolverSpec & { label: string }, role: 'main' | 'sweep'): RunTask => ({
       problem: name,
@@ -108,7 +144,12 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
     if (suite.sweep?.problems.includes(name)) {
       for (const s of suite.sweep.solvers) tasks.push(task({ ...s, label: `sweep-${solverLabel(s, p.problem.n)}` }, 'sweep'));
     }
-    for (const t of tasks) {
+    const chosen = tasks.filter((t) => select({ problem: name, label: t.spec.label, role: t.role as 'main' | 'sweep', index: taskIndex++ }));
+    index++;
+    if (refSelected || (chosen.length > 0 && !existsSync(refTask.layout.bench))) runs.push(await runOne(refTask, suite, options, counted, null));
+    if (chosen.length === 0 || options.signal?.aborted) continue;
+    const ref = loadReference(refTask);
+    for (const t of chosen) {
       if (options.signal?.aborted) break;
       index++;
       const r = await runOne(t, suite, options, counted, ref);
@@ -125,6 +166,7 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
     }
   }
   const results: SuiteResults = { suite, layout, outDir: layout.dir, environment, problems, runs, timeToAccuracy: tta, wallMs: performance.now() - t0 };
+  if (options.tables === false) return results;
   writeSummaryCsv(layout.summaryCsv, results);
   writeTimeToAccuracyCsv(layout.timeToAccuracyCsv, tta);
   if (options.report && !options.signal?.aborted) await options.report(results);
