@@ -10,6 +10,7 @@ import { readBenchJson, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src
 import { runSuite } from '../src/bench/suite.js';
 import { parseCsv, readStepsCsv } from '../src/io/csv.js';
 import { decodePng } from '../src/io/png.js';
+import { readVtu } from '../src/io/vtk.js';
 import { decayDeps } from './bench-fixtures.js';
 
 // Circle (reduced: τ = 1e-4) to T = 0.001: 10 steps; reference n = 128, τ/2: 20 steps.
@@ -113,6 +114,14 @@ describe('benchmark suite', () => {
       ['0.0002', 'true', 'sweep-fem-stabilized-n64'], // 1.25e-4
       ['0.00001', 'false', ''],
     ].map(([a, b, c], i) => [String(Number(a)), b, c, ['21', '81', ''][i]]));
+
+    // ParaView: one VTU per output step with solver, reference and their difference on the grid
+    const compare = readVtu(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'compare', 'u_000010.vtu'));
+    expect(Object.keys(compare.pointData)).toEqual(['solver', 'reference', 'difference']);
+    expect(compare.nPoints).toBe(33 * 33);
+    for (let q = 0; q < compare.nPoints; q += 50) expect(compare.pointData.difference[q]).toBe(compare.pointData.solver[q] - compare.pointData.reference[q]);
+    expect(Math.max(...compare.pointData.difference.map(Math.abs))).toBeGreaterThan(0);
+    expect(readFileSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'compare.pvd'), 'utf8')).toContain('file="compare/u_000005.vtu"');
 
     // report and pictures
     const report = readFileSync(join(root, 'tiny', 'REPORT.md'), 'utf8');

@@ -8,6 +8,7 @@ import type { RunSummary } from '../run/summary.js';
 import { uniformGrid, type GradientFlowSolver, type SolverDescription, type StepRecord } from '../solver.js';
 import { referenceProblem, resolveSuite, solverLabel, type SolverSpec, type SuiteConfig } from './config.js';
 import { SuiteLayout } from './layout.js';
+import { writeComparisonVtus } from './compare.js';
 import { loadReference, measure, type ReferenceData, type RunTask } from './measure.js';
 import { timeToAccuracy, type SweepPoint, type TimeToAccuracyRow } from './metrics.js';
 import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv, type RunResult, type SuiteResults } from './results.js';
@@ -31,7 +32,7 @@ import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv,
  */
 
 /** The run layer's options as the suite passes them. */
-export type SuiteRunOptions = Pick<RunOptions, 'outDir' | 'grid' | 'checkpointEvery' | 'resume' | 'onStart' | 'onStep' | 'onEnd' | 'signal'>;
+export type SuiteRunOptions = Pick<RunOptions, 'outDir' | 'grid' | 'vtkEvery' | 'checkpointEvery' | 'resume' | 'onStart' | 'onStep' | 'onEnd' | 'onProgress' | 'signal'>;
 
 /** What the suite needs from the outside world; `defaultSuiteDeps()` gives the registry's solvers and the run layer. */
 export interface SuiteDeps {
@@ -48,7 +49,7 @@ export interface SuiteOptions {
   /** One line per run start and end (default: to stderr). */
   log?: (line: string) => void;
   /** Progress display of one run (the command passes a progress bar; default none). */
-  progress?: (name: string) => Pick<RunOptions, 'onStart' | 'onStep' | 'onEnd'>;
+  progress?: (name: string) => Pick<RunOptions, 'onStart' | 'onStep' | 'onEnd' | 'onProgress'>;
   /** Writes REPORT.md and the pictures from the results (the command passes writeReport; default none). */
   report?: (results: SuiteResults) => Promise<void>;
   /** Called after each run finishes (tests use it to simulate a kill). */
@@ -221,11 +222,14 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
     const summary = await options.deps.runSolver(solver, {
       outDir: layout.dir,
       grid: k,
+      // The suite's fields are its snapshots (and their comparison VTUs); no per-run animation.
+      vtkEvery: 0,
       checkpointEvery: suite.checkpointEvery,
       resume,
       onStart: display.onStart,
       onStep,
       onEnd: display.onEnd,
+      onProgress: display.onProgress,
       signal: options.signal,
     });
     failed = summary.status === 'failed';
@@ -243,6 +247,7 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
     return { ...measure(task, ref, { failed: true, reason: 'interrupted: run the suite again to resume', describe }), status: 'interrupted' };
   }
   const result = measure(task, ref, { failed, reason, describe });
+  if (ref) writeComparisonVtus(task, ref, k);
   writeBenchJson(layout.bench, result);
   log(`${name}: ${result.status}${result.reason ? ` (${result.reason})` : ''}, ${(result.totalWallMs / 1000).toFixed(1)} s`);
   options.afterRun?.(result);

@@ -22,7 +22,7 @@ export interface RunFlags {
   grid?: number;
   checkpointEvery?: number;
   vtkEvery?: number;
-  vtkFormat: 'ascii' | 'base64';
+  vtkFormat: 'ascii' | 'base64' | 'zlib';
   resume?: boolean;
   progress: boolean;
   [kindFlag: string]: unknown;
