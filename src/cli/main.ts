@@ -77,6 +77,7 @@ export function buildProgram(outcome: { exitCode: number } = { exitCode: 0 }): C
     .option('--checkpoint-every <k>', 'checkpoint every k steps (default 10)', parsePositiveInteger)
     .option('--vtk-every <k>', 'VTU snapshot every k steps (default: ⌈steps/20⌉, about 20 frames; 0: first and last only)', parseNonNegativeInteger)
     .addOption(new Option('--vtk-format <f>', 'VTU encoding: zlib-compressed binary, base64 text, or ascii').choices(['zlib', 'base64', 'ascii']).default('zlib'))
+    .option('--initial <file>', 'u₀ from a field file instead of the problem\'s: CSV with columns x, y, u (1D: x, u) or a VTU with point field u, on a grid covering the domain (interpolated bilinearly)')
     .option('--resume', 'continue from the last checkpoint in --out')
     .option('--no-progress', 'no progress bar even on a terminal');
   const flags = addKindFlags(run, kinds);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { makeProblem, type Scale } from '../physics/problems.js';
+import { checkCovers, interpolateGrid, readGridField } from '../io/field.js';
+import { makeProblem, pointFunction, type ProblemConfig, type Scale } from '../physics/problems.js';
 import { solverKind } from '../registry.js';
 import { runSolver, type RunSummary } from '../run/index.js';
 import { progressBar } from './progress.js';
@@ -23,6 +24,7 @@ export interface RunFlags {
   checkpointEvery?: number;
   vtkEvery?: number;
   vtkFormat: 'ascii' | 'base64' | 'zlib';
+  initial?: string;
   resume?: boolean;
   progress: boolean;
   [kindFlag: string]: unknown;
@@ -37,7 +39,13 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
   const kind = solverKind(o.solver);
   const given = (attribute: string) => cmd.getOptionValueSource(attribute) === 'cli';
   const options = kindOptionsFromFlags(kind, flags, o, given);
-  const problem = makeProblem(o.problem, o.scale, { epsilon: o.epsilon, tau: o.dt, tEnd: o.tEnd, mobility: o.mobility, n: o.n, seed: o.seed });
+  let problem: ProblemConfig = makeProblem(o.problem, o.scale, { epsilon: o.epsilon, tau: o.dt, tEnd: o.tEnd, mobility: o.mobility, n: o.n, seed: o.seed });
+  if (o.initial !== undefined) {
+    // u₀ from a file (io/field.ts): a grid field interpolated bilinearly at the solver's points.
+    const field = readGridField(o.initial, problem.dim);
+    checkCovers(field, problem.domain, o.initial);
+    problem = { ...problem, initial: pointFunction((x) => interpolateGrid(field, x)) };
+  }
   const solver = await kind.create(problem, options);
   const label = kind.runName(options);
   const outDir = o.out ?? join('results', 'runs', `${problem.name}-${problem.scale}-${label}`);
@@ -62,7 +70,7 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
       resume: o.resume ?? false,
       ...(o.progress ? progressBar(`${problem.name} ${kind.name}`) : {}),
       signal: controller.signal,
-      config: { command: ['allen-cahn', ...process.argv.slice(2)].join(' ') },
+      config: { command: ['allen-cahn', ...process.argv.slice(2)].join(' '), ...(o.initial !== undefined ? { initial: o.initial } : {}) },
     });
   } finally {
     process.off('SIGINT', onSigint);
