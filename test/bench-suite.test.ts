@@ -9,7 +9,8 @@ import { markdownTables, tableProblems } from './markdown-tables.js';
 import { readBenchJson, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src/bench/results.js';
 import { runSuite } from '../src/bench/suite.js';
 import { parseCsv, readStepsCsv } from '../src/io/csv.js';
-import { decodePng } from '../src/io/png.js';
+import { decodePng, phasePanel } from '../src/io/png.js';
+import { figureLayout } from '../src/io/figure.js';
 import { readVtu } from '../src/io/vtk.js';
 import { decayDeps } from './bench-fixtures.js';
 
@@ -134,8 +135,11 @@ describe('benchmark suite', () => {
     expect(report).toContain('**failed**: diverged at step 3');
     expect(report).toContain('![circle, t = 0.001: fem-mms-newton-n64 | sdmm-diverges');
     const png = decodePng(readFileSync(join(root, 'tiny', 'circle', 'snapshots-step000010.png')));
-    expect(png.height).toBe(3 * 66 + 4 * 6); // three configurations, 33 points × 2 px, gaps of 6 px
-    expect(png.width).toBe(3 * 66 + 4 * 6);
+    // three rows (configurations) of three labelled 33 × 33 panels at 2 px per point
+    const layout = figureLayout({ title: 'circle', domain: { min: [0, 0], max: [1, 1] }, rows: [[{ ...phasePanel(new Float64Array(33 * 33), 33), label: 'x' }]] });
+    expect(layout.side).toBe(66);
+    expect(png.height).toBe(layout.titleH + 3 * layout.cellH + 8);
+    expect(png.width).toBeGreaterThanOrEqual(8 + 3 * (layout.axisW + 66));
     expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('series: fem-stabilized-n32');
     expect(existsSync(join(root, 'tiny', 'star', 'fem-vs-sdmm.png'))).toBe(false); // star has no SDMM run
 

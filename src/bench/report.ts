@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import { readFieldCsv, readStepsCsv } from '../io/csv.js';
-import { differencePanel, encodePanelGrid, phasePanel, type Panel } from '../io/png.js';
+import { encodeFieldFigure, type FigurePanel } from '../io/figure.js';
+import { differencePanel, phasePanel, type Panel } from '../io/png.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
 import { solverKind } from '../registry.js';
 import { referenceProblem, solverOptions, type SolverSpec } from './config.js';
@@ -73,6 +74,10 @@ function phaseLimit(fields: readonly (Float64Array | null)[]): number {
   return Math.ceil(m / p) * p;
 }
 
+function labelled(panel: Panel, label: string): FigurePanel {
+  return { ...panel, label };
+}
+
 function phase(values: Float64Array | null, n: number, k: number, limit: number): Panel {
   return limit === 1 ? phasePanel(values ?? nanField(n), k) : { ...phasePanel(values ?? nanField(n), k), min: -limit, max: limit };
 }
@@ -104,7 +109,16 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
     const d = diff(b, a, n);
     const lim = maxAbsFinite(d) || 1;
     const uLim = phaseLimit([a, b]);
-    writeFileAtomic(join(dir, 'fem-vs-sdmm.png'), encodePanelGrid([[phase(a, n, k, uLim), phase(b, n, k, uLim), differencePanel(d, k, lim)]]));
+    const t = fmt(resolved.outputSteps[nOut - 1] * resolved.problem.tau);
+    writeFileAtomic(
+      join(dir, 'fem-vs-sdmm.png'),
+      encodeFieldFigure({
+        title: `${problem}, t = ${t}: u of FEM and SDMM, and their difference`,
+        domain: resolved.problem.domain,
+        scale: k <= 128 ? 2 : 1,
+        rows: [[labelled(phase(a, n, k, uLim), `u: ${fem.label}`), labelled(phase(b, n, k, uLim), `u: ${sdmm.label}`), labelled(differencePanel(d, k, lim), 'difference: sdmm − fem')]],
+      }),
+    );
     pics.push({
       file: `${problem}/fem-vs-sdmm.png`,
       caption: `${problem}, t = ${fmt(resolved.outputSteps[nOut - 1] * resolved.problem.tau)}: ${fem.label} | ${sdmm.label} | difference (u on ±${fmt(uLim)}; SDMM − FEM on ±${fmt(lim)})`,
@@ -114,7 +128,7 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
   if (ref) {
     for (let i = 0; i < nOut; i++) {
       const refU = snapshot(results, ref, i);
-      const rows: Panel[][] = [];
+      const rows: FigurePanel[][] = [];
       const diffs: Float64Array[] = [];
       const fields: (Float64Array | null)[] = [];
       for (const r of main) {
@@ -122,16 +136,20 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
         fields.push(u);
         diffs.push(diff(u, refU, n));
       }
-      const lim = Math.max(...diffs.map(maxAbsFinite)) || 1;
+      // Each difference on its own symmetric scale ±max|difference| of its row.
+      const lims = diffs.map((d) => maxAbsFinite(d) || 1);
       const uLim = phaseLimit([refU, ...fields]);
-      main.forEach((r, j) => rows.push([phase(fields[j], n, k, uLim), phase(refU, n, k, uLim), differencePanel(diffs[j], k, lim)]));
+      main.forEach((r, j) =>
+        rows.push([labelled(phase(fields[j], n, k, uLim), `u: ${r.label}`), labelled(phase(refU, n, k, uLim), 'u: reference'), labelled(differencePanel(diffs[j], k, lims[j]), `${r.label} − reference`)]),
+      );
       if (rows.length === 0) continue;
       const step = resolved.outputSteps[i];
       const file = `snapshots-step${String(step).padStart(6, '0')}.png`;
-      writeFileAtomic(join(dir, file), encodePanelGrid(rows, { scale: k <= 128 ? 2 : 1 }));
+      const t = fmt(step * resolved.problem.tau);
+      writeFileAtomic(join(dir, file), encodeFieldFigure({ title: `${problem}, t = ${t}: solver | reference | difference`, domain: resolved.problem.domain, rows, scale: k <= 128 ? 2 : 1 }));
       pics.push({
         file: `${problem}/${file}`,
-        caption: `${problem}, t = ${fmt(step * resolved.problem.tau)}: one row per configuration (${main.map((r) => r.label).join(', ')}), columns solver | reference | solver − reference (u on ±${fmt(uLim)}, differences on ±${fmt(lim)})`,
+        caption: `${problem}, t = ${t}: one row per configuration (${main.map((r) => r.label).join(', ')}), columns solver | reference | solver − reference (u on ±${fmt(uLim)}, differences on ±${lims.map((l) => fmt(l)).join(', ±')})`,
       });
     }
   }
