@@ -140,7 +140,12 @@ describe('benchmark suite', () => {
     expect(layout.side).toBe(66);
     expect(png.height).toBe(layout.titleH + 3 * layout.cellH + 8);
     expect(png.width).toBeGreaterThanOrEqual(8 + 3 * (layout.axisW + 66));
-    expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('series: fem-stabilized-n32');
+    expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('configuration: fem-stabilized-n32');
+    expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('(E − E_ref) / |E_ref|');
+    // time to accuracy: one marker per completed configuration, sweep included
+    const accuracy = readFileSync(join(root, 'tiny', 'circle', 'accuracy.svg'), 'utf8');
+    for (const label of ['fem-mms-newton-n64', 'fem-stabilized-n32', 'sweep-fem-stabilized-n16', 'sweep-fem-stabilized-n64']) expect(accuracy).toContain(`configuration: ${label}`);
+    expect(accuracy).not.toContain('configuration: sdmm-diverges');
     expect(existsSync(join(root, 'tiny', 'star', 'fem-vs-sdmm.png'))).toBe(false); // star has no SDMM run
 
     // a second start skips every finished run (steps.csv untouched) and reproduces the summary

@@ -7,7 +7,8 @@ import { differencePanel, phasePanel, type Panel } from '../io/png.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
 import { solverKind } from '../registry.js';
 import { referenceProblem, solverOptions, type SolverSpec } from './config.js';
-import { renderLinePlotSvg, type Series } from './plot.js';
+import { energyPlotSpec, renderSpecSvg, timeToAccuracySpec, type AccuracyPoint, type Series } from './plot.js';
+import type { TopLevelSpec } from 'vega-lite';
 import { maxRelL2, type RunResult, type SuiteResults } from './results.js';
 
 /**
@@ -85,6 +86,23 @@ function phase(values: Float64Array | null, n: number, k: number, limit: number)
 interface Picture {
   file: string;
   caption: string;
+  /** The vega-lite spec of a plot (report.html draws it interactively). */
+  spec?: TopLevelSpec;
+}
+
+/** (E − E_ref(t))/|E_ref(t)| with E_ref linearly interpolated in the reference's (t, E) rows; NaN outside them. */
+function relativeToReference(ref: readonly { t: number; energy: number }[], t: number, energy: number): number {
+  let lo = 0;
+  let hi = ref.length - 1;
+  if (t < ref[0].t - 1e-12 || t > ref[hi].t + 1e-12) return Number.NaN;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (ref[mid].t <= t) lo = mid;
+    else hi = mid;
+  }
+  const a = ref[hi].t > ref[lo].t ? Math.min(1, Math.max(0, (t - ref[lo].t) / (ref[hi].t - ref[lo].t))) : 0;
+  const e = (1 - a) * ref[lo].energy + a * ref[hi].energy;
+  return (energy - e) / Math.abs(e);
 }
 
 /** The pictures of one problem; returns their paths relative to the suite directory and captions. */
@@ -154,17 +172,32 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
     }
   }
 
-  const series: Series[] = [];
+  const energies: Series[] = [];
+  const relative: Series[] = [];
+  let refRows: { t: number; energy: number }[] = [];
+  if (ref && existsSync(results.layout.run(ref).steps)) refRows = readStepsCsv(results.layout.run(ref).steps).rows;
   for (const r of runs) {
     const path = results.layout.run(r).steps;
     if (!existsSync(path)) continue;
     const rows = readStepsCsv(path).rows;
-    series.push({ label: r.role === 'reference' ? 'reference (FEM, fine)' : r.label, x: rows.map((x) => x.t), y: rows.map((x) => x.energy) });
+    const isRef = r.role === 'reference';
+    energies.push({ label: isRef ? 'reference (FEM, fine)' : r.label, x: rows.map((x) => x.t), y: rows.map((x) => x.energy) });
+    if (!isRef && r.role === 'main' && refRows.length > 1) {
+      relative.push({ label: r.label, x: rows.map((x) => x.t), y: rows.map((x) => relativeToReference(refRows, x.t, x.energy)) });
+    }
   }
-  if (series.length > 0) {
-    const svg = await renderLinePlotSvg(series, { title: `${problem}: energy E(u) against time`, xTitle: 't', yTitle: 'E' });
-    writeFileAtomic(join(dir, 'energy.svg'), svg);
-    pics.push({ file: `${problem}/energy.svg`, caption: `${problem}: E(t) of every configuration and the reference` });
+  if (energies.length > 0) {
+    const spec = energyPlotSpec(problem, energies, relative);
+    writeFileAtomic(join(dir, 'energy.svg'), await renderSpecSvg(spec));
+    pics.push({ file: `${problem}/energy.svg`, caption: `${problem}: E(t) of every configuration and the reference; below, each configuration's (E − E_ref)/|E_ref|`, spec });
+  }
+  const accuracy: AccuracyPoint[] = runs
+    .filter((r) => r.role !== 'reference' && r.status === 'completed')
+    .map((r) => ({ label: r.label, family: r.family, wallSeconds: r.totalWallMs / 1000, relL2: r.relL2.at(-1) ?? Number.NaN }));
+  if (accuracy.length > 0) {
+    const spec = timeToAccuracySpec(problem, accuracy);
+    writeFileAtomic(join(dir, 'accuracy.svg'), await renderSpecSvg(spec));
+    pics.push({ file: `${problem}/accuracy.svg`, caption: `${problem}: relative L2 error at the final time against total wall time, one marker per configuration (main runs and sweep), per solver family`, spec });
   }
   return pics;
 }
