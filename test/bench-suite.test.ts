@@ -132,6 +132,15 @@ describe('benchmark suite', () => {
     expect(tables.length).toBeGreaterThanOrEqual(4);
     expect(tableProblems(report)).toEqual([]);
     expect(tables.some((t) => t.header.includes('max \\|u\\|'))).toBe(true);
+    // report.html: the same tables (same cells per row), pictures embedded, nothing fetched
+    const html = readFileSync(join(root, 'tiny', 'report.html'), 'utf8');
+    const htmlTables = [...html.matchAll(/<table>([\s\S]*?)<\/table>/g)].map((m) => [...m[1].matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => (r[1].match(/<t[hd]>/g) ?? []).length));
+    expect(htmlTables).toEqual(tables.map((t) => [t.header.length, ...t.rows.map((r) => r.length)]));
+    expect(html).toContain('<th>max |u|</th>');
+    expect(html).toContain('src="data:image/png;base64,');
+    expect(html).toMatch(/<div id="plot0" class="plot"/);
+    expect(html).toContain('new vega.View(');
+    expect(html).not.toMatch(/(src|href)="https?:/);
     expect(report).toContain('**failed**: diverged at step 3');
     expect(report).toContain('![circle, t = 0.001: fem-mms-newton-n64 | sdmm-diverges');
     const png = decodePng(readFileSync(join(root, 'tiny', 'circle', 'snapshots-step000010.png')));

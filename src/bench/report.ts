@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import { readFieldCsv, readStepsCsv } from '../io/csv.js';
@@ -7,6 +7,7 @@ import { differencePanel, phasePanel, type Panel } from '../io/png.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
 import { solverKind } from '../registry.js';
 import { referenceProblem, solverOptions, type SolverSpec } from './config.js';
+import { reportHtml, type HtmlPicture } from './html.js';
 import { energyPlotSpec, renderSpecSvg, timeToAccuracySpec, type AccuracyPoint, type Series } from './plot.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { maxRelL2, type RunResult, type SuiteResults } from './results.js';
@@ -322,9 +323,13 @@ export async function writeReport(results: SuiteResults): Promise<void> {
   }
 
   lines.push('## Pictures', '');
+  const pictures = new Map<string, HtmlPicture>();
   for (const p of results.problems) {
     const pics = await problemPictures(results, p.problem.name);
-    for (const pic of pics) lines.push(`**${pic.caption}**`, '', `![${pic.caption}](${pic.file})`, '');
+    for (const pic of pics) {
+      lines.push(`**${pic.caption}**`, '', `![${pic.caption}](${pic.file})`, '');
+      pictures.set(pic.file, pic.spec ? { file: pic.file, spec: pic.spec } : { file: pic.file, png: readFileSync(join(results.outDir, pic.file)) });
+    }
   }
 
   lines.push('## Configurations', '');
@@ -338,4 +343,5 @@ export async function writeReport(results: SuiteResults): Promise<void> {
   }
   lines.push('', `Suite definition: \`suite.json\`; machine: \`environment.json\`; tables: \`summary.csv\`, \`time-to-accuracy.csv\`.`, '');
   writeFileAtomic(results.layout.report, lines.join('\n'));
+  writeFileAtomic(results.layout.reportHtml, await reportHtml(lines.join('\n'), pictures));
 }
