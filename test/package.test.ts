@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,25 @@ describe('the packed package', () => {
       expect(out[name].energies[5]).toBeLessThan(out[name].energies[0]);
       expect(out[name].stable).toBe(true);
     }
+  });
+
+  it('runs the example of docs/LIBRARY.md (own u₀ and source, both solvers, the stability check) as printed there', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'LIBRARY.md'), 'utf8');
+    const block = /<!-- library-example[^>]*-->\n```js\n([\s\S]*?)```\n<!-- \/library-example -->/.exec(doc);
+    expect(block).not.toBeNull();
+    writeFileSync(join(project, 'library.mjs'), block![1]);
+    const out = execFileSync(process.execPath, ['library.mjs'], { cwd: project, encoding: 'utf8' }).trim().split('\n');
+    expect(out).toHaveLength(2);
+    out.forEach((line, i) => {
+      const m = /^(\w+): (\d+) steps, E ([\d.]+) → ([\d.]+); energy stable over steps 0–5 /.exec(line);
+      expect(m, line).not.toBeNull();
+      expect(m![1]).toBe(['fem', 'sdmm'][i]);
+      expect(Number(m![2])).toBe(5);
+      expect(Number(m![4])).toBeLessThan(Number(m![3]));
+    });
+    // the printed numbers in the document are this run's to the digits shown
+    const fem = /^fem: 5 steps, E ([\d.]+) → ([\d.]+)/.exec(out[0])!;
+    expect(doc).toContain(`fem: 5 steps, E ${Number(fem[1]).toFixed(1)} → ${Number(fem[2]).toFixed(1)}; energy stable over steps 0–5 …`);
   });
 
   it('type-checks a TypeScript consumer against the shipped declarations', () => {
