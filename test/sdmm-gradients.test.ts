@@ -69,3 +69,19 @@ describe('tfjs-core gradient rules (no full @tensorflow/tfjs bundle loaded)', ()
     }
   });
 });
+
+describe('one TensorFlow.js entry point', () => {
+  it("no source file imports the full '@tensorflow/tfjs' bundle; tfjs-core only through src/sdmm/tf.ts and gradients.ts", async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const root = join(import.meta.dirname, '..', 'src');
+    const offenders: string[] = [];
+    for (const file of readdirSync(root, { recursive: true }) as string[]) {
+      if (!file.endsWith('.ts')) continue;
+      const text = readFileSync(join(root, file), 'utf8');
+      if (/from '@tensorflow\/tfjs'|import\('@tensorflow\/tfjs'\)/.test(text)) offenders.push(`${file}: @tensorflow/tfjs`);
+      if (/['"]@tensorflow\/tfjs-core['"]/.test(text) && !['sdmm/tf.ts', 'sdmm/gradients.ts'].includes(file.replace(/\\/g, '/'))) offenders.push(`${file}: @tensorflow/tfjs-core`);
+    }
+    expect(offenders).toEqual([]);
+  });
+});
