@@ -135,5 +135,7 @@ export async function runSuiteParallel(suite: SuiteConfig, options: ParallelOpti
       await Promise.all(workers.map((w) => w.close()));
     }
   }
-  return runSuite(suite, { ...options, select });
+  // Interrupted: the workers have checkpointed their runs; leave the tables of an earlier
+  // complete pass alone (the next start resumes and writes them).
+  return runSuite(suite, { ...options, select, ...(options.signal?.aborted ? { tables: false } : {}) });
 }
