@@ -233,7 +233,9 @@ export async function writeReport(results: SuiteResults): Promise<void> {
       ],
     ),
     '',
-    'Wall times come from a shared machine and one process; compare them within this report, not across machines.',
+    (results.jobs ?? 1) > 1
+      ? `Wall times come from a shared machine with up to ${results.jobs} runs at a time (\`--jobs ${results.jobs}\`), which compete for cores and memory bandwidth: compare them within this report, not across machines; use \`--jobs 1\` for timing comparisons.`
+      : 'Wall times come from a shared machine and one process; compare them within this report, not across machines.',
     '',
     '## Problems and the reference',
     '',

@@ -63,6 +63,8 @@ export interface SuiteOptions {
   select?: (task: SuiteTask) => boolean;
   /** Write summary.csv and time-to-accuracy.csv (default true; a worker's partial pass does not). */
   tables?: boolean;
+  /** For the record (the report's note on wall times): runs executed at the same time. Default 1. */
+  jobs?: number;
 }
 
 /** One configuration of a suite in plan order: `index` counts the non-reference runs from 0. */
@@ -166,7 +168,7 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
       for (const row of timeToAccuracy(sweepPoints.filter((s) => s.problem === name), suite.sweep.targets)) tta.push({ problem: name, ...row });
     }
   }
-  const results: SuiteResults = { suite, layout, outDir: layout.dir, environment, problems, runs, timeToAccuracy: tta, wallMs: performance.now() - t0 };
+  const results: SuiteResults = { suite, layout, outDir: layout.dir, environment, problems, runs, timeToAccuracy: tta, wallMs: performance.now() - t0, jobs: options.jobs ?? 1 };
   if (options.tables === false) return results;
   writeSummaryCsv(layout.summaryCsv, results);
   writeTimeToAccuracyCsv(layout.timeToAccuracyCsv, tta);
