@@ -12,7 +12,10 @@ import { colorAt, type Panel } from './png.js';
  * scale×scale block, x to the right, y up.
  */
 
-/** 5×7 glyphs: seven rows, bit 4 the leftmost column. Drawn for this project. */
+/**
+ * 5×7 glyphs: seven rows above the baseline, bit 4 the leftmost column; g, j, p, q and y have
+ * two more rows below it (descenders). Drawn for this project.
+ */
 const FONT = new Map<string, readonly number[]>([
   ['a', [0, 0, 14, 1, 15, 17, 15]],
   ['b', [16, 16, 30, 17, 17, 17, 30]],
@@ -20,17 +23,17 @@ const FONT = new Map<string, readonly number[]>([
   ['d', [1, 1, 15, 17, 17, 17, 15]],
   ['e', [0, 0, 14, 17, 31, 16, 14]],
   ['f', [6, 8, 30, 8, 8, 8, 8]],
-  ['g', [0, 15, 17, 17, 15, 1, 14]],
+  ['g', [0, 0, 15, 17, 17, 17, 15, 1, 14]],
   ['h', [16, 16, 30, 17, 17, 17, 17]],
   ['i', [4, 0, 12, 4, 4, 4, 14]],
-  ['j', [2, 0, 6, 2, 2, 18, 12]],
+  ['j', [2, 0, 6, 2, 2, 2, 2, 18, 12]],
   ['k', [16, 16, 18, 20, 24, 20, 18]],
   ['l', [12, 4, 4, 4, 4, 4, 14]],
   ['m', [0, 0, 26, 21, 21, 21, 21]],
   ['n', [0, 0, 30, 17, 17, 17, 17]],
   ['o', [0, 0, 14, 17, 17, 17, 14]],
-  ['p', [0, 0, 30, 17, 30, 16, 16]],
-  ['q', [0, 0, 15, 17, 15, 1, 1]],
+  ['p', [0, 0, 30, 17, 17, 17, 30, 16, 16]],
+  ['q', [0, 0, 15, 17, 17, 17, 15, 1, 1]],
   ['r', [0, 0, 22, 25, 16, 16, 16]],
   ['s', [0, 0, 15, 16, 14, 1, 30]],
   ['t', [8, 8, 30, 8, 8, 9, 6]],
@@ -38,7 +41,7 @@ const FONT = new Map<string, readonly number[]>([
   ['v', [0, 0, 17, 17, 17, 10, 4]],
   ['w', [0, 0, 17, 17, 21, 21, 10]],
   ['x', [0, 0, 17, 10, 4, 10, 17]],
-  ['y', [0, 17, 17, 17, 15, 1, 14]],
+  ['y', [0, 0, 17, 17, 17, 17, 15, 1, 14]],
   ['z', [0, 0, 31, 2, 4, 8, 31]],
   ['0', [14, 17, 19, 21, 25, 17, 14]],
   ['1', [4, 12, 4, 4, 4, 4, 14]],
@@ -75,10 +78,12 @@ const FONT = new Map<string, readonly number[]>([
 ]);
 
 const GLYPH_W = 5;
+/** Height above the baseline (capitals, digits); descenders add DESCENT rows below. */
 const GLYPH_H = 7;
+const DESCENT = 2;
 /** Advance per character (glyph plus one column of space) and line height, at text scale 1. */
 export const CHAR_W = GLYPH_W + 1;
-export const LINE_H = GLYPH_H + 3;
+export const LINE_H = GLYPH_H + DESCENT + 2;
 
 /** Width in pixels of a line of text at a scale. */
 export function textWidth(text: string, scale = 1): number {
@@ -120,7 +125,7 @@ export function drawText(c: Canvas, text: string, x: number, y: number, scale = 
     const ch = FONT.has(raw) ? raw : FONT.has(raw.toLowerCase()) ? raw.toLowerCase() : raw === ' ' ? ' ' : '?';
     const rows = FONT.get(ch);
     if (rows) {
-      for (let r = 0; r < GLYPH_H; r++) {
+      for (let r = 0; r < rows.length; r++) {
         for (let col = 0; col < GLYPH_W; col++) {
           if (!(rows[r] & (1 << (GLYPH_W - 1 - col)))) continue;
           for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) setPixel(c, x + col * scale + dx, y + r * scale + dy, rgb[0], rgb[1], rgb[2]);
