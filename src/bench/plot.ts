@@ -89,6 +89,8 @@ function rows(series: readonly Series[], extra: (s: Series, i: number) => Record
  */
 export function energyPlotSpec(problem: string, energies: readonly Series[], relative: readonly Series[]): TopLevelSpec {
   const color = { field: 'series', type: 'nominal' as const, title: 'configuration', legend: { labelLimit: 0, orient: 'right' as const } };
+  // Dashes as well as colours (six curves): one legend shows both (same field, same title).
+  const dash = { field: 'series', type: 'nominal' as const, title: 'configuration', legend: { labelLimit: 0, orient: 'right' as const } };
   const tooltip = [
     { field: 'series', type: 'nominal' as const, title: 'configuration' },
     { field: 'x', type: 'quantitative' as const, title: 't', format: '.4~g' },
@@ -108,7 +110,7 @@ export function energyPlotSpec(problem: string, energies: readonly Series[], rel
           x: { field: 'x', type: 'quantitative', title: 't', scale: { zero: false } },
           y: { field: 'y', type: 'quantitative', title: 'E(u)', scale: { zero: false } },
           color,
-          strokeDash: { field: 'series', type: 'nominal', legend: null },
+          strokeDash: dash,
           tooltip,
         },
       },
@@ -124,6 +126,7 @@ export function energyPlotSpec(problem: string, energies: readonly Series[], rel
               x: { field: 'x', type: 'quantitative', title: 't', scale: { zero: false } },
               y: { field: 'y', type: 'quantitative', title: '(E − E_ref) / |E_ref|', axis: { format: '.1%' } },
               color,
+              strokeDash: dash,
               tooltip,
             },
           },
@@ -167,7 +170,7 @@ export function timeToAccuracySpec(problem: string, points: readonly AccuracyPoi
           x,
           y,
           color: family,
-          shape: { field: 'family', type: 'nominal', legend: null },
+          shape: family,
           tooltip: [
             { field: 'label', type: 'nominal', title: 'configuration' },
             { field: 'family', type: 'nominal' },
