@@ -33,6 +33,13 @@ export interface StepRecord {
   stopReason: string;
 }
 
+/** Progress of a long set-up (e.g. the SDMM initial fit): its phase and iterations so far against the cap. */
+export interface SolverProgress {
+  phase: string;
+  iterations: number;
+  maxIterations: number;
+}
+
 /** Serializable solver state for checkpoints: typed arrays plus JSON metadata. */
 export interface SolverState {
   kind: string;
@@ -70,8 +77,11 @@ export interface GradientFlowSolver {
   /** The solver kind's name ('fem', 'sdmm', …): checkpoints record it. */
   readonly kind: string;
   readonly problem: ProblemConfig;
-  /** Set up the initial state (FEM: interpolate u₀; SDMM: fit u₀) and report it as step 0. */
-  initialise(): Promise<StepRecord>;
+  /**
+   * Set up the initial state (FEM: interpolate u₀; SDMM: fit u₀) and report it as step 0.
+   * A solver whose set-up iterates (the SDMM fit) reports its progress through `onProgress`.
+   */
+  initialise(onProgress?: (progress: SolverProgress) => void): Promise<StepRecord>;
   /** Advance one minimizing movement step uⁿ → uⁿ⁺¹. Throws DivergenceError on NaN/Inf. */
   step(): Promise<StepRecord>;
   /** Current step index n and time t. */

@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSuite } from '../src/bench/config.js';
 import { writeReport } from '../src/bench/report.js';
+import { markdownTables, tableProblems } from './markdown-tables.js';
 import { readBenchJson, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src/bench/results.js';
 import { runSuite } from '../src/bench/suite.js';
 import { parseCsv, readStepsCsv } from '../src/io/csv.js';
-import { decodePng } from '../src/io/png.js';
+import { decodePng, phasePanel } from '../src/io/png.js';
+import { figureLayout } from '../src/io/figure.js';
+import { readVtu } from '../src/io/vtk.js';
 import { decayDeps } from './bench-fixtures.js';
 
 // Circle (reduced: τ = 1e-4) to T = 0.001: 10 steps; reference n = 128, τ/2: 20 steps.
@@ -113,15 +116,45 @@ describe('benchmark suite', () => {
       ['0.00001', 'false', ''],
     ].map(([a, b, c], i) => [String(Number(a)), b, c, ['21', '81', ''][i]]));
 
+    // ParaView: one VTU per output step with solver, reference and their difference on the grid
+    const compare = readVtu(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'compare', 'u_000010.vtu'));
+    expect(Object.keys(compare.pointData)).toEqual(['solver', 'reference', 'difference']);
+    expect(compare.nPoints).toBe(33 * 33);
+    for (let q = 0; q < compare.nPoints; q += 50) expect(compare.pointData.difference[q]).toBe(compare.pointData.solver[q] - compare.pointData.reference[q]);
+    expect(Math.max(...compare.pointData.difference.map(Math.abs))).toBeGreaterThan(0);
+    expect(readFileSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'compare.pvd'), 'utf8')).toContain('file="compare/u_000005.vtu"');
+
     // report and pictures
     const report = readFileSync(join(root, 'tiny', 'REPORT.md'), 'utf8');
     expect(report).toContain('## Machine and versions');
+    // Every table renders as one (a bare '|' in a header cell once split the summary's header).
+    const tables = markdownTables(report);
+    expect(tables.length).toBeGreaterThanOrEqual(4);
+    expect(tableProblems(report)).toEqual([]);
+    expect(tables.some((t) => t.header.includes('max \\|u\\|'))).toBe(true);
+    // report.html: the same tables (same cells per row), pictures embedded, nothing fetched
+    const html = readFileSync(join(root, 'tiny', 'report.html'), 'utf8');
+    const htmlTables = [...html.matchAll(/<table>([\s\S]*?)<\/table>/g)].map((m) => [...m[1].matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => (r[1].match(/<t[hd]>/g) ?? []).length));
+    expect(htmlTables).toEqual(tables.map((t) => [t.header.length, ...t.rows.map((r) => r.length)]));
+    expect(html).toContain('<th>max |u|</th>');
+    expect(html).toContain('src="data:image/png;base64,');
+    expect(html).toMatch(/<div id="plot0" class="plot"/);
+    expect(html).toContain('new vega.View(');
+    expect(html).not.toMatch(/(src|href)="https?:/);
     expect(report).toContain('**failed**: diverged at step 3');
     expect(report).toContain('![circle, t = 0.001: fem-mms-newton-n64 | sdmm-diverges');
     const png = decodePng(readFileSync(join(root, 'tiny', 'circle', 'snapshots-step000010.png')));
-    expect(png.height).toBe(3 * 66 + 4 * 6); // three configurations, 33 points × 2 px, gaps of 6 px
-    expect(png.width).toBe(3 * 66 + 4 * 6);
-    expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('series: fem-stabilized-n32');
+    // three rows (configurations) of three labelled 33 × 33 panels at 2 px per point
+    const layout = figureLayout({ title: 'circle', domain: { min: [0, 0], max: [1, 1] }, rows: [[{ ...phasePanel(new Float64Array(33 * 33), 33), label: 'x' }]] });
+    expect(layout.side).toBe(66);
+    expect(png.height).toBe(layout.titleH + 3 * layout.cellH + 8);
+    expect(png.width).toBeGreaterThanOrEqual(8 + 3 * (layout.axisW + 66));
+    expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('configuration: fem-stabilized-n32');
+    expect(readFileSync(join(root, 'tiny', 'circle', 'energy.svg'), 'utf8')).toContain('(E − E_ref) / |E_ref|');
+    // time to accuracy: one marker per completed configuration, sweep included
+    const accuracy = readFileSync(join(root, 'tiny', 'circle', 'accuracy.svg'), 'utf8');
+    for (const label of ['fem-mms-newton-n64', 'fem-stabilized-n32', 'sweep-fem-stabilized-n16', 'sweep-fem-stabilized-n64']) expect(accuracy).toContain(`configuration: ${label}`);
+    expect(accuracy).not.toContain('configuration: sdmm-diverges');
     expect(existsSync(join(root, 'tiny', 'star', 'fem-vs-sdmm.png'))).toBe(false); // star has no SDMM run
 
     // a second start skips every finished run (steps.csv untouched) and reproduces the summary
@@ -179,5 +212,14 @@ describe('benchmark suite', () => {
     const resumed = rows.find((r) => r.configuration === 'fem-stabilized-n32')!;
     expect(Number(resumed.rel_l2_final)).toBeCloseTo(1 - Math.exp(-(1.5 - 1.125) * 0.001), 12);
     expect(Number(resumed.total_wall_ms)).toBe(1 + 4 * 10); // wall of the resumed steps counted once
+  });
+});
+
+describe('the Markdown table reader of the report check', () => {
+  it('finds the split header that GFM refuses to render as a table', () => {
+    const broken = '| a | max |u| | b |\n|---|---|---|\n| 1 | 2 | 3 |\n';
+    expect(tableProblems(broken)).toEqual(['line 1: 5 header cells, 3 delimiter cells', 'line 3: 3 cells, header has 5']);
+    expect(tableProblems('| a | max \\|u\\| | b |\n|---|---|---|\n| 1 | 2 \\| 3 | 4 |\n')).toEqual([]);
+    expect(tableProblems('```\n| not | a table |\n| x |\n```\n')).toEqual([]);
   });
 });

@@ -6,11 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { readStepsCsv, STEP_COLUMNS } from '../src/io/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'allen-cahn.js');
+// The command from its TypeScript sources (bin/allen-cahn.js runs the compiled dist/, which
+// test/package.test.ts covers).
+const BIN = join(ROOT, 'src', 'cli', 'bin.ts');
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -137,7 +139,7 @@ describe('allen-cahn CLI', () => {
   it('Ctrl-C (SIGINT) stops after the current step, checkpoints it and exits 130', async () => {
     const dir = join(out, 'interrupted');
     // Paper-scale τ on a coarse mesh: 2000 steps, far more than run before the signal arrives.
-    const child = spawn(process.execPath, [BIN, 'run', '--problem', 'star', '--scale', 'paper', '--n', '32', '--out', dir], {
+    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'run', '--problem', 'star', '--scale', 'paper', '--n', '32', '--out', dir], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -204,7 +206,7 @@ describe('allen-cahn bench scaling', () => {
 describe('allen-cahn output to a closed pipe', () => {
   it('exits 0 without a stack trace when the reader has gone (e.g. `allen-cahn problems | head -1`)', async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'problems'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'problems'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.destroy(); // the reader closes before the CLI writes: its write gets EPIPE
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));

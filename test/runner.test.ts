@@ -26,6 +26,15 @@ async function toyRun(dir: string, toy: ToyOptions = {}, extra: Partial<Paramete
 }
 
 describe('runSolver', () => {
+  it('writes about 20 zlib-compressed VTU frames by default (every ⌈N/20⌉ steps, plus the last)', async () => {
+    const dir = tmp();
+    await toyRun(dir, {}, { grid: 5 });
+    const every = Math.ceil(N / 20);
+    const steps = Array.from({ length: Math.floor(N / every) + 1 }, (_, i) => i * every);
+    if (steps.at(-1) !== N) steps.push(N);
+    expect(readdirSync(join(dir, 'vtk')).sort()).toEqual(steps.map((st) => `u_${String(st).padStart(6, '0')}.vtu`));
+    expect(readFileSync(join(dir, 'vtk', 'u_000000.vtu'), 'latin1')).toContain('compressor="vtkZLibDataCompressor"');
+  });
   it('writes steps.csv, final.csv on a grid, VTU snapshots, a PVD, checkpoints and summary.json', async () => {
     const dir = tmp();
     const seen: number[] = [];

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/sdmm/tf.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { frontEnergyPerLength } from '../src/physics/energy.js';
 import { makeProblem, type ProblemConfig } from '../src/physics/problems.js';

@@ -7,7 +7,8 @@ import { RunLayout } from '../run/layout.js';
  *
  *   suite.json, environment.json       the suite as resolved, the machine and versions
  *   summary.csv, time-to-accuracy.csv  the tables
- *   REPORT.md, <problem>/*.png|svg     the report and its pictures
+ *   REPORT.md, report.html             the report (Markdown; self-contained HTML)
+ *   <problem>/*.png|svg                its pictures
  *   reference/<problem>/               the FEM reference run of a problem
  *   <problem>/<label>/                 every other run
  */
@@ -30,6 +31,10 @@ export class SuiteLayout {
   }
   get report(): string {
     return join(this.dir, 'REPORT.md');
+  }
+  /** The same report as one self-contained HTML file (tables, pictures, interactive plots). */
+  get reportHtml(): string {
+    return join(this.dir, 'report.html');
   }
   /** Directory of a problem's pictures. */
   problemDir(problem: string): string {

@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
 import { readFieldCsv, readStepsCsv } from '../io/csv.js';
-import { differencePanel, encodePanelGrid, phasePanel, type Panel } from '../io/png.js';
+import { encodeFieldFigure, type FigurePanel } from '../io/figure.js';
+import { differencePanel, phasePanel, type Panel } from '../io/png.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
 import { solverKind } from '../registry.js';
 import { referenceProblem, solverOptions, type SolverSpec } from './config.js';
-import { renderLinePlotSvg, type Series } from './plot.js';
+import { reportHtml, type HtmlPicture } from './html.js';
+import { energyPlotSpec, renderSpecSvg, timeToAccuracySpec, type AccuracyPoint, type Series } from './plot.js';
+import type { TopLevelSpec } from 'vega-lite';
 import { maxRelL2, type RunResult, type SuiteResults } from './results.js';
 
 /**
@@ -36,7 +39,8 @@ const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '�
 
 function table(header: string[], rows: string[][]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  // Header cells too: an unescaped '|' (as in 'max |u|') adds cells and GFM then renders no table.
+  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
 function snapshot(results: SuiteResults, r: RunResult, i: number): Float64Array | null {
@@ -72,6 +76,10 @@ function phaseLimit(fields: readonly (Float64Array | null)[]): number {
   return Math.ceil(m / p) * p;
 }
 
+function labelled(panel: Panel, label: string): FigurePanel {
+  return { ...panel, label };
+}
+
 function phase(values: Float64Array | null, n: number, k: number, limit: number): Panel {
   return limit === 1 ? phasePanel(values ?? nanField(n), k) : { ...phasePanel(values ?? nanField(n), k), min: -limit, max: limit };
 }
@@ -79,6 +87,23 @@ function phase(values: Float64Array | null, n: number, k: number, limit: number)
 interface Picture {
   file: string;
   caption: string;
+  /** The vega-lite spec of a plot (report.html draws it interactively). */
+  spec?: TopLevelSpec;
+}
+
+/** (E − E_ref(t))/|E_ref(t)| with E_ref linearly interpolated in the reference's (t, E) rows; NaN outside them. */
+function relativeToReference(ref: readonly { t: number; energy: number }[], t: number, energy: number): number {
+  let lo = 0;
+  let hi = ref.length - 1;
+  if (t < ref[0].t - 1e-12 || t > ref[hi].t + 1e-12) return Number.NaN;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (ref[mid].t <= t) lo = mid;
+    else hi = mid;
+  }
+  const a = ref[hi].t > ref[lo].t ? Math.min(1, Math.max(0, (t - ref[lo].t) / (ref[hi].t - ref[lo].t))) : 0;
+  const e = (1 - a) * ref[lo].energy + a * ref[hi].energy;
+  return (energy - e) / Math.abs(e);
 }
 
 /** The pictures of one problem; returns their paths relative to the suite directory and captions. */
@@ -103,7 +128,16 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
     const d = diff(b, a, n);
     const lim = maxAbsFinite(d) || 1;
     const uLim = phaseLimit([a, b]);
-    writeFileAtomic(join(dir, 'fem-vs-sdmm.png'), encodePanelGrid([[phase(a, n, k, uLim), phase(b, n, k, uLim), differencePanel(d, k, lim)]]));
+    const t = fmt(resolved.outputSteps[nOut - 1] * resolved.problem.tau);
+    writeFileAtomic(
+      join(dir, 'fem-vs-sdmm.png'),
+      encodeFieldFigure({
+        title: `${problem}, t = ${t}: u of FEM and SDMM, and their difference`,
+        domain: resolved.problem.domain,
+        scale: k <= 128 ? 2 : 1,
+        rows: [[labelled(phase(a, n, k, uLim), `u: ${fem.label}`), labelled(phase(b, n, k, uLim), `u: ${sdmm.label}`), labelled(differencePanel(d, k, lim), 'difference: sdmm − fem')]],
+      }),
+    );
     pics.push({
       file: `${problem}/fem-vs-sdmm.png`,
       caption: `${problem}, t = ${fmt(resolved.outputSteps[nOut - 1] * resolved.problem.tau)}: ${fem.label} | ${sdmm.label} | difference (u on ±${fmt(uLim)}; SDMM − FEM on ±${fmt(lim)})`,
@@ -113,7 +147,7 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
   if (ref) {
     for (let i = 0; i < nOut; i++) {
       const refU = snapshot(results, ref, i);
-      const rows: Panel[][] = [];
+      const rows: FigurePanel[][] = [];
       const diffs: Float64Array[] = [];
       const fields: (Float64Array | null)[] = [];
       for (const r of main) {
@@ -121,31 +155,50 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
         fields.push(u);
         diffs.push(diff(u, refU, n));
       }
-      const lim = Math.max(...diffs.map(maxAbsFinite)) || 1;
+      // Each difference on its own symmetric scale ±max|difference| of its row.
+      const lims = diffs.map((d) => maxAbsFinite(d) || 1);
       const uLim = phaseLimit([refU, ...fields]);
-      main.forEach((r, j) => rows.push([phase(fields[j], n, k, uLim), phase(refU, n, k, uLim), differencePanel(diffs[j], k, lim)]));
+      main.forEach((r, j) =>
+        rows.push([labelled(phase(fields[j], n, k, uLim), `u: ${r.label}`), labelled(phase(refU, n, k, uLim), 'u: reference'), labelled(differencePanel(diffs[j], k, lims[j]), `${r.label} − reference`)]),
+      );
       if (rows.length === 0) continue;
       const step = resolved.outputSteps[i];
       const file = `snapshots-step${String(step).padStart(6, '0')}.png`;
-      writeFileAtomic(join(dir, file), encodePanelGrid(rows, { scale: k <= 128 ? 2 : 1 }));
+      const t = fmt(step * resolved.problem.tau);
+      writeFileAtomic(join(dir, file), encodeFieldFigure({ title: `${problem}, t = ${t}: solver | reference | difference`, domain: resolved.problem.domain, rows, scale: k <= 128 ? 2 : 1 }));
       pics.push({
         file: `${problem}/${file}`,
-        caption: `${problem}, t = ${fmt(step * resolved.problem.tau)}: one row per configuration (${main.map((r) => r.label).join(', ')}), columns solver | reference | solver − reference (u on ±${fmt(uLim)}, differences on ±${fmt(lim)})`,
+        caption: `${problem}, t = ${t}: one row per configuration (${main.map((r) => r.label).join(', ')}), columns solver | reference | solver − reference (u on ±${fmt(uLim)}, differences on ±${lims.map((l) => fmt(l)).join(', ±')})`,
       });
     }
   }
 
-  const series: Series[] = [];
+  const energies: Series[] = [];
+  const relative: Series[] = [];
+  let refRows: { t: number; energy: number }[] = [];
+  if (ref && existsSync(results.layout.run(ref).steps)) refRows = readStepsCsv(results.layout.run(ref).steps).rows;
   for (const r of runs) {
     const path = results.layout.run(r).steps;
     if (!existsSync(path)) continue;
     const rows = readStepsCsv(path).rows;
-    series.push({ label: r.role === 'reference' ? 'reference (FEM, fine)' : r.label, x: rows.map((x) => x.t), y: rows.map((x) => x.energy) });
+    const isRef = r.role === 'reference';
+    energies.push({ label: isRef ? 'reference (FEM, fine)' : r.label, x: rows.map((x) => x.t), y: rows.map((x) => x.energy) });
+    if (!isRef && r.role === 'main' && refRows.length > 1) {
+      relative.push({ label: r.label, x: rows.map((x) => x.t), y: rows.map((x) => relativeToReference(refRows, x.t, x.energy)) });
+    }
   }
-  if (series.length > 0) {
-    const svg = await renderLinePlotSvg(series, { title: `${problem}: energy E(u) against time`, xTitle: 't', yTitle: 'E' });
-    writeFileAtomic(join(dir, 'energy.svg'), svg);
-    pics.push({ file: `${problem}/energy.svg`, caption: `${problem}: E(t) of every configuration and the reference` });
+  if (energies.length > 0) {
+    const spec = energyPlotSpec(problem, energies, relative);
+    writeFileAtomic(join(dir, 'energy.svg'), await renderSpecSvg(spec));
+    pics.push({ file: `${problem}/energy.svg`, caption: `${problem}: E(t) of every configuration and the reference; below, each configuration's (E − E_ref)/|E_ref|`, spec });
+  }
+  const accuracy: AccuracyPoint[] = runs
+    .filter((r) => r.role !== 'reference' && r.status === 'completed')
+    .map((r) => ({ label: r.label, family: r.family, wallSeconds: r.totalWallMs / 1000, relL2: r.relL2.at(-1) ?? Number.NaN }));
+  if (accuracy.length > 0) {
+    const spec = timeToAccuracySpec(problem, accuracy);
+    writeFileAtomic(join(dir, 'accuracy.svg'), await renderSpecSvg(spec));
+    pics.push({ file: `${problem}/accuracy.svg`, caption: `${problem}: relative L2 error at the final time against total wall time, one marker per configuration (main runs and sweep), per solver family`, spec });
   }
   return pics;
 }
@@ -180,7 +233,9 @@ export async function writeReport(results: SuiteResults): Promise<void> {
       ],
     ),
     '',
-    'Wall times come from a shared machine and one process; compare them within this report, not across machines.',
+    (results.jobs ?? 1) > 1
+      ? `Wall times come from a shared machine with up to ${results.jobs} runs at a time (\`--jobs ${results.jobs}\`), which compete for cores and memory bandwidth: compare them within this report, not across machines; use \`--jobs 1\` for timing comparisons.`
+      : 'Wall times come from a shared machine and one process; compare them within this report, not across machines.',
     '',
     '## Problems and the reference',
     '',
@@ -270,9 +325,13 @@ export async function writeReport(results: SuiteResults): Promise<void> {
   }
 
   lines.push('## Pictures', '');
+  const pictures = new Map<string, HtmlPicture>();
   for (const p of results.problems) {
     const pics = await problemPictures(results, p.problem.name);
-    for (const pic of pics) lines.push(`**${pic.caption}**`, '', `![${pic.caption}](${pic.file})`, '');
+    for (const pic of pics) {
+      lines.push(`**${pic.caption}**`, '', `![${pic.caption}](${pic.file})`, '');
+      pictures.set(pic.file, pic.spec ? { file: pic.file, spec: pic.spec } : { file: pic.file, png: readFileSync(join(results.outDir, pic.file)) });
+    }
   }
 
   lines.push('## Configurations', '');
@@ -286,4 +345,5 @@ export async function writeReport(results: SuiteResults): Promise<void> {
   }
   lines.push('', `Suite definition: \`suite.json\`; machine: \`environment.json\`; tables: \`summary.csv\`, \`time-to-accuracy.csv\`.`, '');
   writeFileAtomic(results.layout.report, lines.join('\n'));
+  writeFileAtomic(results.layout.reportHtml, await reportHtml(lines.join('\n'), pictures));
 }

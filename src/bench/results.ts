@@ -62,6 +62,8 @@ export interface SuiteResults {
   runs: RunResult[];
   timeToAccuracy: (TimeToAccuracyRow & { problem: string })[];
   wallMs: number;
+  /** Runs that ran at the same time (`--jobs`); 1 unless the suite ran in worker processes. */
+  jobs?: number;
 }
 
 export const SUMMARY_COLUMNS = [

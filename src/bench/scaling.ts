@@ -87,7 +87,7 @@ export async function runScaling(o: ScalingOptions): Promise<void> {
   const env = environmentInfo();
   writeFileAtomic(join(dir, 'environment.json'), `${JSON.stringify(env, null, 2)}\n`);
   const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
-  const md = ['# Cost growth', '', `${env.date}, ${env.cpu} (${env.cores} cores), Node ${env.node}, tfjs ${env.packages['@tensorflow/tfjs']}, commit ${env.git?.commit ?? 'unknown'}${env.git?.dirty ? ' (dirty)' : ''}.`, ''];
+  const md = ['# Cost growth', '', `${env.date}, ${env.cpu} (${env.cores} cores), Node ${env.node}, tfjs ${env.packages['@tensorflow/tfjs-core']}, commit ${env.git?.commit ?? 'unknown'}${env.git?.dirty ? ' (dirty)' : ''}.`, ''];
 
   if (o.only !== 'sdmm') {
     // Warm-up (JIT) so the first timed configuration is not penalised.

@@ -12,6 +12,7 @@ import type { RunSummary } from '../run/summary.js';
 import { uniformGrid, type GradientFlowSolver, type SolverDescription, type StepRecord } from '../solver.js';
 import { referenceProblem, resolveSuite, solverLabel, type SolverSpec, type SuiteConfig } from './config.js';
 import { SuiteLayout } from './layout.js';
+import { writeComparisonVtus } from './compare.js';
 import { loadReference, measure, type ReferenceData, type RunTask } from './measure.js';
 import { timeToAccuracy, type SweepPoint, type TimeToAccuracyRow } from './metrics.js';
 import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv, type RunResult, type SuiteResults } from './results.js';
@@ -42,7 +43,7 @@ import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv,
 /** The run layer's options as the suite passes them. */
 export type SuiteRunOptions = Pick<
   RunOptions,
-  'outDir' | 'grid' | 'checkpointEvery' | 'resume' | 'overwrite' | 'identity' | 'callerFiles' | 'onReady' | 'onNotice' | 'onStart' | 'onStep' | 'onEnd' | 'signal'
+  'outDir' | 'grid' | 'vtkEvery' | 'checkpointEvery' | 'resume' | 'overwrite' | 'identity' | 'callerFiles' | 'onReady' | 'onNotice' | 'onStart' | 'onStep' | 'onEnd' | 'onProgress' | 'signal'
 >;
 
 /** What the suite needs from the outside world; `defaultSuiteDeps()` gives the registry's solvers and the run layer. */
@@ -60,11 +61,49 @@ export interface SuiteOptions {
   /** One line per run start and end (default: to stderr). */
   log?: (line: string) => void;
   /** Progress display of one run (the command passes a progress bar; default none). */
-  progress?: (name: string) => Pick<RunOptions, 'onStart' | 'onStep' | 'onEnd'>;
+  progress?: (name: string) => Pick<RunOptions, 'onStart' | 'onStep' | 'onEnd' | 'onProgress'>;
   /** Writes REPORT.md and the pictures from the results (the command passes writeReport; default none). */
   report?: (results: SuiteResults) => Promise<void>;
   /** Called after each run finishes (tests use it to simulate a kill). */
   afterRun?: (result: RunResult) => void;
+  /**
+   * Run only the configurations this returns true for (parallel.ts: a worker's share, a
+   * `--shard i/n`). The reference of a problem runs when it is selected itself or when a
+   * selected configuration needs it and it is not on disk yet; everything else is left out of
+   * the results. Default: everything.
+   */
+  select?: (task: SuiteTask) => boolean;
+  /** Write summary.csv and time-to-accuracy.csv (default true; a worker's partial pass does not). */
+  tables?: boolean;
+  /** For the record (the report's note on wall times): runs executed at the same time. Default 1. */
+  jobs?: number;
+}
+
+/** One configuration of a suite in plan order: `index` counts the non-reference runs from 0. */
+export interface SuiteTask {
+  problem: string;
+  label: string;
+  role: 'reference' | 'main' | 'sweep';
+  index: number;
+}
+
+/**
+ * Every configuration of a suite in the order runSuite meets them: per problem its reference,
+ * then its solvers, then its sweep entries. `index` numbers the non-reference runs; shards and
+ * workers select by it (parallel.ts).
+ */
+export function planSuite(suite: SuiteConfig): SuiteTask[] {
+  const plan: SuiteTask[] = [];
+  let index = 0;
+  for (const p of resolveSuite(suite)) {
+    const name = p.problem.name;
+    plan.push({ problem: name, label: 'reference', role: 'reference', index: -1 });
+    for (const spec of p.solvers) plan.push({ problem: name, label: spec.label, role: 'main', index: index++ });
+    if (suite.sweep?.problems.includes(name)) {
+      for (const s of suite.sweep.solvers) plan.push({ problem: name, label: `sweep-${solverLabel(s, p.problem.n)}`, role: 'sweep', index: index++ });
+    }
+  }
+  return plan;
 }
 
 /** Run the whole suite; returns everything the report is made of. */
@@ -107,6 +146,8 @@ async function runLocked(
   const runs: RunResult[] = [];
   const total = problems.reduce((s, p) => s + 1 + p.solvers.length + (suite.sweep?.problems.includes(p.problem.name) ? suite.sweep.solvers.length : 0), 0);
   let index = 0;
+  let taskIndex = 0;
+  const select = options.select ?? (() => true);
   const counted = (line: string) => log(`[${index}/${total}] ${line}`);
   const sweepPoints: (SweepPoint & { problem: string })[] = [];
 
@@ -130,9 +171,7 @@ async function runLocked(
       layout: layout.run({ role: 'reference', problem: name, label: 'reference' }),
       outputSteps: refSteps,
     };
-    index++;
-    runs.push(await runOne(refTask, suite, options, counted, null));
-    const ref = loadReference(refTask);
+    const refSelected = select({ problem: name, label: 'reference', role: 'reference', index: -1 });
 
     const task = (spec: SolverSpec & { label: string }, role: 'main' | 'sweep'): RunTask => ({
       problem: name,
@@ -146,7 +185,12 @@ async function runLocked(
     if (suite.sweep?.problems.includes(name)) {
       for (const s of suite.sweep.solvers) tasks.push(task({ ...s, label: `sweep-${solverLabel(s, p.problem.n)}` }, 'sweep'));
     }
-    for (const t of tasks) {
+    const chosen = tasks.filter((t) => select({ problem: name, label: t.spec.label, role: t.role as 'main' | 'sweep', index: taskIndex++ }));
+    index++;
+    if (refSelected || (chosen.length > 0 && !existsSync(refTask.layout.bench))) runs.push(await runOne(refTask, suite, options, counted, null));
+    if (chosen.length === 0 || options.signal?.aborted) continue;
+    const ref = loadReference(refTask);
+    for (const t of chosen) {
       if (options.signal?.aborted) break;
       index++;
       const r = await runOne(t, suite, options, counted, ref);
@@ -162,7 +206,8 @@ async function runLocked(
       for (const row of timeToAccuracy(sweepPoints.filter((s) => s.problem === name), suite.sweep.targets)) tta.push({ problem: name, ...row });
     }
   }
-  const results: SuiteResults = { suite, layout, outDir: layout.dir, environment, problems, runs, timeToAccuracy: tta, wallMs: performance.now() - t0 };
+  const results: SuiteResults = { suite, layout, outDir: layout.dir, environment, problems, runs, timeToAccuracy: tta, wallMs: performance.now() - t0, jobs: options.jobs ?? 1 };
+  if (options.tables === false) return results;
   writeSummaryCsv(layout.summaryCsv, results);
   writeTimeToAccuracyCsv(layout.timeToAccuracyCsv, tta);
   if (options.report && !options.signal?.aborted) await options.report(results);
@@ -220,6 +265,8 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
     const summary = await options.deps.runSolver(solver, {
       outDir: layout.dir,
       grid: k,
+      // The suite's fields are its snapshots (and their comparison VTUs); no per-run animation.
+      vtkEvery: 0,
       checkpointEvery: suite.checkpointEvery,
       resume: 'auto',
       overwrite: true,
@@ -234,6 +281,7 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
       onStart: display.onStart,
       onStep,
       onEnd: display.onEnd,
+      onProgress: display.onProgress,
       signal: options.signal,
     });
     failed = summary.status === 'failed';
@@ -258,6 +306,7 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
     return { ...measure(task, ref, { failed: true, reason: 'interrupted: run the suite again to resume', describe }), status: 'interrupted' };
   }
   const result = measure(task, ref, { failed, reason, describe });
+  if (ref) writeComparisonVtus(task, ref, k);
   writeBenchJson(layout.bench, result);
   log(`${name}: ${result.status}${result.reason ? ` (${result.reason})` : ''}, ${(result.totalWallMs / 1000).toFixed(1)} s`);
   options.afterRun?.(result);

@@ -3,7 +3,9 @@ import { loadSuite, type SuiteConfig } from '../bench/config.js';
 import { writeReport } from '../bench/report.js';
 import { runScaling, SCALING_DEFAULTS } from '../bench/scaling.js';
 import { defaultSuiteDeps } from '../bench/solvers.js';
-import { runSuite } from '../bench/suite.js';
+import { mergeShards } from '../bench/merge.js';
+import { parseShard, runSuiteParallel, type Shard } from '../bench/parallel.js';
+import { availableParallelism } from 'node:os';
 import { CliError, parseInteger } from './flags.js';
 import { progressBar } from './progress.js';
 
@@ -55,7 +57,15 @@ export function addBenchCommands(program: Command, outcome: { exitCode: number }
     })
     .option('--no-report', 'skip REPORT.md and the pictures')
     .option('--no-progress', 'no progress bars even on a terminal')
-    .action(async (path: string, o: { root: string; only?: string[]; report: boolean; progress: boolean }) => {
+    .option('--jobs <n>', `worker processes for the suite's independent runs (default: the cores, ${availableParallelism()} here)`, positiveInteger, availableParallelism())
+    .option('--shard <i/n>', 'run only shard i of n (a deterministic subset; join the shard folders with "bench report")', (v: string) => {
+      try {
+        return parseShard(v);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message.replace(/^--shard: /, ''));
+      }
+    })
+    .action(async (path: string, o: { root: string; only?: string[]; report: boolean; progress: boolean; jobs: number; shard?: Shard }) => {
       let suite = loadSuite(path);
       if (o.only) suite = onlyProblems(suite, o.only, path);
       const controller = new AbortController();
@@ -68,11 +78,14 @@ export function addBenchCommands(program: Command, outcome: { exitCode: number }
       process.on('SIGTERM', onSigint);
       const t0 = performance.now();
       try {
-        const results = await runSuite(suite, {
+        const results = await runSuiteParallel(suite, {
+          jobs: o.jobs,
+          shard: o.shard,
           root: o.root,
           deps: defaultSuiteDeps(),
           signal: controller.signal,
-          ...(o.progress ? { progress: (name: string) => progressBar(name, process.stderr) } : {}),
+          // With workers the runs happen elsewhere; their log lines are the progress.
+          ...(o.progress && o.jobs === 1 ? { progress: (name: string) => progressBar(name, process.stderr) } : {}),
           ...(o.report ? { report: writeReport } : {}),
         });
         const failed = results.runs.filter((r) => r.status === 'failed');
@@ -86,6 +99,19 @@ export function addBenchCommands(program: Command, outcome: { exitCode: number }
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigint);
       }
+    });
+
+  bench
+    .command('report')
+    .description('join the folders of shards of one suite (--shard i/n runs) into <root>/<suite name>/ and write its tables and report')
+    .argument('<dirs...>', 'suite folders of the shards')
+    .option('--root <dir>', 'results root', 'results')
+    .option('--no-report', 'tables only, no REPORT.md and pictures')
+    .action(async (dirs: string[], o: { root: string; report: boolean }) => {
+      const results = await mergeShards(dirs, { root: o.root, deps: defaultSuiteDeps(), ...(o.report ? { report: writeReport } : {}) });
+      const failed = results.runs.filter((r) => r.status === 'failed');
+      process.stderr.write(`merged ${dirs.length} folders: ${results.runs.length} runs (${failed.length} failed) → ${results.outDir}/\n`);
+      outcome.exitCode = failed.length > 0 ? 1 : 0;
     });
 
   bench

@@ -35,6 +35,11 @@ function parsePositiveInteger(value: string): number {
   if (v < 1) throw new InvalidArgumentError(`must be a positive integer, got ${value}.`);
   return v;
 }
+function parseNonNegativeInteger(value: string): number {
+  const v = parseInteger(value);
+  if (v < 0) throw new InvalidArgumentError(`must be an integer ≥ 0, got ${value}.`);
+  return v;
+}
 function parseGrid(value: string): number {
   const v = parseInteger(value);
   if (v < 2) throw new InvalidArgumentError(`must be an integer ≥ 2, got ${value}.`);
@@ -80,8 +85,9 @@ export function buildProgram(outcome: { exitCode: number } = { exitCode: 0 }, de
     .option('--seed <s>', 'seed of every random draw (initial noise, network initialisation)', parseInteger)
     .option('--grid <k>', 'write final.csv and VTU on a k×k uniform grid', parseGrid)
     .option('--checkpoint-every <k>', 'checkpoint every k steps (default 10)', parsePositiveInteger)
-    .option('--vtk-every <k>', 'VTU snapshot every k steps (default: first and last only)', parsePositiveInteger)
-    .addOption(new Option('--vtk-format <f>', 'VTU encoding').choices(['ascii', 'base64']).default('base64'))
+    .option('--vtk-every <k>', 'VTU snapshot every k steps (default: ⌈steps/20⌉, about 20 frames; 0: first and last only)', parseNonNegativeInteger)
+    .addOption(new Option('--vtk-format <f>', 'VTU encoding: zlib-compressed binary, base64 text, or ascii').choices(['zlib', 'base64', 'ascii']).default('zlib'))
+    .option('--initial <file>', 'u₀ from a field file instead of the problem\'s: CSV with columns x, y, u (1D: x, u) or a VTU with point field u, on a grid covering the domain (interpolated bilinearly)')
     .option('--resume', 'continue the run in --out from its newest checkpoint that verifies')
     .option('--overwrite', 'start afresh in an --out that holds another run or other files (deletes only files runs of this program wrote there)')
     .option('--no-progress', 'no progress bar even on a terminal');

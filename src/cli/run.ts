@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CATALOGUE, makeProblem, type ProblemConfig, type Scale } from '../physics/problems.js';
+import { checkCovers, interpolateGrid, readGridField } from '../io/field.js';
+import { CATALOGUE, makeProblem, pointFunction, type ProblemConfig, type Scale } from '../physics/problems.js';
 import { plannedSteps } from '../util/limits.js';
 import { solverKind } from '../registry.js';
 import { runSolver, type RunOptions, type RunSummary } from '../run/index.js';
@@ -24,7 +25,8 @@ export interface RunFlags {
   grid?: number;
   checkpointEvery?: number;
   vtkEvery?: number;
-  vtkFormat: 'ascii' | 'base64';
+  vtkFormat: 'ascii' | 'base64' | 'zlib';
+  initial?: string;
   resume?: boolean;
   overwrite?: boolean;
   progress: boolean;
@@ -52,7 +54,13 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
   const options = kindOptionsFromFlags(kind, flags, o, given);
   const base = Object.hasOwn(CATALOGUE, o.problem) ? CATALOGUE[o.problem][o.scale] : undefined;
   if (base) plannedSteps(o.tEnd ?? base.tEnd, o.dt ?? base.tau); // refused in the flags' own names: --t-end, --dt
-  const problem = makeProblem(o.problem, o.scale, { epsilon: o.epsilon, tau: o.dt, tEnd: o.tEnd, mobility: o.mobility, n: o.n, seed: o.seed });
+  let problem: ProblemConfig = makeProblem(o.problem, o.scale, { epsilon: o.epsilon, tau: o.dt, tEnd: o.tEnd, mobility: o.mobility, n: o.n, seed: o.seed });
+  if (o.initial !== undefined) {
+    // u₀ from a file (io/field.ts): a grid field interpolated bilinearly at the solver's points.
+    const field = readGridField(o.initial, problem.dim);
+    checkCovers(field, problem.domain, o.initial);
+    problem = { ...problem, initial: pointFunction((x) => interpolateGrid(field, x)) };
+  }
   const solver = await deps.createSolver(kind, problem, options);
   const label = kind.runName(options);
   const outDir = o.out ?? join('results', 'runs', `${problem.name}-${problem.scale}-${label}`);
@@ -81,7 +89,7 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
       onNotice: (line) => process.stderr.write(`allen-cahn: ${line}\n`),
       ...(o.progress ? progressBar(`${problem.name} ${kind.name}`) : {}),
       signal: controller.signal,
-      config: { command: ['allen-cahn', ...process.argv.slice(2)].join(' ') },
+      config: { command: ['allen-cahn', ...process.argv.slice(2)].join(' '), ...(o.initial !== undefined ? { initial: o.initial } : {}) },
     });
   } finally {
     process.off('SIGINT', onSigint);

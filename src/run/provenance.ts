@@ -94,7 +94,7 @@ export function runVersions(facts: SolverFacts): Record<string, string> {
 }
 
 /** The packages whose versions a benchmark report lists. */
-const REPORTED_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', 'vega', 'vega-lite', 'pngjs'];
+const REPORTED_PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', 'vega', 'vega-lite', 'pngjs'];
 
 export function environmentInfo(): EnvironmentInfo {
   const m = machine();

@@ -18,7 +18,7 @@ import {
 } from '../io/run-marker.js';
 import { gridToVtu, meshToVtu, writePvd, writeVtu, type VtkFormat, type VtuPiece } from '../io/vtk.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
-import { DivergenceError, uniformGrid, type GradientFlowSolver, type StepRecord } from '../solver.js';
+import { DivergenceError, uniformGrid, type GradientFlowSolver, type SolverProgress, type StepRecord } from '../solver.js';
 import { DEFAULT_STABILITY_OPTIONS, energyTolerance, satisfiesEnergyInequality, type StabilityOptions } from '../stability/checker.js';
 import { LIMITS } from '../util/limits.js';
 import { RUN_FILES, RunLayout } from './layout.js';
@@ -94,9 +94,12 @@ export interface RunOptions {
   checkpointEvery?: number;
   /** Checkpoints kept on disk (the newest); default 2. */
   keepCheckpoints?: number;
-  /** VTU snapshot every k steps (0: only step 0 and the last step); default 0. */
+  /**
+   * VTU snapshot every k steps (0: only step 0 and the last step); default ⌈N/20⌉ for N planned
+   * steps, so ParaView plays about 20 frames (VTK_FRAMES) of any run.
+   */
   vtkEvery?: number;
-  /** VTU encoding; default 'base64' (appended). */
+  /** VTU encoding; default 'zlib' (appended raw bytes, zlib-compressed blocks). */
   vtkFormat?: VtkFormat;
   /**
    * true: continue the run in outDir from its newest checkpoint that verifies (fails with one
@@ -130,6 +133,8 @@ export interface RunOptions {
   onStep?: (record: StepRecord, stable: boolean) => void;
   /** Called once when the loop ends, however it ends. */
   onEnd?: () => void;
+  /** Progress of the solver's set-up before step 0 (the SDMM initial fit), from solver.initialise. */
+  onProgress?: (progress: SolverProgress) => void;
   /** Abort to stop after the current step (checkpointed; status 'interrupted'). */
   signal?: AbortSignal;
   /** Tolerances for the stable column and the verdict (defaults of src/stability). */
@@ -238,6 +243,9 @@ function sameProblem(saved: Record<string, unknown>, current: Record<string, unk
   return null;
 }
 
+/** Frames of a run's default VTU animation (RunOptions.vtkEvery). */
+export const VTK_FRAMES = 20;
+
 /** Validate the options and gather what every part of the session needs. */
 function open(solver: GradientFlowSolver, options: RunOptions): Session {
   const startedMs = performance.now();
@@ -254,10 +262,10 @@ function open(solver: GradientFlowSolver, options: RunOptions): Session {
   energyTolerance(0, options.stability); // validates the tolerances (one-line RangeError)
   const checkpointEvery = options.checkpointEvery ?? 10;
   const keep = options.keepCheckpoints ?? 2;
-  const vtkEvery = options.vtkEvery ?? 0;
-  const vtkFormat = options.vtkFormat ?? 'base64';
-  const layout = new RunLayout(options.outDir);
   const plannedSteps = stepCount(solver.problem);
+  const vtkEvery = options.vtkEvery ?? Math.max(1, Math.ceil(plannedSteps / VTK_FRAMES));
+  const vtkFormat = options.vtkFormat ?? 'zlib';
+  const layout = new RunLayout(options.outDir);
   const problem = describeProblem(solver.problem);
   if (options.resume === true && !existsSync(layout.dir)) throw new RunFolderError(`nothing to resume in ${layout.dir}: it does not exist (start the run without --resume)`);
   try {
@@ -497,7 +505,7 @@ async function start(s: Session): Promise<void> {
   s.writer = new StepsCsvWriter(layout.steps, { fresh: true });
   writeSummary(s);
   s.options.onReady?.({ resumedFrom: null });
-  const r0 = await solver.initialise();
+  const r0 = await solver.initialise(s.options.onProgress);
   if (r0.step !== 0) throw new RunError(`initialise() must report step 0, got ${r0.step}`);
   if (!recordIsFinite(r0)) throw new DivergenceError(`the initial state has a non-finite energy or u range (E = ${r0.energy})`, 0);
   s.writer.append(r0, true);

@@ -24,7 +24,7 @@ export const sdmmKind = defineSolverKind({
   },
   family: (o: Written) => (o.optimizer === 'adam' ? 'sdmm-adam' : 'sdmm'),
   async create(problem: ProblemConfig, options: Written): Promise<GradientFlowSolver> {
-    const [{ createSdmmSolver }, tf] = await Promise.all([import('./solver.js'), import('@tensorflow/tfjs')]);
+    const [{ createSdmmSolver }, tf] = await Promise.all([import('./solver.js'), import('./tf.js')]);
     const solver = await createSdmmSolver(problem, options);
     // Typed facts for the run layer (unknowns, backend, precision, library versions).
     // Transitional: SdmmSolver.describe() predates SolverDescription; once the SDMM split gives
@@ -32,8 +32,7 @@ export const sdmmKind = defineSolverKind({
     const describe = solver.describe.bind(solver);
     solver.describe = (): SolverDescription => {
       const d = describe();
-      const versions: Record<string, string> = {};
-      for (const [k, v] of Object.entries(tf.version)) versions[k] = String(v);
+      const versions: Record<string, string> = { 'tfjs-core': tf.version_core };
       versions.tfjsBackend = tf.getBackend();
       return { ...d, unknowns: Number(d.parameters), backend: String(d.backend), precision: 'float32', versions };
     };

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { isPeriodic, type ProblemConfig } from '../physics/problems.js';
 import { mulberry32 } from '../physics/random.js';
 import type { SdmmOptions } from './options.js';

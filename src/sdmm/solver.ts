@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.js';
 import { gradientEnergy, movementTerm, potentialEnergy, sourceWork } from '../physics/energy.js';
 import type { ProblemConfig } from '../physics/problems.js';
 import { compositeGaussLegendre, tensorRule, type Rule1D } from '../quadrature/index.js';
-import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../solver.js';
+import { DivergenceError, type GradientFlowSolver, type SolverProgress, type SolverState, type StepRecord } from '../solver.js';
 import { selectBackend } from './backend.js';
 import {
   adamMinimize,
@@ -271,7 +271,7 @@ class SdmmSolver implements GradientFlowSolver {
    * Without the bounding s* = u₀, so phases 1–2 already minimize the MSE. The achieved MSE
    * (float64) goes into the step-0 stopReason and describe().
    */
-  async initialise(): Promise<StepRecord> {
+  async initialise(onProgress?: (progress: SolverProgress) => void): Promise<StepRecord> {
     this.checkAlive();
     const t0 = performance.now();
     const N = this.weights.length;
@@ -308,11 +308,29 @@ class SdmmSolver implements GradientFlowSolver {
     const mseTarget = o.fitTolerance * this.fitScale;
     const mse32 = (theta: Float32Array) =>
       tf.tidy(() => tf.mean(tf.square(tf.sub(this.fieldTf(tf.tensor1d(theta, 'float32')).u, this.targetT!))).dataSync()[0]);
-    const switchToMse = { everyIters: 50, test: (theta: Float32Array) => mse32(theta) <= 10 * mseTarget };
+    // Progress: every 50 iterations of a phase (the stop test's cadence) and at each phase's end.
+    let phase = 'adam(s)';
+    let inPhase = 0;
+    const report = (n: number) => onProgress?.({ phase: `initial fit ${phase}`, iterations: n, maxIterations: o.fitMaxIters });
+    const switchToMse = {
+      everyIters: 50,
+      test: (theta: Float32Array) => {
+        report((inPhase += 50));
+        return mse32(theta) <= 10 * mseTarget;
+      },
+    };
+    const next = (label: string) => {
+      phase = label;
+      inPhase = 0;
+      report(0);
+    };
     try {
       const pre = this.objective('pre-fit');
+      next('adam(s)');
       run('adam(s)', adamMinimize(pre, this.theta, createAdamState(this.layout.size), { maxIters: o.fitMaxIters, tol: 1e-3, learningRate: o.learningRate, stop: switchToMse }));
+      next('lbfgs(s)');
       run('lbfgs(s)', lbfgsMinimize(pre, this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-8, stop: switchToMse }));
+      next('lbfgs(u)');
       run('lbfgs(u)', lbfgsMinimize(this.objective('fit'), this.theta, createLbfgsState(this.layout.size, o.historySize), { maxIters: o.fitMaxIters, tol: 1e-7, target: mseTarget }));
     } finally {
       this.targetT?.dispose();
