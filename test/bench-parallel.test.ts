@@ -105,7 +105,7 @@ describe('allen-cahn bench --jobs', () => {
 describe('allen-cahn bench --jobs 2 and Ctrl-C', () => {
   it('forwards the interrupt to the workers, which checkpoint their runs; exit 130, no empty summary written; a second start resumes to the end', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-jobs-int-'));
-    // Paper-scale τ (2000 steps) on coarse meshes: long enough to be interrupted mid-run.
+    // Paper-scale τ (2000 steps) on 32² meshes: long enough (seconds) to be interrupted mid-run.
     writeFileSync(
       join(dir, 'long.json'),
       JSON.stringify({
@@ -113,7 +113,7 @@ describe('allen-cahn bench --jobs 2 and Ctrl-C', () => {
         grid: 9,
         checkpointEvery: 5,
         reference: { nFactor: 1, tauDivisor: 1 },
-        problems: [{ name: 'star', scale: 'paper', overrides: { n: 8, tEnd: 0.002 }, solvers: [{ kind: 'fem', scheme: 'stabilized' }, { kind: 'fem', scheme: 'convex-split' }] }],
+        problems: [{ name: 'star', scale: 'paper', overrides: { n: 32, tEnd: 0.02 }, solvers: [{ kind: 'fem', scheme: 'stabilized' }, { kind: 'fem', scheme: 'convex-split' }] }],
       }),
     );
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'src', 'cli', 'bin.ts'), 'bench', join(dir, 'long.json'), '--root', dir, '--jobs', '2', '--no-report'], {
@@ -121,18 +121,20 @@ describe('allen-cahn bench --jobs 2 and Ctrl-C', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
+    // Listen for the end from the start: a run that ends before the kill must fail, not hang.
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     const t0 = Date.now();
-    while (!/\[worker \d\] star\/fem-(stabilized|convex-split)-n8: starting/.test(stderr)) {
+    while (!/\[worker \d\] star\/fem-(stabilized|convex-split)-n32: starting/.test(stderr)) {
       await new Promise((r) => setTimeout(r, 50));
       if (Date.now() - t0 > 60_000) throw new Error(`no worker started a run in 60 s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const code = await closed;
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: \d+ runs/);
     // at least one worker was inside a run: it stopped after a step and checkpointed
-    expect(stderr).toMatch(/\[worker \d\] star\/(reference|fem-[a-z-]+-n8): interrupted/);
+    expect(stderr).toMatch(/\[worker \d\] star\/(reference|fem-[a-z-]+-n32): interrupted/);
     expect(existsSync(join(dir, 'long', 'summary.csv'))).toBe(false);
     const again = await cli(['bench', join(dir, 'long.json'), '--root', dir, '--jobs', '2', '--no-report']);
     expect(again.code).toBe(0);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { SuiteConfig } from './config.js';
 import { SuiteLayout } from './layout.js';
 import type { SuiteResults } from './results.js';
-import { planSuite, runSuite, type SuiteOptions, type SuiteTask } from './suite.js';
+import { lockSuiteFolder, planSuite, runSuite, type SuiteOptions, type SuiteTask } from './suite.js';
 
 /**
  * Scale-out of a suite (`allen-cahn bench --jobs N --shard i/n`):
@@ -113,29 +113,39 @@ async function drain(workers: Worker[], jobs: WorkerJob[], signal: AbortSignal |
 /** Run a suite (or one shard of it) with `jobs` worker processes, then write its tables and report. */
 export async function runSuiteParallel(suite: SuiteConfig, options: ParallelOptions): Promise<SuiteResults> {
   const select = shardSelect(options.shard);
-  if (options.jobs > 1) {
-    const root = options.root ?? 'results';
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const layout = new SuiteLayout(root, suite.name);
-    const plan = planSuite(suite).filter((t) => t.role !== 'reference' && select(t));
-    const problems = [...new Set(plan.map((t) => t.problem))];
-    const refs = problems.filter((p) => !existsSync(layout.run({ role: 'reference', problem: p, label: 'reference' }).bench));
-    const runs: WorkerJob[] = plan.map((t) => ({ index: t.index }));
-    const n = Math.min(options.jobs, Math.max(refs.length, runs.length, 1));
-    const workers = Array.from({ length: n }, (_, id) => new Worker(options.workerModule ?? workerPath(), { suite, root, id: id + 1 }, log));
-    const stop = () => {
-      for (const w of workers) w.child.kill('SIGINT');
-    };
-    options.signal?.addEventListener('abort', stop, { once: true });
-    try {
-      await drain(workers, refs.map((p) => ({ references: [p] })), options.signal);
-      await drain(workers, runs, options.signal);
-    } finally {
-      options.signal?.removeEventListener('abort', stop);
-      await Promise.all(workers.map((w) => w.close()));
-    }
+  if (options.jobs <= 1) return runSuite(suite, { ...options, select });
+  // The parent holds the suite folder's lock for itself and its workers (a second bench into the
+  // same --root is refused while any of them runs).
+  const lock = lockSuiteFolder(new SuiteLayout(options.root ?? 'results', suite.name));
+  try {
+    return await runWithWorkers(suite, options, select);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runWithWorkers(suite: SuiteConfig, options: ParallelOptions, select: (t: SuiteTask) => boolean): Promise<SuiteResults> {
+  const root = options.root ?? 'results';
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const layout = new SuiteLayout(root, suite.name);
+  const plan = planSuite(suite).filter((t) => t.role !== 'reference' && select(t));
+  const problems = [...new Set(plan.map((t) => t.problem))];
+  const refs = problems.filter((p) => !existsSync(layout.run({ role: 'reference', problem: p, label: 'reference' }).bench));
+  const runs: WorkerJob[] = plan.map((t) => ({ index: t.index }));
+  const n = Math.min(options.jobs, Math.max(refs.length, runs.length, 1));
+  const workers = Array.from({ length: n }, (_, id) => new Worker(options.workerModule ?? workerPath(), { suite, root, id: id + 1 }, log));
+  const stop = () => {
+    for (const w of workers) w.child.kill('SIGINT');
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await drain(workers, refs.map((p) => ({ references: [p] })), options.signal);
+    await drain(workers, runs, options.signal);
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+    await Promise.all(workers.map((w) => w.close()));
   }
   // Interrupted: the workers have checkpointed their runs; leave the tables of an earlier
   // complete pass alone (the next start resumes and writes them).
-  return runSuite(suite, { ...options, select, ...(options.signal?.aborted ? { tables: false } : {}) });
+  return runSuite(suite, { ...options, select, lockHeld: true, ...(options.signal?.aborted ? { tables: false } : {}) });
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ensureDirectory, isTemporaryName, writeFileAtomic } from '../io/atomic.js';
 import { writeFieldCsv } from '../io/csv.js';
-import { acquireLock, LOCK_FILE, LockError } from '../io/lock.js';
+import { acquireLock, LOCK_FILE, LockError, type HeldLock } from '../io/lock.js';
 import { RUN_MARKER } from '../io/run-marker.js';
 import { describeProblem, stepCount, type ProblemConfig } from '../physics/problems.js';
 import { RUN_FILES, RunLayout } from '../run/layout.js';
@@ -77,6 +77,11 @@ export interface SuiteOptions {
   tables?: boolean;
   /** For the record (the report's note on wall times): runs executed at the same time. Default 1. */
   jobs?: number;
+  /**
+   * The caller already holds the suite folder's lock (parallel.ts holds it for itself and its
+   * worker processes); default false: runSuite takes it for its own duration.
+   */
+  lockHeld?: boolean;
 }
 
 /** One configuration of a suite in plan order: `index` counts the non-reference runs from 0. */
@@ -112,22 +117,29 @@ export async function runSuite(suite: SuiteConfig, options: SuiteOptions): Promi
   const layout = new SuiteLayout(options.root ?? 'results', suite.name);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const problems = resolveSuite(suite);
+  const lock = options.lockHeld ? null : lockSuiteFolder(layout);
+  try {
+    return await runLocked(suite, options, layout, problems, log, t0);
+  } finally {
+    lock?.release();
+  }
+}
+
+/**
+ * Create the suite's results folder and take its lock (one bench per folder); a busy folder is
+ * the LockError naming the other bench, an unusable one a one-line RunFolderError.
+ */
+export function lockSuiteFolder(layout: SuiteLayout): HeldLock {
   try {
     ensureDirectory(layout.dir);
   } catch (err) {
     throw new RunFolderError(`cannot use results folder ${layout.dir}: ${(err as Error).message.split('\n')[0]}`);
   }
-  let lock;
   try {
-    lock = acquireLock(layout.dir);
+    return acquireLock(layout.dir);
   } catch (err) {
     if (err instanceof LockError) throw err; // busy: one line naming the other bench
     throw new RunFolderError(`cannot use results folder ${layout.dir}: ${(err as Error).message.split('\n')[0]}`);
-  }
-  try {
-    return await runLocked(suite, options, layout, problems, log, t0);
-  } finally {
-    lock.release();
   }
 }
 

@@ -34,6 +34,7 @@ process.on('message', async (m: { type: 'init'; suite: SuiteConfig; root: string
     signal: controller.signal,
     select,
     tables: false,
+    lockHeld: true, // the parent (parallel.ts) holds the suite folder's lock for its workers
     // Lines go to the parent, which owns stderr (and the log callback of its caller).
     log: (line) => process.send?.({ type: 'log', line: line.replace(/^\[\d+\/\d+\] /, '') }),
   });
