@@ -72,8 +72,9 @@ export function trainSpinn(loss: SpinnLoss, theta: Float64Array, o: ResolvedSpin
       }
       record('adam', total);
     } else {
-      // tol 0: stop only when the best loss has not improved at all over the last 25 iterations.
-      record('adam', adamMinimize(objective, vector, state, { maxIters: o.adamIters, tol: 0, learningRate: o.learningRate }));
+      // tol −1: run every iteration (Adam's loss on a PINN plateaus and oscillates for long
+      // stretches before it falls again; a no-progress window stopped it after 37 iterations on ac1d).
+      record('adam', adamMinimize(objective, vector, state, { maxIters: o.adamIters, tol: -1, learningRate: o.learningRate }));
     }
   }
   if (useLbfgs) {

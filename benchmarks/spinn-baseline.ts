@@ -1,0 +1,103 @@
+/**
+ * SPINN baseline benchmark (issue 12): SPINN trained once over the space-time box against a FEM
+ * reference at the final time, on the reduced circle, star and ac1d, and the trend over
+ * ε = 0.08, 0.04, 0.02 on the circle.
+ *
+ * Reference: FEM mms-newton on 2·problem.n cells per side (P1), the problem's τ, stepped to T.
+ * Both fields are sampled on a uniform grid (101² in 2D, 1001 points in 1D: ac1d's interfaces
+ * are 0.006 wide) and compared by the trapezoid-weighted relative L2 error
+ * ‖u − u_ref‖ / ‖u_ref‖ (src/bench/metrics.ts), at t = 0 (the IC misfit) and at t = T.
+ * SPINN's wall time is its training time plus the evaluation of every output step; the shared
+ * stability checker's verdict over SPINN's steps is reported too. Times come from a shared
+ * 2-core machine: noisy.
+ *
+ * Run: npx tsx benchmarks/spinn-baseline.ts [circle star ac1d] [--eps-sweep] [--options '{"adamIters":500}']
+ *   → results/spinn-baseline.csv (one row per run, appended) and the FEM references cached in
+ *     results/spinn-baseline/ref-<problem>-eps<ε>.json.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { relativeL2Error, trapezoidWeights } from '../src/bench/metrics.js';
+import { createFemSolver } from '../src/fem/index.js';
+import { makeProblem, stepCount, type ProblemConfig } from '../src/physics/problems.js';
+import { uniformGrid, type StepRecord } from '../src/solver.js';
+import { createSpinnSolver, type SpinnOptionsInput } from '../src/spinn/index.js';
+import { checkStability } from '../src/stability/index.js';
+
+const OUT = 'results/spinn-baseline';
+const CSV = 'results/spinn-baseline.csv';
+
+function gridSize(p: ProblemConfig): number {
+  return p.dim === 2 ? 101 : 1001;
+}
+
+async function femReference(p: ProblemConfig): Promise<{ u0: Float64Array; uT: Float64Array; wallMs: number }> {
+  const file = `${OUT}/ref-${p.name}-eps${p.epsilon.toPrecision(4)}-n${2 * p.n}.json`;
+  if (existsSync(file)) {
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    return { u0: Float64Array.from(j.u0), uT: Float64Array.from(j.uT), wallMs: j.wallMs };
+  }
+  const pts = uniformGrid(p, gridSize(p));
+  const t0 = performance.now();
+  const fem = createFemSolver(p, { scheme: 'mms-newton', n: 2 * p.n });
+  await fem.initialise();
+  const u0 = fem.sample(pts);
+  for (let i = 0; i < stepCount(p); i++) await fem.step();
+  const uT = fem.sample(pts);
+  const wallMs = performance.now() - t0;
+  writeFileSync(file, JSON.stringify({ problem: p.name, epsilon: p.epsilon, n: 2 * p.n, steps: stepCount(p), wallMs, u0: [...u0], uT: [...uT] }));
+  return { u0, uT, wallMs };
+}
+
+async function runOne(p: ProblemConfig, options: SpinnOptionsInput): Promise<void> {
+  const ref = await femReference(p);
+  const pts = uniformGrid(p, gridSize(p));
+  const w = trapezoidWeights(p, gridSize(p));
+  const t0 = performance.now();
+  const solver = await createSpinnSolver(p, options);
+  const records: StepRecord[] = [await solver.initialise()];
+  const u0 = solver.sample(pts);
+  for (let i = 0; i < stepCount(p); i++) records.push(await solver.step());
+  const wallMs = performance.now() - t0;
+  const uT = solver.sample(pts);
+  const verdict = checkStability(records);
+  const d = solver.describe() as { parameters: number; training: { iterations: number; summary: string } };
+  const row = {
+    problem: p.name,
+    epsilon: p.epsilon,
+    steps: stepCount(p),
+    parameters: d.parameters,
+    options: JSON.stringify(options),
+    train_ms: Math.round(records[0].wallMs),
+    total_ms: Math.round(wallMs),
+    fem_ref_ms: Math.round(ref.wallMs),
+    rel_l2_t0: relativeL2Error(u0, ref.u0, w),
+    rel_l2_final: relativeL2Error(uT, ref.uT, w),
+    fem_ref_drift: relativeL2Error(ref.uT, ref.u0, w),
+    energy_0: records[0].energy,
+    energy_final: records[records.length - 1].energy,
+    stable: verdict.ok,
+    stability: verdict.message,
+    training: d.training.summary,
+  };
+  console.log(JSON.stringify(row));
+  if (!existsSync(CSV)) appendFileSync(CSV, Object.keys(row).join(',') + '\n');
+  appendFileSync(CSV, Object.values(row).map((v) => (typeof v === 'string' ? JSON.stringify(v) : String(v))).join(',') + '\n');
+  solver.dispose();
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const optIndex = args.indexOf('--options');
+  const options: SpinnOptionsInput = optIndex >= 0 ? JSON.parse(args[optIndex + 1]) : {};
+  const names = args.filter((a, i) => !a.startsWith('--') && (optIndex < 0 || i !== optIndex + 1));
+  mkdirSync(OUT, { recursive: true });
+  for (const name of names.length > 0 ? names : ['circle', 'star', 'ac1d']) await runOne(makeProblem(name, 'reduced'), options);
+  if (args.includes('--eps-sweep')) {
+    for (const epsilon of [0.08, 0.04, 0.02]) await runOne(makeProblem('circle', 'reduced', { epsilon }), options);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
