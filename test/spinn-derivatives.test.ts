@@ -161,6 +161,58 @@ describe('SPINN collocation kernel', () => {
   }
 });
 
+describe('SPINN loss value', () => {
+  for (const [name, problem] of CASES) {
+    it(`${name}: every term equals its definition from the point derivatives (causal weights included)`, () => {
+      const { layout, theta } = setup(problem, 'sin', true);
+      const w = { ic: 3, boundary: 2, causalEpsilon: 0.4 };
+      const loss = new SpinnLoss(problem, layout, { space: 5, time: 4 }, w, 9);
+      loss.resample();
+      const L = loss.evaluate(theta);
+      const f = new SpinnField(layout);
+      const d = new Float64Array(6);
+      const { nt, nx, ny } = loss;
+      const kappa = problem.epsilon ** 2 / problem.mobility;
+      const ys = problem.dim === 2 ? loss.yPoints : Float64Array.of(0);
+      // Residual slices L_i = mean (κr)², causal w_i = exp(−ε_c Σ_{j<i} L_j).
+      let cumulative = 0;
+      let residual = 0;
+      for (let t = 0; t < nt; t++) {
+        let Li = 0;
+        for (const x of loss.xPoints)
+          for (const y of ys) {
+            const tt = loss.tPoints[t];
+            f.derivatives(theta, tt, x, y, d);
+            const r = d[1] - problem.mobility * (d[4] + d[5] - (d[0] ** 3 - d[0]) / problem.epsilon ** 2) - problem.source!(x, y, tt);
+            Li += (kappa * r) ** 2 / (nx * ny);
+          }
+        const wi = Math.exp(-w.causalEpsilon * cumulative);
+        expect(loss.causalWeights[t]).toBeCloseTo(wi, 13);
+        residual += (wi * Li) / nt;
+        cumulative += Li;
+      }
+      expect(loss.parts.residual).toBeCloseTo(residual, 12);
+      // IC: mean (u(0,·) − u₀)² on the space collocation grid.
+      let ic = 0;
+      for (const x of loss.xPoints) for (const y of ys) ic += (f.value(theta, 0, x, y) - problem.initial(x, y)) ** 2 / (nx * ny);
+      expect(loss.parts.ic).toBeCloseTo(ic, 13);
+      // Neumann lines: mean (∂u/∂n)² over t_i × {a, b} × (the other axis' points).
+      let b = 0;
+      let count = 0;
+      const { min, max } = problem.domain;
+      const neumann = problem.boundary.xmin?.kind === 'neumann';
+      if (neumann) {
+        for (const t of loss.tPoints) {
+          for (const xb of [min[0], max[0]]) for (const y of ys) (b += f.derivatives(theta, t, xb, y, d)[2] ** 2), count++;
+          if (problem.dim === 2) for (const x of loss.xPoints) for (const yb of [min[1], max[1]]) (b += f.derivatives(theta, t, x, yb, d)[3] ** 2), count++;
+        }
+        expect(loss.parts.boundary).toBeCloseTo(b / count, 12);
+      } else expect(loss.parts.boundary).toBe(0);
+      expect(L).toBeCloseTo(residual + w.ic * ic + (neumann ? w.boundary * (b / count) : 0), 11);
+    });
+  }
+});
+
 describe('SPINN loss gradient ∂L/∂θ against central differences', () => {
   const weightSets = [
     { label: 'all terms', ic: 3, boundary: 2, causalEpsilon: 0 },
