@@ -11,7 +11,10 @@
  * stability checker's verdict over SPINN's steps is reported too. Times come from a shared
  * 2-core machine: noisy.
  *
- * Run: npx tsx benchmarks/spinn-baseline.ts [circle star ac1d] [--eps-sweep] [--options '{"adamIters":500}']
+ * With --sdmm the same rows are made for SDMM (createSdmmSolver with the given options), so both
+ * neural solvers meet the same reference on the same grid.
+ *
+ * Run: npx tsx benchmarks/spinn-baseline.ts [circle star ac1d] [--eps-sweep] [--sdmm] [--options '{"adamIters":500}']
  *   → results/spinn-baseline.csv (one row per run, appended) and the FEM references cached in
  *     results/spinn-baseline/ref-<problem>-eps<ε>.json.
  */
@@ -20,6 +23,7 @@ import { relativeL2Error, trapezoidWeights } from '../src/bench/metrics.js';
 import { createFemSolver } from '../src/fem/index.js';
 import { makeProblem, stepCount, type ProblemConfig } from '../src/physics/problems.js';
 import { uniformGrid, type StepRecord } from '../src/solver.js';
+import { createSdmmSolver, type SdmmOptions } from '../src/sdmm/index.js';
 import { createSpinnSolver, type SpinnOptionsInput } from '../src/spinn/index.js';
 import { checkStability } from '../src/stability/index.js';
 
@@ -30,38 +34,48 @@ function gridSize(p: ProblemConfig): number {
   return p.dim === 2 ? 101 : 1001;
 }
 
-async function femReference(p: ProblemConfig): Promise<{ u0: Float64Array; uT: Float64Array; wallMs: number }> {
+interface Reference {
+  u0: Float64Array;
+  uT: Float64Array;
+  e0: number;
+  eT: number;
+  wallMs: number;
+}
+
+async function femReference(p: ProblemConfig): Promise<Reference> {
   const file = `${OUT}/ref-${p.name}-eps${p.epsilon.toPrecision(4)}-n${2 * p.n}.json`;
   if (existsSync(file)) {
     const j = JSON.parse(readFileSync(file, 'utf8'));
-    return { u0: Float64Array.from(j.u0), uT: Float64Array.from(j.uT), wallMs: j.wallMs };
+    if (j.e0 !== undefined) return { u0: Float64Array.from(j.u0), uT: Float64Array.from(j.uT), e0: j.e0, eT: j.eT, wallMs: j.wallMs };
   }
   const pts = uniformGrid(p, gridSize(p));
   const t0 = performance.now();
   const fem = createFemSolver(p, { scheme: 'mms-newton', n: 2 * p.n });
-  await fem.initialise();
+  const e0 = (await fem.initialise()).energy;
   const u0 = fem.sample(pts);
-  for (let i = 0; i < stepCount(p); i++) await fem.step();
+  let eT = e0;
+  for (let i = 0; i < stepCount(p); i++) eT = (await fem.step()).energy;
   const uT = fem.sample(pts);
   const wallMs = performance.now() - t0;
-  writeFileSync(file, JSON.stringify({ problem: p.name, epsilon: p.epsilon, n: 2 * p.n, steps: stepCount(p), wallMs, u0: [...u0], uT: [...uT] }));
-  return { u0, uT, wallMs };
+  writeFileSync(file, JSON.stringify({ problem: p.name, epsilon: p.epsilon, n: 2 * p.n, steps: stepCount(p), wallMs, e0, eT, u0: [...u0], uT: [...uT] }));
+  return { u0, uT, e0, eT, wallMs };
 }
 
-async function runOne(p: ProblemConfig, options: SpinnOptionsInput): Promise<void> {
+async function runOne(p: ProblemConfig, options: SpinnOptionsInput, kind: 'spinn' | 'sdmm'): Promise<void> {
   const ref = await femReference(p);
   const pts = uniformGrid(p, gridSize(p));
   const w = trapezoidWeights(p, gridSize(p));
   const t0 = performance.now();
-  const solver = await createSpinnSolver(p, options);
+  const solver = kind === 'spinn' ? await createSpinnSolver(p, options) : await createSdmmSolver(p, options as Partial<SdmmOptions>);
   const records: StepRecord[] = [await solver.initialise()];
   const u0 = solver.sample(pts);
   for (let i = 0; i < stepCount(p); i++) records.push(await solver.step());
   const wallMs = performance.now() - t0;
   const uT = solver.sample(pts);
   const verdict = checkStability(records);
-  const d = solver.describe() as { parameters: number; training: { iterations: number; summary: string } };
+  const d = solver.describe() as { parameters: number; training?: { summary: string } };
   const row = {
+    solver: kind,
     problem: p.name,
     epsilon: p.epsilon,
     steps: stepCount(p),
@@ -75,9 +89,11 @@ async function runOne(p: ProblemConfig, options: SpinnOptionsInput): Promise<voi
     fem_ref_drift: relativeL2Error(ref.uT, ref.u0, w),
     energy_0: records[0].energy,
     energy_final: records[records.length - 1].energy,
+    fem_energy_0: ref.e0,
+    fem_energy_final: ref.eT,
     stable: verdict.ok,
     stability: verdict.message,
-    training: d.training.summary,
+    training: d.training?.summary ?? records[0].stopReason,
   };
   console.log(JSON.stringify(row));
   if (!existsSync(CSV)) appendFileSync(CSV, Object.keys(row).join(',') + '\n');
@@ -91,9 +107,10 @@ async function main(): Promise<void> {
   const options: SpinnOptionsInput = optIndex >= 0 ? JSON.parse(args[optIndex + 1]) : {};
   const names = args.filter((a, i) => !a.startsWith('--') && (optIndex < 0 || i !== optIndex + 1));
   mkdirSync(OUT, { recursive: true });
-  for (const name of names.length > 0 ? names : ['circle', 'star', 'ac1d']) await runOne(makeProblem(name, 'reduced'), options);
+  const kind = args.includes('--sdmm') ? 'sdmm' : 'spinn';
+  for (const name of names.length > 0 ? names : ['circle', 'star', 'ac1d']) await runOne(makeProblem(name, 'reduced'), options, kind);
   if (args.includes('--eps-sweep')) {
-    for (const epsilon of [0.08, 0.04, 0.02]) await runOne(makeProblem('circle', 'reduced', { epsilon }), options);
+    for (const epsilon of [0.08, 0.04, 0.02]) await runOne(makeProblem('circle', 'reduced', { epsilon }), options, kind);
   }
 }
 

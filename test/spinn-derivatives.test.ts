@@ -254,6 +254,45 @@ describe('SPINN loss gradient ∂L/∂θ against central differences', () => {
   }
 });
 
+describe('SPINN IC warm-start loss', () => {
+  for (const [name, problem] of CASES) {
+    for (const bound of [true, false]) {
+      it(`${name}, ${bound ? 'bounded' : 'unbounded'}: value mean (αs(0,·) − s*)² and gradient against central differences`, () => {
+        const { layout, theta } = setup(problem, 'tanh', bound);
+        const loss = new SpinnLoss(problem, layout, { space: 6, time: 3 }, { ic: 1, boundary: 1, causalEpsilon: 0 }, 2);
+        const grad = new Float64Array(layout.size);
+        const L = loss.evaluateWarmStart(theta, grad);
+        const f = new SpinnField(layout);
+        const ys = problem.dim === 2 ? loss.yPoints : Float64Array.of(0);
+        let want = 0;
+        for (const x of loss.xPoints)
+          for (const y of ys) {
+            const u = f.value(theta, 0, x, y);
+            const as = bound ? Math.atanh(u) : u;
+            const u0 = problem.initial(x, y);
+            const target = bound ? Math.max(-3, Math.min(3, Math.atanh(u0))) : u0;
+            want += (as - target) ** 2 / (loss.nx * loss.ny);
+          }
+        expect(L).toBeCloseTo(want, 9);
+        const h = 1e-5;
+        const got: number[] = [];
+        const fd: number[] = [];
+        for (let p = 0; p < layout.size; p += 5) {
+          const keep = theta[p];
+          theta[p] = keep + h;
+          const lp = loss.evaluateWarmStart(theta);
+          theta[p] = keep - h;
+          const lm = loss.evaluateWarmStart(theta);
+          theta[p] = keep;
+          got.push(grad[p]);
+          fd.push((lp - lm) / (2 * h));
+        }
+        expect(relativeError(got, fd)).toBeLessThan(1e-6);
+      });
+    }
+  }
+});
+
 describe('SPINN options', () => {
   const problem = makeProblem('circle');
   it('fills the defaults and the problem-dependent fields', () => {

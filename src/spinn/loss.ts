@@ -79,6 +79,8 @@ export class SpinnLoss {
   private readonly xBoundary: boolean;
   private readonly yBoundary: boolean;
   private readonly u0: Float64Array;
+  /** Pre-activation target of the IC warm start: clamp(atanh(u₀), ±3) (bounded) or u₀. */
+  private readonly s0: Float64Array;
   private readonly src: Float64Array | null;
   private readonly rand: () => number;
   /** 1D dummy y features. */
@@ -136,6 +138,7 @@ export class SpinnLoss {
     this.qsy = vec();
     this.qsyy = vec();
     this.u0 = new Float64Array(this.nx * this.ny);
+    this.s0 = new Float64Array(this.nx * this.ny);
     this.src = problem.source ? new Float64Array(this.nt * this.nx * this.ny) : null;
     this.placePoints(false);
   }
@@ -160,7 +163,13 @@ export class SpinnLoss {
     this.nets[1].setCoordinates(batch(this.xPoints, this.xBoundary ? [ax[1].min, ax[1].max] : []));
     if (this.layout.dim === 2) this.nets[2].setCoordinates(batch(this.yPoints, this.yBoundary ? [ax[2].min, ax[2].max] : []));
     const { nx, ny, nt } = this;
-    for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) this.u0[i * ny + j] = this.problem.initial(this.xPoints[i], this.yPoints[j]);
+    for (let i = 0; i < nx; i++) {
+      for (let j = 0; j < ny; j++) {
+        const v = this.problem.initial(this.xPoints[i], this.yPoints[j]);
+        this.u0[i * ny + j] = v;
+        this.s0[i * ny + j] = this.layout.bound ? Math.max(-3, Math.min(3, Math.atanh(Math.max(-1, Math.min(1, v))))) : v;
+      }
+    }
     if (this.src) {
       const f = this.problem.source!;
       for (let t = 0; t < nt; t++)
@@ -305,7 +314,7 @@ export class SpinnLoss {
     this.parts.lastCausalWeight = w;
 
     // Initial condition: time row nt is t = 0.
-    const ic = this.initialTerm(T, GT, nt * r, X, GX, Y, GY, yStride, wts.ic / (nx * ny), withGrad) / (nx * ny);
+    const ic = this.initialTerm(T, GT, nt * r, X, GX, Y, GY, yStride, wts.ic / (nx * ny), withGrad, false) / (nx * ny);
 
     // Neumann boundary lines.
     let bSum = 0;
@@ -329,8 +338,35 @@ export class SpinnLoss {
   }
 
   /**
+   * The IC warm-start loss mean_{x,y} (α s(0, x, y) − s*)², s* = clamp(atanh u₀, ±3) (bounded;
+   * u₀ itself when unbounded), and its gradient. Fitting the pre-activation first avoids the stall
+   * of the bounded MSE from a Glorot start, where saturated tanh regions pass no gradient (SDMM's
+   * initial fit meets the same stall, src/sdmm/solver.ts; tanh 3 = 0.995).
+   */
+  evaluateWarmStart(theta: Float64Array, grad?: Float64Array): number {
+    const { layout, nt, nx, ny, nets } = this;
+    const r = layout.rank;
+    const withGrad = grad !== undefined;
+    for (const net of nets) {
+      net.forward(theta);
+      if (withGrad) {
+        net.GF.fill(0);
+        net.GF1.fill(0);
+        net.GF2.fill(0);
+      }
+    }
+    const { Y, GY } = this.yFeatures();
+    const value = this.initialTerm(nets[0].F, nets[0].GF, nt * r, nets[1].F, nets[1].GF, Y, GY, layout.dim === 2 ? r : 0, 1 / (nx * ny), withGrad, true) / (nx * ny);
+    if (withGrad) {
+      grad.fill(0);
+      for (const net of nets) net.backward(theta, grad);
+    }
+    return value;
+  }
+
+  /**
    * Σ_{i,j} (u(0, x_i, y_j) − u₀)² from the time row at offset `to` (t = 0); accumulates the
-   * adjoints c·2(u − u₀)g, c = λ_ic/(n_x n_y).
+   * adjoints c·2(u − u₀)g, c = λ_ic/(n_x n_y). With `preActivation`, Σ (α s − s*)² and c·2(αs − s*)α.
    */
   private initialTerm(
     T: Float64Array,
@@ -343,8 +379,9 @@ export class SpinnLoss {
     yStride: number,
     c: number,
     withGrad: boolean,
+    preActivation: boolean,
   ): number {
-    const { nx, ny, TX, qs, u0 } = this;
+    const { nx, ny, TX, qs, u0, s0 } = this;
     const r = this.layout.rank;
     const { alpha, bound } = this.layout;
     let sum = 0;
@@ -358,9 +395,16 @@ export class SpinnLoss {
         const yo = j * yStride;
         let s = 0;
         for (let k = 0; k < r; k++) s += TX[k] * Y[yo + k];
-        const u = bound ? Math.tanh(alpha * s) : alpha * s;
-        const g = bound ? alpha * (1 - u * u) : alpha;
-        const d = u - u0[i * ny + j];
+        let d: number;
+        let g: number;
+        if (preActivation) {
+          d = alpha * s - s0[i * ny + j];
+          g = alpha;
+        } else {
+          const u = bound ? Math.tanh(alpha * s) : alpha * s;
+          g = bound ? alpha * (1 - u * u) : alpha;
+          d = u - u0[i * ny + j];
+        }
         sum += d * d;
         if (!withGrad) continue;
         const a = c * 2 * d * g;

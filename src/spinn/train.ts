@@ -15,7 +15,7 @@ import type { ResolvedSpinnOptions } from './options.js';
 const OptimizerVector = Float32Array;
 
 export interface TrainingPhase {
-  optimizer: 'adam' | 'lbfgs';
+  optimizer: 'warm-start' | 'adam' | 'lbfgs';
   iterations: number;
   evaluations: number;
   stopReason: string;
@@ -45,10 +45,17 @@ export function trainSpinn(loss: SpinnLoss, theta: Float64Array, o: ResolvedSpin
   };
   const vector = new OptimizerVector(theta);
   const phases: TrainingPhase[] = [];
-  const record = (optimizer: 'adam' | 'lbfgs', res: MinimizeResult) => {
+  const record = (optimizer: TrainingPhase['optimizer'], res: MinimizeResult) => {
     phases.push({ optimizer, iterations: res.iterations, evaluations: res.evaluations, stopReason: res.stopReason, initialLoss: res.initial, finalLoss: res.best });
     if (res.stopReason === 'non-finite') throw new Error(`SPINN training (${optimizer}): the loss became NaN or infinite (lower learningRate, or check the problem)`);
   };
+  if (o.warmStartIters > 0) {
+    const warm: Objective = (th, grad) => {
+      for (let p = 0; p < P; p++) work[p] = th[p];
+      return loss.evaluateWarmStart(work, grad);
+    };
+    record('warm-start', adamMinimize(warm, vector, createAdamState(P), { maxIters: o.warmStartIters, tol: -1, learningRate: o.learningRate }));
+  }
   const useAdam = o.optimizer !== 'lbfgs' && o.adamIters > 0;
   const useLbfgs = o.optimizer !== 'adam' && o.lbfgsIters > 0;
   if (useAdam) {
