@@ -11,8 +11,9 @@
  * stability checker's verdict over SPINN's steps is reported too. Times come from a shared
  * 2-core machine: noisy.
  *
- * With --sdmm the same rows are made for SDMM (createSdmmSolver with the given options), so both
- * neural solvers meet the same reference on the same grid.
+ * With --sdmm (createSdmmSolver) or --fem (mms-newton on problem.n cells per side unless the
+ * options say otherwise) the same rows are made for those solvers, so every solver meets the same
+ * reference on the same grid.
  *
  * Run: npx tsx benchmarks/spinn-baseline.ts [circle star ac1d] [--eps-sweep] [--sdmm] [--options '{"adamIters":500}']
  *   → results/spinn-baseline.csv (one row per run, appended) and the FEM references cached in
@@ -61,12 +62,17 @@ async function femReference(p: ProblemConfig): Promise<Reference> {
   return { u0, uT, e0, eT, wallMs };
 }
 
-async function runOne(p: ProblemConfig, options: SpinnOptionsInput, kind: 'spinn' | 'sdmm'): Promise<void> {
+async function runOne(p: ProblemConfig, options: SpinnOptionsInput, kind: 'spinn' | 'sdmm' | 'fem'): Promise<void> {
   const ref = await femReference(p);
   const pts = uniformGrid(p, gridSize(p));
   const w = trapezoidWeights(p, gridSize(p));
   const t0 = performance.now();
-  const solver = kind === 'spinn' ? await createSpinnSolver(p, options) : await createSdmmSolver(p, options as Partial<SdmmOptions>);
+  const solver =
+    kind === 'spinn'
+      ? await createSpinnSolver(p, options)
+      : kind === 'sdmm'
+        ? await createSdmmSolver(p, options as Partial<SdmmOptions>)
+        : createFemSolver(p, { scheme: 'mms-newton', ...(options as object) });
   const records: StepRecord[] = [await solver.initialise()];
   const u0 = solver.sample(pts);
   for (let i = 0; i < stepCount(p); i++) records.push(await solver.step());
@@ -107,7 +113,7 @@ async function main(): Promise<void> {
   const options: SpinnOptionsInput = optIndex >= 0 ? JSON.parse(args[optIndex + 1]) : {};
   const names = args.filter((a, i) => !a.startsWith('--') && (optIndex < 0 || i !== optIndex + 1));
   mkdirSync(OUT, { recursive: true });
-  const kind = args.includes('--sdmm') ? 'sdmm' : 'spinn';
+  const kind = args.includes('--sdmm') ? 'sdmm' : args.includes('--fem') ? 'fem' : 'spinn';
   for (const name of names.length > 0 ? names : ['circle', 'star', 'ac1d']) await runOne(makeProblem(name, 'reduced'), options, kind);
   if (args.includes('--eps-sweep')) {
     for (const epsilon of [0.08, 0.04, 0.02]) await runOne(makeProblem('circle', 'reduced', { epsilon }), options, kind);

@@ -71,6 +71,7 @@ const SMALL: SpinnOptionsInput = {
   timePoints: 10,
   icWeight: 10,
   boundaryWeight: 1,
+  warmStartIters: 0,
   adamIters: 400,
   lbfgsIters: 400,
   learningRate: 5e-3,
@@ -132,7 +133,9 @@ describe('SPINN on manufactured space-time solutions', () => {
       }
       const r0 = records[0];
       expect(r0.step).toBe(0);
-      expect(r0.iterations).toBe(r0.stopReason.match(/\d+/g)!.slice(0, 2).map(Number).reduce((a, b) => a + b));
+      const phases = [...r0.stopReason.split(';')[0].matchAll(/(warm-start|adam|lbfgs) (\d+)/g)];
+      expect(phases.map((m) => m[1])).toEqual(['adam', 'lbfgs']);
+      expect(r0.iterations).toBe(phases.reduce((a, m) => a + Number(m[2]), 0));
       expect(r0.stopReason).toMatch(/^trained: adam 400 max-iters, lbfgs \d+ /);
       expect(solver.time).toBeCloseTo(problem.tEnd, 12);
       for (const e of errors) expect(e).toBeLessThan(tolerance);
@@ -196,7 +199,7 @@ describe('SPINN solver contract', () => {
 
   it('describe() is JSON-safe and records the training', async () => {
     const { problem } = manufactured1d();
-    const s = await createSpinnSolver(problem, { ...quick, causal: true, causalEpsilon: 0.01 });
+    const s = await createSpinnSolver(problem, { ...quick, causal: true, causalEpsilon: 0.01, warmStartIters: 15 });
     const r0 = await s.initialise();
     const d = s.describe() as { solver: string; parameters: number; training: { iterations: number; summary: string; loss: { total: number } } };
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);
@@ -205,6 +208,7 @@ describe('SPINN solver contract', () => {
     expect(d.training.iterations).toBe(r0.iterations);
     expect(d.training.summary).toBe(r0.stopReason);
     expect(d.training.summary).toContain('last causal weight');
+    expect(d.training.summary).toMatch(/^trained: warm-start \d+ [a-z-]+, adam 60 max-iters, lbfgs \d+ /);
     expect(Number.isFinite(d.training.loss.total)).toBe(true);
   });
 

@@ -27,7 +27,7 @@ export const spinnOptionsSchema = z.strictObject({
   resampleEvery: int(0, 1_000_000).default(0).describe('Adam iterations between seeded re-draws of the collocation points (0: fixed midpoint grid)'),
   icWeight: z.number().positive().max(1e12).default(1000).describe('λ_ic: weight of mean (u(0,·) − u₀)² in the loss'),
   boundaryWeight: z.number().nonnegative().max(1e12).default(1).describe('weight of mean (∂u/∂n)² on Neumann boundary lines (periodic axes are exact)'),
-  warmStartIters: int(0, 10_000_000).default(0).describe('Adam iterations fitting α s(0,·) to atanh(u₀) before training (0: none, plain SPINN)'),
+  warmStartIters: int(0, 10_000_000).default(2000).describe('L-BFGS iterations fitting α s(0,·) to atanh(u₀) before training (0: plain SPINN)'),
   optimizer: z.enum(SPINN_OPTIMIZERS).default('adam-lbfgs').describe('training: Adam, L-BFGS, or Adam then L-BFGS'),
   adamIters: int(0, 10_000_000).default(1000).describe('Adam iterations (optimizer adam or adam-lbfgs)'),
   lbfgsIters: int(0, 10_000_000).default(300).describe('L-BFGS iterations (optimizer lbfgs or adam-lbfgs)'),

@@ -3,7 +3,8 @@ import type { LossParts, SpinnLoss } from './loss.js';
 import type { ResolvedSpinnOptions } from './options.js';
 
 /**
- * Training of SPINN once over the whole space-time box: Adam (Kingma & Ba 2015) on fixed
+ * Training of SPINN once over the whole space-time box: optionally an IC warm start (L-BFGS on
+ * the pre-activation misfit, SpinnLoss.evaluateWarmStart), then Adam (Kingma & Ba 2015) on fixed
  * collocation points, or on points re-drawn every `resampleEvery` iterations (the Adam moments
  * carry over between draws), then optionally L-BFGS on the last point set, as in the PINN
  * literature for Allen–Cahn (Raissi et al. 2019; Wang et al. 2022).
@@ -54,7 +55,9 @@ export function trainSpinn(loss: SpinnLoss, theta: Float64Array, o: ResolvedSpin
       for (let p = 0; p < P; p++) work[p] = th[p];
       return loss.evaluateWarmStart(work, grad);
     };
-    record('warm-start', adamMinimize(warm, vector, createAdamState(P), { maxIters: o.warmStartIters, tol: -1, learningRate: o.learningRate }));
+    // L-BFGS: on this smooth least-squares fit it reached an IC misfit of 1.5e-3 on the star in 3000
+    // iterations, where Adam (lr 5e-3) stalled at 0.16 after 2000.
+    record('warm-start', lbfgsMinimize(warm, vector, createLbfgsState(P, o.historySize), { maxIters: o.warmStartIters, tol: 0 }));
   }
   const useAdam = o.optimizer !== 'lbfgs' && o.adamIters > 0;
   const useLbfgs = o.optimizer !== 'adam' && o.lbfgsIters > 0;
