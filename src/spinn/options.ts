@@ -25,7 +25,7 @@ export const spinnOptionsSchema = z.strictObject({
   spacePoints: int(2, 4096).default(64).describe('collocation points per space axis'),
   timePoints: int(2, 4096).default(16).describe('collocation points on the time axis [0, T]'),
   resampleEvery: int(0, 1_000_000).default(0).describe('Adam iterations between seeded re-draws of the collocation points (0: fixed midpoint grid)'),
-  icWeight: z.number().positive().max(1e12).default(1000).describe('λ_ic: weight of mean (u(0,·) − u₀)² in the loss'),
+  icWeight: z.number().positive().max(1e12).default(40).describe('λ_ic: weight of mean (u(0,·) − u₀)² in the loss'),
   boundaryWeight: z.number().nonnegative().max(1e12).default(1).describe('weight of mean (∂u/∂n)² on Neumann boundary lines (periodic axes are exact)'),
   warmStartIters: int(0, 10_000_000).default(2000).describe('L-BFGS iterations fitting α s(0,·) to atanh(u₀) before training (0: plain SPINN)'),
   optimizer: z.enum(SPINN_OPTIMIZERS).default('adam-lbfgs').describe('training: Adam, L-BFGS, or Adam then L-BFGS'),
