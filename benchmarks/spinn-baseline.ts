@@ -7,7 +7,8 @@
  * Both fields are sampled on a uniform grid (101² in 2D, 1001 points in 1D: ac1d's interfaces
  * are 0.006 wide) and compared by the trapezoid-weighted relative L2 error
  * ‖u − u_ref‖ / ‖u_ref‖ (src/bench/metrics.ts), at t = 0 (the IC misfit) and at t = T.
- * SPINN's wall time is its training time plus the evaluation of every output step; the shared
+ * SPINN's wall time is its training time plus the evaluation of every output step (cpu_ms: the
+ * process CPU time over the same span, steadier than wall time on a loaded machine); the shared
  * stability checker's verdict over SPINN's steps is reported too. Times come from a shared
  * 2-core machine: noisy.
  *
@@ -73,6 +74,7 @@ async function runOne(p: ProblemConfig, options: SpinnOptionsInput, kind: 'spinn
   const pts = uniformGrid(p, gridSize(p));
   const w = trapezoidWeights(p, gridSize(p));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const solver =
     kind === 'spinn'
       ? await createSpinnSolver(p, options)
@@ -83,6 +85,7 @@ async function runOne(p: ProblemConfig, options: SpinnOptionsInput, kind: 'spinn
   const u0 = solver.sample(pts);
   for (let i = 0; i < stepCount(p); i++) records.push(await solver.step());
   const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const uT = solver.sample(pts);
   const verdict = checkStability(records);
   const d = solver.describe() as { parameters: number; training?: { summary: string } };
@@ -95,6 +98,7 @@ async function runOne(p: ProblemConfig, options: SpinnOptionsInput, kind: 'spinn
     options: JSON.stringify(options),
     train_ms: Math.round(records[0].wallMs),
     total_ms: Math.round(wallMs),
+    cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
     fem_ref_ms: Math.round(ref.wallMs),
     rel_l2_t0: relativeL2Error(u0, ref.u0, w),
     rel_l2_final: relativeL2Error(uT, ref.uT, w),
