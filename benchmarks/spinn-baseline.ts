@@ -16,7 +16,7 @@
  * options say otherwise) the same rows are made for those solvers, so every solver meets the same
  * reference on the same grid.
  *
- * Run: npx tsx benchmarks/spinn-baseline.ts [circle star ac1d] [--eps-sweep] [--sdmm] [--options '{"adamIters":500}']
+ * Run: npx tsx benchmarks/spinn-baseline.ts [circle star ac1d] [--epsilon ε] [--eps-sweep] [--sdmm | --fem] [--options '{"adamIters":500}']
  *   → results/spinn-baseline.csv (one row per run, appended) and the FEM references cached in
  *     results/spinn-baseline/ref-<problem>-eps<ε>.json.
  */
@@ -121,7 +121,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const optIndex = args.indexOf('--options');
   const options: SpinnOptionsInput = optIndex >= 0 ? JSON.parse(args[optIndex + 1]) : {};
-  const names = args.filter((a, i) => !a.startsWith('--') && (optIndex < 0 || i !== optIndex + 1));
+  const valueOf = new Set([args.indexOf('--options') + 1, args.indexOf('--epsilon') + 1].filter((i) => i > 0));
+  const names = args.filter((a, i) => !a.startsWith('--') && !valueOf.has(i));
   mkdirSync(OUT, { recursive: true });
   const kind = args.includes('--sdmm') ? 'sdmm' : args.includes('--fem') ? 'fem' : 'spinn';
   const done = new Set<string>();
@@ -131,7 +132,9 @@ async function main(): Promise<void> {
     done.add(key);
     await runOne(p, kind === 'spinn' ? { ...PROBLEM_OPTIONS[p.name], ...options } : options, kind);
   };
-  for (const name of names.length > 0 ? names : ['circle', 'star', 'ac1d']) await run(makeProblem(name, 'reduced'));
+  const epsIndex = args.indexOf('--epsilon');
+  const overrides = epsIndex >= 0 ? { epsilon: Number(args[epsIndex + 1]) } : {};
+  for (const name of names.length > 0 ? names : ['circle', 'star', 'ac1d']) await run(makeProblem(name, 'reduced', overrides));
   if (args.includes('--eps-sweep')) {
     for (const epsilon of [0.08, 0.04, 0.02]) await run(makeProblem('circle', 'reduced', { epsilon }));
   }

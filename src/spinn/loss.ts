@@ -9,16 +9,17 @@ import { AxisNet, type SpinnLayout } from './network.js';
  *   L(θ) = (1/n_t) Σ_i w_i L_i + λ_ic · mean_{x,y} (u(0, x, y) − u₀(x, y))² + λ_b · mean_{∂Ω lines} (∂u/∂n)²
  *   L_i  = mean_{x,y} (κ r(t_i, x, y))²,   r = u_t − m(Δu − ε⁻² (u³ − u)) − source,   κ = ε²/m
  *
- * κ divides the PDE by its reaction coefficient m/ε², so κr = (ε²/m) u_t − ε²Δu + (u³ − u) − … is
- * O(1) whatever ε and the weights λ keep their meaning across problems. Without it the residual
- * outweighs the IC term by ε⁻⁴ and training falls to the trivial solution u ≡ ±1 (measured on the
- * reduced circle, ε = 0.04, λ_ic = 1000: IC misfit 0.27, relative L2 error 0.57 already at t = 0).
- *
  * with w_i = 1, or with causal weighting (Wang, Sankaran & Perdikaris, "Respecting causality is
  * all you need for training physics-informed neural networks", 2022) w_i = exp(−ε_c Σ_{j<i} L_j),
  * held constant in the gradient (the time slices are processed in order, so w_i is known before
  * slice i). The Neumann term runs over the lines x ∈ {a, b} × (t_i, y_j) and y ∈ {a, b} × (t_i, x_j);
  * periodic axes need none (the embedding is exact).
+ *
+ * κ divides the PDE by its reaction coefficient m/ε², so κr = (ε²/m) u_t − ε²Δu + (u³ − u) − … is
+ * O(1) whatever ε and the weights λ keep their meaning across problems. Without it the residual
+ * outweighs the IC term by ε⁻⁴ and training falls to the trivial solution u ≡ ±1 (measured on the
+ * reduced circle, ε = 0.04, λ_ic = 1000: IC misfit 0.27, relative L2 error 0.57 already at t = 0).
+ * The optional IC warm start (`evaluateWarmStart`) fits the pre-activation at t = 0 before training.
  *
  * With s = Σ_k T_k X_k Y_k and u = tanh(α s), g = du/ds = α(1 − u²), g_s = dg/ds = −2αug,
  * g_ss = −2α(g² + u g_s) (unbounded: u = αs, g = α, g_s = g_ss = 0):
