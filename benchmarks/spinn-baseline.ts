@@ -21,6 +21,7 @@
  *     results/spinn-baseline/ref-<problem>-eps<ε>.json.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { stringify } from 'csv-stringify/sync';
 import { relativeL2Error, trapezoidWeights } from '../src/bench/metrics.js';
 import { createFemSolver } from '../src/fem/index.js';
 import { makeProblem, stepCount, type ProblemConfig } from '../src/physics/problems.js';
@@ -112,8 +113,7 @@ async function runOne(p: ProblemConfig, options: SpinnOptionsInput, kind: 'spinn
     training: d.training?.summary ?? records[0].stopReason,
   };
   console.log(JSON.stringify(row));
-  if (!existsSync(CSV)) appendFileSync(CSV, Object.keys(row).join(',') + '\n');
-  appendFileSync(CSV, Object.values(row).map((v) => (typeof v === 'string' ? JSON.stringify(v) : String(v))).join(',') + '\n');
+  appendFileSync(CSV, stringify([row], { header: !existsSync(CSV) }));
   solver.dispose();
 }
 
