@@ -5,7 +5,7 @@
  * - stabilized (Shen & Yang): A = (1/(mτ) + S/ε²) M + K, constant over a run;
  * - mms-newton Jacobian: J = M/(mτ) + K + ε⁻² M_{f'(u)}, u = the star initial condition,
  *   M_{f'(u)} the mass matrix weighted by the element mean of f'(u) = 3u² − 1 at the nodes.
- * τ = 5e-5, ε = 0.01, m = 1, S = 1 (the FEM targets in issue 2).
+ * τ = 5e-5, ε = 0.01, m = 1, S = 1 (the setting of the FEM targets, src/bench/scaling.ts).
  *
  * Right-hand sides as the schemes form them: stabilized, the increment form
  * A d = −(K u + ε⁻² M f(u)) (f interpolated at the nodes); Newton, b = J (u₁ − u) with u₁ the

@@ -1,5 +1,5 @@
 /**
- * SDMM accuracy benchmark (issue 3, acceptance "benchmark"): on the reduced star problem
+ * SDMM accuracy benchmark: on the reduced star problem
  * (ε = 0.04, m = 1, τ = 1e-4, T = 0.004: 40 steps), SDMM's final field against a converged FEM
  * reference (mms-newton, P1 triangles, N = 256 cells per side, the same τ), both sampled on the
  * same 101 × 101 uniform grid:

@@ -1,9 +1,13 @@
-import type { ProblemConfig } from './physics/problems.js';
+import type { z } from 'zod';
 import type { Mesh } from './mesh/mesh.js';
+import type { OptionsSchema } from './options.js';
+import type { ProblemConfig } from './physics/problems.js';
 
 /**
- * The interface both solvers implement (DESIGN.md §4), so the CLI, the benchmark runner, the
- * stability checker and the writers never special-case one.
+ * The contract every solver implements (DESIGN.md §4), so the run layer, the stability checker,
+ * the suite and the writers never special-case one, and the solver kind (options schema +
+ * factory) through which the registry, the CLI and the suite create solvers.
+ * This module stays low in the import graph: solvers import it, never the other way round.
  */
 
 /** What one step (or the initial state, step 0) reports. Energies are float64. */
@@ -38,8 +42,32 @@ export interface SolverState {
   meta: Record<string, unknown>;
 }
 
+/**
+ * Facts about a solver that the run layer records (summary.json, the suite's tables) without
+ * knowing which solver it is.
+ */
+export interface SolverFacts {
+  /** FEM degrees of freedom, SDMM trainable parameters. */
+  unknowns?: number;
+  /** What computes, e.g. 'js (float64)' for FEM, the TensorFlow.js backend for SDMM. */
+  backend?: string;
+  /** Floating-point precision of the solve (energies are always re-evaluated in float64). */
+  precision?: 'float64' | 'float32';
+  /** Threads the solver uses (1 when absent). */
+  threads?: number;
+  /** Versions of the libraries that do the work (merged into summary.json's `versions`). */
+  versions?: Record<string, string>;
+}
+
+/** What `describe()` returns: the facts above plus the solver's own JSON-safe configuration. */
+export interface SolverDescription extends SolverFacts {
+  /** Solver name ('fem', 'sdmm', …). */
+  solver?: string;
+  [key: string]: unknown;
+}
+
 export interface GradientFlowSolver {
-  /** 'fem' or 'sdmm'. */
+  /** The solver kind's name ('fem', 'sdmm', …): checkpoints record it. */
   readonly kind: string;
   readonly problem: ProblemConfig;
   /** Set up the initial state (FEM: interpolate u₀; SDMM: fit u₀) and report it as step 0. */
@@ -54,8 +82,8 @@ export interface GradientFlowSolver {
    * Points outside the domain are an error.
    */
   sample(points: Float64Array, out?: Float64Array): Float64Array;
-  /** Configuration and size (unknowns or parameters) for summary.json. JSON-safe. */
-  describe(): Record<string, unknown>;
+  /** Configuration and typed facts (unknowns, backend, precision, …) for summary.json. JSON-safe. */
+  describe(): SolverDescription;
   /**
    * Optional (mesh-based solvers): the mesh whose nodes carry the unknowns. The runner then
    * writes final.csv at the mesh nodes and VTU files on this mesh (unless a grid is asked for).
@@ -63,12 +91,66 @@ export interface GradientFlowSolver {
   mesh?(): Mesh;
   /** Optional: u at the mesh nodes (layout out[i] for node i), cheaper and exact vs sample(). */
   nodalValues?(out?: Float64Array): Float64Array;
-  /** Optional (points without connectivity): the solver's own points, layout points[dim·i + k]. */
-  nodes?(): Float64Array;
   saveState(): SolverState;
   restoreState(state: SolverState): void;
   /** Release resources (tensors). */
   dispose(): void;
+}
+
+/**
+ * A solver kind: a name, the options (one zod schema: bounds, defaults, one-line docs; see
+ * src/options.ts) and a factory. The registry (src/registry.ts) lists the kinds; the
+ * `allen-cahn run` flags, their help and the suite's solver entries are generated from them, so
+ * a new kind is one file exporting this plus one registry line.
+ */
+export interface SolverKind {
+  readonly name: string;
+  /** One line for help texts. */
+  readonly description: string;
+  readonly options: OptionsSchema;
+  /** The option a resolution sweep varies and must set (FEM 'n', SDMM 'quadElements'). */
+  readonly resolutionOption?: string;
+  /** Pairs of options that cannot both be set, and why (the CLI and the suite check them). */
+  readonly exclusive?: readonly (readonly [string, string, string])[];
+  /** Short directory label of a configuration, from the options as written. */
+  label(options: Record<string, unknown>, problemN: number): string;
+  /** Family in time-to-accuracy tables (configurations that differ only in resolution). */
+  family(options: Record<string, unknown>): string;
+  /** Name of a run in messages and default output directories (e.g. 'fem-stabilized', 'sdmm'). */
+  runName(options: Record<string, unknown>): string;
+  /** Build a solver from options as written (validated here: one-line error; defaults filled in). */
+  create(problem: ProblemConfig, options: Record<string, unknown>): GradientFlowSolver | Promise<GradientFlowSolver>;
+}
+
+/** A kind whose callbacks see its options' own types (z.input of the schema: as written). */
+export interface SolverKindDefinition<S extends OptionsSchema> {
+  readonly name: string;
+  readonly description: string;
+  readonly options: S;
+  readonly resolutionOption?: keyof S['shape'] & string;
+  readonly exclusive?: readonly (readonly [keyof S['shape'] & string, keyof S['shape'] & string, string])[];
+  label?(options: z.input<S>, problemN: number): string;
+  family?(options: z.input<S>): string;
+  runName?(options: z.input<S>): string;
+  create(problem: ProblemConfig, options: z.input<S>): GradientFlowSolver | Promise<GradientFlowSolver>;
+}
+
+/**
+ * Type-check a kind against its own schema and return it as a registry entry (label and runName
+ * default to the name, family to runName).
+ */
+export function defineSolverKind<S extends OptionsSchema>(kind: SolverKindDefinition<S>): SolverKind {
+  return {
+    name: kind.name,
+    description: kind.description,
+    options: kind.options,
+    ...(kind.resolutionOption ? { resolutionOption: kind.resolutionOption } : {}),
+    ...(kind.exclusive ? { exclusive: kind.exclusive } : {}),
+    label: (o, n) => (kind.label ? kind.label(o as z.input<S>, n) : kind.name),
+    runName: (o) => (kind.runName ? kind.runName(o as z.input<S>) : kind.name),
+    family: (o) => (kind.family ? kind.family(o as z.input<S>) : kind.runName ? kind.runName(o as z.input<S>) : kind.name),
+    create: (problem, o) => kind.create(problem, o as z.input<S>),
+  };
 }
 
 /** A step produced NaN or Inf, or otherwise failed; the run stops and keeps what it wrote. */

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findJsonSyntaxError, lineColumn, loadSuite, parseSuite, resolveSuite } from '../src/bench/config.js';
+import { loadSuite, parseSuite, resolveSuite } from '../src/bench/config.js';
+import { findJsonSyntaxError, lineColumn } from '../src/io/json.js';
 
 const F = 'benchmarks/quick.json';
 const fem = { kind: 'fem', scheme: 'mms-newton' };

@@ -2,7 +2,7 @@ import type { SolverSpec } from '../src/bench/config.js';
 import type { SuiteDeps } from '../src/bench/suite.js';
 import type { ProblemConfig } from '../src/physics/problems.js';
 import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../src/solver.js';
-import { runSolver } from '../src/runner.js';
+import { runSolver } from '../src/run/index.js';
 
 /**
  * A closed-form stand-in solver for suite-level tests (the suite's bookkeeping, not numerics):
@@ -60,7 +60,7 @@ export class DecaySolver implements GradientFlowSolver {
   sample(points: Float64Array, out = new Float64Array(points.length / this.problem.dim)) {
     const f = Math.exp(-this.rate * this.time);
     const d = this.problem.dim;
-    for (let i = 0; i < out.length; i++) out[i] = f * this.problem.initial(points[d * i], d === 2 ? points[d * i + 1] : 0);
+    for (let i = 0; i < out.length; i++) out[i] = f * this.problem.initial(points.subarray(d * i, d * i + d));
     return out;
   }
   describe() {
@@ -79,9 +79,9 @@ export class DecaySolver implements GradientFlowSolver {
 export function decayDeps(delayMs = 0): SuiteDeps {
   return {
     createSolver: async (problem: ProblemConfig, spec: SolverSpec) => {
-      if (spec.kind === 'fem') return new DecaySolver(problem, spec.n ?? problem.n, Infinity, delayMs);
-      return new DecaySolver(problem, spec.quadElements ?? problem.n, spec.maxIters ?? Infinity, delayMs);
+      if (spec.kind === 'fem') return new DecaySolver(problem, Number(spec.n ?? problem.n), Infinity, delayMs);
+      return new DecaySolver(problem, Number(spec.quadElements ?? problem.n), Number(spec.maxIters ?? Infinity), delayMs);
     },
-    runSolver: (solver, options) => runSolver(solver, { ...options, progress: false }),
+    runSolver: (solver, options) => runSolver(solver, options),
   };
 }

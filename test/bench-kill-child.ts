@@ -4,5 +4,5 @@ import { runSuite } from '../src/bench/suite.js';
 import { decayDeps } from './bench-fixtures.js';
 
 const [root, suiteJson, delay] = process.argv.slice(2);
-await runSuite(parseSuite(suiteJson, 'child.json'), { root, deps: decayDeps(Number(delay)), skipReport: true, log: () => {} });
+await runSuite(parseSuite(suiteJson, 'child.json'), { root, deps: decayDeps(Number(delay)), log: () => {} });
 process.stdout.write('done\n');

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  circleRadius,
   maxAbs,
   phaseAreaOnGrid,
-  positiveAreaLinearTriangle,
   radiusFromArea,
   relativeL2Error,
   timeToAccuracy,
   trapezoidWeights,
 } from '../src/bench/metrics.js';
+import { positiveAreaLinearTriangle, positiveLengthLinearInterval } from '../src/mesh/phase.js';
+import { makeProblem, shrinkingCircleRadius } from '../src/physics/problems.js';
 import { uniformGrid } from '../src/solver.js';
 
 const square = { dim: 2 as const, domain: { min: [0, 0], max: [1, 1] } };
@@ -71,9 +71,20 @@ describe('phase area {u > 0}', () => {
 });
 
 describe('circle law and time to accuracy', () => {
-  it('R(t)² = R₀² − 2 m t, zero after extinction', () => {
-    expect(circleRadius(0.25, 1, 0.01) ** 2).toBeCloseTo(0.0625 - 0.02, 15);
-    expect(circleRadius(0.25, 2, 0.1)).toBe(0);
+  it('R(t)² = R₀² − 2 m t, zero after extinction; the circle carries it as its radius law', () => {
+    expect(shrinkingCircleRadius(0.25, 1, 0.01) ** 2).toBeCloseTo(0.0625 - 0.02, 15);
+    expect(shrinkingCircleRadius(0.25, 2, 0.1)).toBe(0);
+    const circle = makeProblem('circle', 'reduced', { mobility: 2 });
+    expect(circle.laws?.radius?.(0.01)).toBe(shrinkingCircleRadius(0.25, 2, 0.01));
+    expect(circle.laws?.energy).toBeUndefined();
+    expect(makeProblem('star').laws).toEqual({});
+  });
+
+  it('the phase length of a linear function on an interval', () => {
+    expect(positiveLengthLinearInterval(1, -3, 2)).toBeCloseTo(0.5, 15);
+    expect(positiveLengthLinearInterval(-1, 1, 2)).toBeCloseTo(1, 15);
+    expect(positiveLengthLinearInterval(1, 2, 2)).toBe(2);
+    expect(positiveLengthLinearInterval(0, -1, 2)).toBe(0);
   });
 
   it('picks the cheapest run reaching each target, null when none does', () => {

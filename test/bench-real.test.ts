@@ -32,7 +32,7 @@ describe('suite with the real solvers', () => {
       }),
       'real.json',
     );
-    const res = await runSuite(suite, { root, deps: defaultSuiteDeps(), log: () => {}, progress: false, skipReport: true });
+    const res = await runSuite(suite, { root, deps: defaultSuiteDeps(), log: () => {} });
     const { records } = parseCsv(readFileSync(join(root, 'real', 'summary.csv'), 'utf8'));
     const col = (name: string) => records[0].indexOf(name);
     const row = (label: string) => records.find((r) => r[col('configuration')] === label)!;

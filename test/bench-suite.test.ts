@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSuite } from '../src/bench/config.js';
-import { readBenchJson, runSuite, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src/bench/suite.js';
+import { writeReport } from '../src/bench/report.js';
+import { readBenchJson, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src/bench/results.js';
+import { runSuite } from '../src/bench/suite.js';
 import { parseCsv, readStepsCsv } from '../src/io/csv.js';
 import { decodePng } from '../src/io/png.js';
 import { decayDeps } from './bench-fixtures.js';
@@ -49,7 +51,7 @@ describe('benchmark suite', () => {
   it('writes summary.csv with typed columns, exact closed-form errors, a failed row for a divergence, and the report', async () => {
     const root = mkdtempSync(join(tmpdir(), 'bench-suite-'));
     const lines: string[] = [];
-    const res = await runSuite(parseSuite(text, 'tiny.json'), { root, deps: decayDeps(), log: (l) => lines.push(l) });
+    const res = await runSuite(parseSuite(text, 'tiny.json'), { root, deps: decayDeps(), log: (l) => lines.push(l), report: writeReport });
     expect(res.runs.map((r) => `${r.problem}/${r.label}:${r.status}`)).toEqual([
       'circle/reference:completed',
       'circle/fem-mms-newton-n64:completed',
@@ -126,7 +128,7 @@ describe('benchmark suite', () => {
     const stepsPath = join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'steps.csv');
     const before = statSync(stepsPath).mtimeMs;
     const again: string[] = [];
-    await runSuite(parseSuite(text, 'tiny.json'), { root, deps: decayDeps(), log: (l) => again.push(l), skipReport: true });
+    await runSuite(parseSuite(text, 'tiny.json'), { root, deps: decayDeps(), log: (l) => again.push(l) });
     expect(again.every((l) => l.endsWith('skipped'))).toBe(true);
     expect(statSync(stepsPath).mtimeMs).toBe(before);
     expect(summary(root).rows).toEqual(rows);
@@ -136,7 +138,7 @@ describe('benchmark suite', () => {
     const changed = structuredClone(suiteDef);
     (changed.problems[0].solvers[2] as { maxIters: number }).maxIters = 4;
     const third: string[] = [];
-    await runSuite(parseSuite(JSON.stringify(changed), 'tiny.json'), { root, deps: decayDeps(), log: (l) => third.push(l), skipReport: true });
+    await runSuite(parseSuite(JSON.stringify(changed), 'tiny.json'), { root, deps: decayDeps(), log: (l) => third.push(l) });
     expect(third.filter((l) => !l.endsWith('skipped'))).toEqual([
       '[4/8] circle/sdmm-diverges: configuration changed since its files were written, starting afresh',
       '[4/8] circle/sdmm-diverges: starting (10 steps)',
@@ -165,7 +167,7 @@ describe('benchmark suite', () => {
     const firstDone = statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'steps.csv')).mtimeMs;
 
     const lines: string[] = [];
-    await runSuite(parseSuite(small, 'tiny.json'), { root, deps: decayDeps(), log: (l) => lines.push(l), skipReport: true });
+    await runSuite(parseSuite(small, 'tiny.json'), { root, deps: decayDeps(), log: (l) => lines.push(l) });
     expect(lines).toContain('[2/4] circle/fem-mms-newton-n64: already done (completed), skipped');
     expect(lines.some((l) => l.startsWith('[3/4] circle/fem-stabilized-n32: resuming'))).toBe(true);
     expect(statSync(join(root, 'tiny', 'circle', 'fem-mms-newton-n64', 'steps.csv')).mtimeMs).toBe(firstDone); // not rerun

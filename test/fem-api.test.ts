@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createFemSolver, type FemScheme, FemSolver, FunctionSpace, interpolate, phaseArea } from '../src/fem/index.js';
+import { createFemSolver, FEM_OPTIONS, FEM_SCHEMES, type FemScheme, FemSolver, FunctionSpace, interpolate, phaseArea, TIME_SCHEMES } from '../src/fem/index.js';
 import { intervalMesh, rectangleMesh } from '../src/mesh/index.js';
-import { makeProblem, type ProblemConfig } from '../src/physics/index.js';
+import { makeProblem, pointFunction, type ProblemConfig } from '../src/physics/index.js';
 import { mulberry32 } from '../src/physics/random.js';
 import { DivergenceError } from '../src/solver.js';
 
@@ -26,11 +26,11 @@ describe('bad inputs get one-line messages', () => {
     expect(() => createFemSolver(star, { scheme: 'stabilized', n: 2.5 })).toThrow('n must be a positive integer, got 2.5');
     expect(() => createFemSolver(star, { scheme: 'mms-newton', newtonTolerance: 0 })).toThrow('newtonTolerance must be a positive number, got 0');
     expect(() => createFemSolver(star, { scheme: 'mms-newton', linearTolerance: 2 })).toThrow('linearTolerance must be in (0, 1), got 2');
-    expect(() => createFemSolver(star, { scheme: 'mms-newton', linearSolver: 'lu' })).toThrow("unknown linear solver 'lu' (known: ");
+    expect(() => createFemSolver(star, { scheme: 'mms-newton', linearSolver: 'lu' as never })).toThrow("unknown linear solver 'lu' (known: ");
     expect(() => createFemSolver(star, { scheme: 'mms-newton', cellType: 'hexagon' as 'triangle' })).toThrow("unknown cell type 'hexagon' (known: triangle, quadrilateral)");
   });
   it('a given mesh of the wrong dimension, or with structured-mesh options', () => {
-    expect(() => createFemSolver(star, { scheme: 'stabilized', mesh: intervalMesh(0, 1, 4) })).toThrow("the mesh is 1D but problem 'star' is 2D");
+    expect(() => createFemSolver(star, { scheme: 'stabilized', mesh: intervalMesh(0, 1, 4) })).toThrow('mesh does not fit the problem domain [0,1]×[0,1]: the mesh is 1D, the problem is 2D');
     const mesh = rectangleMesh({ nx: 4, ny: 4 });
     expect(() => createFemSolver(star, { scheme: 'stabilized', mesh, n: 8 })).toThrow('n applies to structured meshes, not to a given mesh');
     expect(() => createFemSolver(star, { scheme: 'stabilized', mesh, diagonal: 'left' })).toThrow('diagonal applies to structured meshes, not to a given mesh');
@@ -48,12 +48,13 @@ describe('bad inputs get one-line messages', () => {
     );
   });
   it('boundary sides without mesh nodes (a mesh that does not reach the box)', () => {
+    // A mesh object is checked against the domain as a mesh file is (the box is not covered).
     const small = rectangleMesh({ nx: 4, ny: 4, min: [0, 0], max: [0.9, 1] });
     expect(() => createFemSolver(makeProblem('coarsening', 'reduced'), { scheme: 'stabilized', mesh: small })).toThrow(
-      'periodic side xmax has no mesh nodes on x = 1',
+      "mesh does not fit the problem domain [0,1]×[0,1]: the mesh's bounding box is [0,0.9]×[0,1]",
     );
     const dirichlet: ProblemConfig = { ...star, boundary: { ...star.boundary, xmax: { kind: 'dirichlet', value: 1 } } };
-    expect(() => createFemSolver(dirichlet, { scheme: 'stabilized', mesh: small })).toThrow('dirichlet side xmax has no mesh nodes on x = 1');
+    expect(() => createFemSolver(dirichlet, { scheme: 'stabilized', mesh: small })).toThrow("mesh does not fit the problem domain [0,1]×[0,1]: the mesh's bounding box is [0,0.9]×[0,1]");
   });
   it('points outside the domain', async () => {
     const solver = createFemSolver(star, { scheme: 'stabilized' });
@@ -85,7 +86,7 @@ describe('bad inputs get one-line messages', () => {
 describe('divergence', () => {
   it('an unstable run (stabilized with S = 0 and τ = 10 ε²/m) stops with DivergenceError naming the step', async () => {
     // Explicit ε⁻² f(uⁿ) with S = 0 amplifies the cubic: |u| grows without bound within a few steps.
-    const p = { ...makeProblem('front1d', 'reduced', { tau: 0.025 }), initial: (x: number) => 3 * Math.cos(3 * x) };
+    const p = { ...makeProblem('front1d', 'reduced', { tau: 0.025, tEnd: 2.5 }), initial: pointFunction((x) => 3 * Math.cos(3 * x[0])) };
     const solver = createFemSolver(p, { scheme: 'stabilized', stabilization: 0 });
     await solver.initialise();
     let error: unknown = null;
@@ -130,7 +131,7 @@ describe('sampling and nodal values', () => {
   const rand = mulberry32(7);
   const points = new Float64Array(200).map(() => rand());
   const linear = (x: number, y: number) => 0.3 * x - 0.2 * y + 0.1;
-  const withInitial = (p: ProblemConfig, initial: (x: number, y: number) => number): ProblemConfig => ({ ...p, initial });
+  const withInitial = (p: ProblemConfig, initial: (x: number, y: number) => number): ProblemConfig => ({ ...p, initial: pointFunction((x) => initial(x[0], x[1] ?? 0)) });
   const cases: [string, () => FemSolver, (x: number, y: number) => number][] = [
     ['P1 structured (direct index)', () => createFemSolver(withInitial(makeProblem('star', 'reduced', { n: 9 }), linear), { scheme: 'stabilized' }) as FemSolver, linear],
     [
@@ -219,22 +220,39 @@ describe('phaseArea', () => {
       rectangleMesh({ nx: 7, ny: 5, cellType: 'quadrilateral' }),
     ]) {
       const space = new FunctionSpace(mesh);
-      expect(phaseArea(space, interpolate(space, (x) => x - 0.3))).toBeCloseTo(0.7, 13);
-      expect(phaseArea(space, interpolate(space, (x, y) => x + 2 * y - 1))).toBeCloseTo(0.75, 13);
+      expect(phaseArea(space, interpolate(space, (x) => x[0] - 0.3))).toBeCloseTo(0.7, 13);
+      expect(phaseArea(space, interpolate(space, (x) => x[0] + 2 * x[1] - 1))).toBeCloseTo(0.75, 13);
       expect(phaseArea(space, interpolate(space, () => -1))).toBe(0);
       expect(phaseArea(space, interpolate(space, () => 1))).toBeCloseTo(1, 13);
     }
     const line = new FunctionSpace(intervalMesh(-1, 1, 9));
-    expect(phaseArea(line, interpolate(line, (x) => x - 0.25))).toBeCloseTo(0.75, 13);
+    expect(phaseArea(line, interpolate(line, (x) => x[0] - 0.25))).toBeCloseTo(0.75, 13);
   });
   it('converges to πR² for a disk of radius 0.3 (second order in h)', () => {
     const errors = [16, 32, 64].map((n) => {
       const space = new FunctionSpace(rectangleMesh({ nx: n, ny: n }));
-      const u = interpolate(space, (x, y) => 0.3 - Math.hypot(x - 0.5, y - 0.5));
+      const u = interpolate(space, (x) => 0.3 - Math.hypot(x[0] - 0.5, x[1] - 0.5));
       return Math.abs(phaseArea(space, u) - Math.PI * 0.09);
     });
     // measured: 2.0e-3, 5.0e-4, 1.3e-4 (the error is that of the polygonal zero line, O(h²))
     expect(errors[2]).toBeLessThan(1.6e-4);
     expect(Math.log2(errors[0] / errors[2]) / 2).toBeGreaterThan(1.9);
+  });
+});
+
+describe('the scheme table', () => {
+  it('every scheme builds from its entry with its default linear solver, and its parameters are FEM options with their defaults', () => {
+    const star = makeProblem('star', 'reduced', { n: 8 });
+    expect(FEM_SCHEMES).toEqual(['mms-newton', 'stabilized', 'convex-split']);
+    for (const name of FEM_SCHEMES) {
+      const entry = TIME_SCHEMES[name];
+      const d = createFemSolver(star, { scheme: name }).describe();
+      expect(d).toMatchObject({ scheme: name, linearSolver: entry.defaultLinearSolver, unknowns: 81, backend: 'js (float64)', precision: 'float64' });
+      for (const [key, field] of Object.entries(entry.parameters)) {
+        expect(FEM_OPTIONS.shape).toHaveProperty(key);
+        expect(d[key]).toBe((field as { parse(v: unknown): unknown }).parse(undefined)); // the declared default reaches the solver
+      }
+    }
+    expect(TIME_SCHEMES.stabilized.defaultLinearSolver).toBe('cholesky');
   });
 });

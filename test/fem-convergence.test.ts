@@ -18,7 +18,8 @@ import {
 import type { CsrMatrix } from '../src/linalg/csr.js';
 import { spmv } from '../src/linalg/csr.js';
 import { intervalMesh, rectangleMesh, type Mesh } from '../src/mesh/index.js';
-import { stepCount, type ProblemConfig } from '../src/physics/problems.js';
+import { EnergyFunctional } from '../src/physics/step-functional.js';
+import { pointFunction, sourceTerm, stepCount, type ProblemConfig } from '../src/physics/problems.js';
 
 const PI = Math.PI;
 
@@ -97,7 +98,7 @@ describe('mass and stiffness exactness', () => {
       expect(M1.reduce((a, b) => a + b)).toBeCloseTo(area, 13);
       const K1 = spmv(new Float64Array(space.nDofs), K, one);
       expect(Math.max(...K1.map(Math.abs))).toBeLessThan(1e-13);
-      const u = interpolate(space, (x, y) => 2 * x + 3 * y);
+      const u = interpolate(space, (x) => 2 * x[0] + 3 * x[1]);
       const Ku = spmv(new Float64Array(space.nDofs), K, u);
       let uKu = 0;
       for (let i = 0; i < u.length; i++) uKu += u[i] * Ku[i];
@@ -121,7 +122,7 @@ describe('mass and stiffness exactness', () => {
   it('Q1: uᵀKu exact for the bilinear u = xy on [0,1]² (∫ x² + y² = 2/3)', () => {
     const space = new FunctionSpace(rectangleMesh({ nx: 4, ny: 7, cellType: 'quadrilateral' }));
     const K = assembleStiffness(space);
-    const u = interpolate(space, (x, y) => x * y);
+    const u = interpolate(space, (x) => x[0] * x[1]);
     const Ku = spmv(new Float64Array(space.nDofs), K, u);
     let s = 0;
     for (let i = 0; i < u.length; i++) s += u[i] * Ku[i];
@@ -132,11 +133,11 @@ describe('mass and stiffness exactness', () => {
     const eps = 0.1;
     for (const mesh of [rectangleMesh({ nx: 3, ny: 5 }), rectangleMesh({ nx: 4, ny: 2, diagonal: 'crossed-alternating' }), rectangleMesh({ nx: 3, ny: 3, cellType: 'quadrilateral' })]) {
       const space = new FunctionSpace(mesh);
-      const u = interpolate(space, (x) => x);
-      expect(femEnergy(space, u, eps, new EnergyWorkspace(space.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
+      const u = interpolate(space, (x) => x[0]);
+      expect(femEnergy(space, u, new EnergyFunctional(eps), new EnergyWorkspace(space.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
     }
     const line = new FunctionSpace(intervalMesh(0, 1, 3));
-    expect(femEnergy(line, interpolate(line, (x) => x), eps, new EnergyWorkspace(line.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
+    expect(femEnergy(line, interpolate(line, (x) => x[0]), new EnergyFunctional(eps), new EnergyWorkspace(line.basis))).toBeCloseTo(0.5 + 2 / 15 / (eps * eps), 12);
   });
 
   it('1D P1: 1ᵀM1 = length, K1 = 0, uᵀKu = 9·length for u = 3x', () => {
@@ -146,7 +147,7 @@ describe('mass and stiffness exactness', () => {
     const one = new Float64Array(space.nDofs).fill(1);
     expect(spmv(new Float64Array(space.nDofs), M, one).reduce((a, b) => a + b)).toBeCloseTo(3, 13);
     expect(Math.max(...spmv(new Float64Array(space.nDofs), K, one).map(Math.abs))).toBeLessThan(1e-13);
-    const u = interpolate(space, (x) => 3 * x);
+    const u = interpolate(space, (x) => 3 * x[0]);
     const Ku = spmv(new Float64Array(space.nDofs), K, u);
     let s = 0;
     for (let i = 0; i < u.length; i++) s += u[i] * Ku[i];
@@ -282,8 +283,8 @@ describe('manufactured time-dependent solution (mobility, source, Dirichlet valu
     tEnd: 0.2,
     n: 256,
     seed: 1,
-    initial: (x) => exact(x, 0),
-    source,
+    initial: pointFunction((x) => exact(x[0], 0)),
+    source: sourceTerm((x, t) => source(x[0], 0, t)),
   });
   /** Max-norm error ceilings at τ = 0.005 (measured: 4.9e-5, 5.1e-4, 1.22e-3). */
   const TIME_CEILING: Record<FemScheme, number> = { 'mms-newton': 7e-5, stabilized: 7e-4, 'convex-split': 1.6e-3 };

@@ -13,15 +13,12 @@ import {
   intervalMesh,
   meshMeasure,
   nodeCount,
-  readGmsh,
-  readGmshFile,
   rectangleMesh,
   unitSquareMesh,
   validateMesh,
-  writeGmsh,
-  writeGmshFile,
   type Mesh,
 } from '../src/mesh/index.js';
+import { readGmsh, readGmshFile, writeGmsh, writeGmshFile } from '../src/io/gmsh.js';
 import { makeProblem } from '../src/physics/problems.js';
 import { mulberry32 } from '../src/physics/random.js';
 

@@ -302,12 +302,11 @@ describe('checkpoints', () => {
     writeFileSync(p, good.subarray(0, good.length - 3));
     expect(() => loadCheckpoint(p)).toThrow(`corrupt checkpoint ${p}: expected ${good.length} bytes, the file has ${good.length - 3} (truncated or padded)`);
     writeFileSync(p, 'hello world, not a checkpoint');
-    expect(() => loadCheckpoint(p)).toThrow(`corrupt checkpoint ${p}: not a checkpoint file (missing the 'ACCKPT01' signature)`);
-    const badJson = Buffer.from(good);
-    badJson[13] = 0x7b; // '{' inside the header → invalid JSON
-    badJson[12] = 0x21;
-    writeFileSync(p, badJson);
-    expect(() => loadCheckpoint(p)).toThrow(`corrupt checkpoint ${p}: header is not valid JSON`);
+    expect(() => loadCheckpoint(p)).toThrow(`corrupt checkpoint ${p}: not a checkpoint file (missing the 'ACCKPT02' signature)`);
+    const badHeader = Buffer.from(good);
+    badHeader[45] = 0x21; // a byte of the header JSON: caught by the header checksum
+    writeFileSync(p, badHeader);
+    expect(() => loadCheckpoint(p)).toThrow(`corrupt checkpoint ${p}: header checksum mismatch`);
     writeFileSync(p, good);
     expect(() => loadCheckpoint(p, { expectKind: 'sdmm' })).toThrow(`checkpoint ${p} was written by a 'fem' solver, not 'sdmm'`);
     expect(() => loadCheckpoint(join(dir, 'missing.ckpt'))).toThrow(`cannot read checkpoint ${join(dir, 'missing.ckpt')}`);

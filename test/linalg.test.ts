@@ -22,7 +22,7 @@ import {
   transposeIndex,
   zeroMatrix,
 } from '../src/linalg/index.js';
-import { readGmshFile } from '../src/mesh/index.js';
+import { readGmshFile } from '../src/io/gmsh.js';
 import { mulberry32 } from '../src/physics/index.js';
 
 /** 1D chain of n nodes: cells (i, i+1). Matrix tridiag(−1, 2 + c, −1): SPD for c ≥ 0. */

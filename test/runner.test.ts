@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listCheckpoints, readStepsCsv, STEP_COLUMNS } from '../src/io/index.js';
 import { makeProblem } from '../src/physics/index.js';
-import { readRunSteps, runSolver, type RunSummary } from '../src/runner.js';
+import { readRunSteps, runSolver, type RunSummary } from '../src/run/index.js';
 import { createFemSolver } from '../src/fem/index.js';
 import { createSdmmSolver } from '../src/sdmm/index.js';
 import { createToySolver, type ToyOptions } from './fixtures/toy-solver.js';
@@ -22,7 +22,7 @@ function deterministicRows(dir: string): string[] {
   return lines.map((l) => l.split(',').filter((_, i) => i !== wall).join(','));
 }
 async function toyRun(dir: string, toy: ToyOptions = {}, extra: Partial<Parameters<typeof runSolver>[1]> = {}) {
-  return runSolver(createToySolver(problem(), toy), { outDir: dir, checkpointEvery: 5, progress: false, ...extra });
+  return runSolver(createToySolver(problem(), toy), { outDir: dir, checkpointEvery: 5, ...extra });
 }
 
 describe('runSolver', () => {
@@ -90,9 +90,9 @@ describe('runSolver', () => {
     expect(vtu).toContain('<Piece NumberOfPoints="9" NumberOfCells="8">');
   });
 
-  it('marks the stable column false at a step that breaks the energy inequality', async () => {
+  it('marks the stable column false at a step that breaks the energy inequality (the energy still falls: the run completes)', async () => {
     const dir = tmp();
-    const s = await toyRun(dir, { bumpAt: 17 });
+    const s = await toyRun(dir, { shrinkAt: 17 });
     const { rows } = readStepsCsv(join(dir, 'steps.csv'));
     expect(rows.filter((r) => !r.stable).map((r) => r.step)).toEqual([17]);
     expect(s.status).toBe('completed');
@@ -148,20 +148,24 @@ describe('runSolver', () => {
     expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
   });
 
-  it('resume without a checkpoint starts fresh; a checkpoint of another problem is refused', async () => {
+  it('resume with nothing to resume fails with one line and touches nothing; a checkpoint of another problem is refused', async () => {
     const dir = tmp();
+    await expect(toyRun(dir, {}, { resume: true })).rejects.toThrow(`nothing to resume in ${dir}: it holds no run (start one without --resume)`);
     writeFileSync(join(dir, 'steps.csv'), 'stale\n');
-    const s = await toyRun(dir, {}, { resume: true });
-    expect(s.totals.resumedFrom).toBeNull();
-    expect(readStepsCsv(join(dir, 'steps.csv')).rows).toHaveLength(N + 1);
+    await expect(toyRun(dir, {}, { resume: true })).rejects.toThrow(`nothing to resume in ${dir}: it holds files that no run of this program wrote (steps.csv)`);
+    expect(readFileSync(join(dir, 'steps.csv'), 'utf8')).toBe('stale\n');
+    expect(readdirSync(dir)).toEqual(['steps.csv']);
+    const done = tmp();
+    await toyRun(done);
     const other = makeProblem('front1d', 'reduced', { tau: 1e-3, tEnd: 0.06, epsilon: 0.1 });
-    await expect(runSolver(createToySolver(other), { outDir: dir, resume: true, progress: false })).rejects.toThrow(
-      `cannot resume from ${join(dir, 'checkpoint', 'step-00000060.ckpt')}: it was written for a different problem (epsilon 0.05 in the checkpoint vs 0.1 now)`,
+    await expect(runSolver(createToySolver(other), { outDir: done, resume: true })).rejects.toThrow(
+      `cannot resume from ${join(done, 'checkpoint', 'step-00000060.ckpt')}: it was written for a different problem (epsilon 0.05 in the checkpoint vs 0.1 now)`,
     );
     // The refused resume left the finished run untouched.
-    expect(summaryOf(dir).status).toBe('completed');
-    await expect(toyRun(dir, {}, { checkpointEvery: 0 })).rejects.toThrow('checkpointEvery must be an integer ≥ 1, got 0');
-    await expect(toyRun(dir, {}, { grid: 1 })).rejects.toThrow('grid must be an integer ≥ 2, got 1');
+    expect(summaryOf(done).status).toBe('completed');
+    await expect(toyRun(done, {}, { checkpointEvery: 0 })).rejects.toThrow('checkpointEvery must be an integer ≥ 1, got 0');
+    await expect(toyRun(done, {}, { grid: 1 })).rejects.toThrow('grid must be an integer ≥ 2, got 1');
+    await expect(toyRun(done, {}, { grid: 100000 })).rejects.toThrow('grid must be at most 4096 (the limit), got 100000');
   });
 
   it('resumes after SIGKILL of a real child process with exactly one row per step', async () => {
@@ -179,8 +183,16 @@ describe('runSolver', () => {
       if (n >= 13) break;
       if (Date.now() - t0 > 30_000) throw new Error('child did not reach step 12 in 30 s');
     }
+    // While the child runs, its folder is locked: a second run (fresh or resume) refuses, naming it.
+    await expect(toyRun(dir)).rejects.toThrow(new RegExp(`^${dir} is in use by pid ${child.pid} on host `));
+    await expect(toyRun(dir, {}, { resume: true })).rejects.toThrow(`is in use by pid ${child.pid}`);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
+    // Re-running without --resume: the folder says what it holds and how to continue.
+    // (It takes over the dead child's stale lock first, and says so.)
+    const notes: string[] = [];
+    await expect(toyRun(dir, {}, { onNotice: (l) => notes.push(l) })).rejects.toThrow(new RegExp(`^${dir} already holds this run \\(stopped \\(killed\\), checkpoint at step \\d+ of 60\\): continue it with --resume, or start afresh with --overwrite$`));
+    expect(notes).toEqual([expect.stringMatching(new RegExp(`^took over the lock of a run that is gone \\(pid ${child.pid} on host `))]);
     const killedRows = readStepsCsv(steps).rows.length;
     expect(killedRows).toBeGreaterThanOrEqual(13);
     expect(killedRows).toBeLessThan(N + 1);
@@ -198,6 +210,7 @@ describe('runSolver', () => {
     });
     expect(out.trim()).toBe('completed 60');
     expect(summaryOf(dir).totals.resumedFrom).toBe(lastCk);
+
     const rows = readStepsCsv(steps).rows.map((r) => r.step);
     expect(rows).toEqual(Array.from({ length: N + 1 }, (_, i) => i));
     expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
@@ -209,13 +222,13 @@ describe('runSolver', () => {
     const star = () => makeProblem('star', 'reduced', { n: 16, tEnd: 0.0012 });
     const fem = () => createFemSolver(star(), { scheme: 'mms-newton' });
     const ref = tmp();
-    const sRef = await runSolver(fem(), { outDir: ref, checkpointEvery: 5, progress: false });
+    const sRef = await runSolver(fem(), { outDir: ref, checkpointEvery: 5 });
     expect(sRef.totals.steps).toBe(12);
     const dir = tmp();
     const ctl = new AbortController();
-    const s1 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, progress: false, signal: ctl.signal, onStep: (r) => r.step === 7 && ctl.abort() });
+    const s1 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, signal: ctl.signal, onStep: (r) => r.step === 7 && ctl.abort() });
     expect(s1.status).toBe('interrupted');
-    const s2 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, progress: false, resume: true });
+    const s2 = await runSolver(fem(), { outDir: dir, checkpointEvery: 5, resume: true });
     expect(s2.status).toBe('completed');
     expect(s2.totals.resumedFrom).toBe(7);
     expect(deterministicRows(dir)).toEqual(deterministicRows(ref));
@@ -231,7 +244,7 @@ describe('runSolver', () => {
     const go = async (dir: string, extra: Partial<Parameters<typeof runSolver>[1]> = {}) => {
       const solver = await createSdmmSolver(p(), o);
       try {
-        return await runSolver(solver, { outDir: dir, progress: false, ...extra });
+        return await runSolver(solver, { outDir: dir, ...extra });
       } finally {
         solver.dispose();
       }

@@ -1,76 +1,60 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { LINEAR_SOLVERS } from '../fem/linear.js';
-import { FEM_SCHEMES } from '../fem/solver.js';
-import { SDMM_ACTIVATIONS, SDMM_BACKENDS, SDMM_OPTIMIZERS } from '../sdmm/options.js';
+import { findJsonSyntaxError, lineColumn } from '../io/json.js';
+import { withoutDefaults } from '../options.js';
 import { makeProblem, PROBLEM_NAMES, ProblemError, stepCount, type ProblemConfig } from '../physics/problems.js';
+import { solverKind, solverKinds } from '../registry.js';
+import type { SolverKind } from '../solver.js';
 
 /**
  * Benchmark suite definitions (benchmarks/*.json), validated with zod.
  *
  * A suite lists problems (catalogue name, scale, overrides, output times), the solver
- * configurations run on each (FEM scheme and mesh size, or SDMM network, quadrature and optimizer
- * options), how the converged FEM reference is made (finer mesh, smaller τ), and an optional
- * resolution sweep for the time-to-accuracy table. `loadSuite(path)` returns the typed config with
- * defaults filled in; any invalid file raises `SuiteConfigError` whose one-line message names the
- * file and the field path, e.g.
+ * configurations run on each (`{ "kind": <a registered solver kind>, <its options> }`: the
+ * kinds' own option schemas, so every library option is settable here), how the converged FEM
+ * reference is made (finer mesh, smaller τ), and an optional resolution sweep for the
+ * time-to-accuracy table. `loadSuite(path)` returns the typed config with defaults filled in;
+ * any invalid file raises `SuiteConfigError` whose one-line message names the file and the field
+ * path, e.g.
  *
  *   benchmarks/quick.json: problems[1].solvers[0].scheme: expected one of mms-newton, stabilized, convex-split, got 'foo'
  *
  * and JSON syntax errors name line and column.
  */
 
-export { FEM_SCHEMES };
-export const CELL_TYPES = ['triangle', 'quadrilateral'] as const;
-export { SDMM_ACTIVATIONS, SDMM_OPTIMIZERS };
 export const SCALES = ['reduced', 'paper'] as const;
 
 const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" and "-"');
 const positive = z.number().positive();
 const posInt = z.number().int().positive();
 
-/** FEM solver options (forwarded to createFemSolver; n overrides the problem's cells per side). */
-export const femSolverSchema = z.strictObject({
-  kind: z.literal('fem'),
-  /** Directory name and table label; default `fem-<scheme>-n<n>`. */
-  label: slug.optional(),
-  scheme: z.enum(FEM_SCHEMES),
-  n: z.number().int().min(2).optional(),
-  cellType: z.enum(CELL_TYPES).optional(),
-  /** S of the stabilized scheme (default 1 in the solver). */
-  stabilization: z.number().nonnegative().optional(),
-  /** How structured squares are cut into triangles (default 'right'). */
-  diagonal: z.enum(['right', 'left', 'crossed-alternating']).optional(),
-  /** Linear solver of each Newton/linear step (src/fem/linear.ts; default 'pcg-jacobi'). */
-  linearSolver: z.enum(LINEAR_SOLVERS).optional(),
-});
+/**
+ * One solver configuration as written: the kind, an optional directory label, and the kind's
+ * options exactly as given (no defaults filled in, so labels and run keys name only what was set).
+ */
+export type SolverSpec = { kind: string; label?: string } & Record<string, unknown>;
 
-/** SDMM options (forwarded to createSdmmSolver as Partial<SdmmOptions>). */
-export const sdmmSolverSchema = z.strictObject({
-  kind: z.literal('sdmm'),
-  /** Directory name and table label; default `sdmm-r<rank>-w<width>-d<depth>-q<quadElements>`. */
-  label: slug.optional(),
-  rank: posInt.optional(),
-  width: posInt.optional(),
-  depth: posInt.optional(),
-  activation: z.enum(SDMM_ACTIVATIONS).optional(),
-  alpha: positive.optional(),
-  trainAlpha: z.boolean().optional(),
-  bound: z.boolean().optional(),
-  quadElements: posInt.optional(),
-  quadPoints: z.number().int().min(1).max(20).optional(),
-  optimizer: z.enum(SDMM_OPTIMIZERS).optional(),
-  maxIters: posInt.optional(),
-  tol: z.number().nonnegative().optional(),
-  learningRate: positive.optional(),
-  historySize: posInt.optional(),
-  fitTolerance: positive.optional(),
-  fitMaxIters: posInt.optional(),
-  seed: z.number().int().optional(),
-  backend: z.enum(SDMM_BACKENDS).optional(),
-});
+/** The spec schema of one kind: its options schema without defaults, plus kind and label. */
+export function solverSpecSchema(kind: SolverKind) {
+  return z.strictObject({
+    kind: z.literal(kind.name),
+    /** Directory name and table label; default: the kind's label of the options. */
+    label: slug.optional(),
+    ...withoutDefaults(kind.options).shape,
+  });
+}
 
-export const solverSchema = z.discriminatedUnion('kind', [femSolverSchema, sdmmSolverSchema]);
+/** A discriminated union on `kind` over the registered kinds (read when called). */
+export function solverSchema(kinds: readonly SolverKind[] = solverKinds()) {
+  const [first, ...rest] = kinds.map(solverSpecSchema);
+  return z.discriminatedUnion('kind', [first, ...rest]);
+}
+
+/** The options of a spec (without kind and label), as written. */
+export function solverOptions(spec: SolverSpec): Record<string, unknown> {
+  const { kind: _k, label: _l, ...rest } = spec;
+  return rest;
+}
 
 export const overridesSchema = z.strictObject({
   epsilon: positive.optional(),
@@ -81,15 +65,19 @@ export const overridesSchema = z.strictObject({
   seed: z.number().int().optional(),
 });
 
+/** The reference is a run of the registered 'fem' kind: its scheme and cellType fields, as declared there. */
+const femField = (key: string) => withoutDefaults(solverKind('fem').options).shape[key] as unknown as z.ZodOptional<z.ZodString>;
+
 /** How the converged FEM reference is computed: n_ref = nFactor·n, τ_ref = τ/tauDivisor. */
 export const referenceSchema = z.strictObject({
-  scheme: z.enum(FEM_SCHEMES).default('mms-newton'),
+  scheme: femField('scheme').default('mms-newton'),
   nFactor: z.number().int().min(1).default(2),
   tauDivisor: z.number().int().min(1).default(4),
-  cellType: z.enum(CELL_TYPES).optional(),
+  cellType: femField('cellType'),
 });
 
-export const problemSchema = z.strictObject({
+function problemSchemaWith<T extends z.ZodType>(solver: T) {
+  return z.strictObject({
   name: z.enum(PROBLEM_NAMES as [string, ...string[]]),
   scale: z.enum(SCALES).optional(),
   overrides: overridesSchema.default({}),
@@ -97,18 +85,24 @@ export const problemSchema = z.strictObject({
   outputTimes: z.array(positive).min(1).optional(),
   reference: referenceSchema.optional(),
   /** Solver configurations for this problem; default: the suite's `solvers`. */
-  solvers: z.array(solverSchema).min(1).optional(),
-});
+  solvers: z.array(solver).min(1).optional(),
+  });
+}
 
 /** Time-to-accuracy sweep: every solver config is run on each listed problem. */
-export const sweepSchema = z.strictObject({
-  problems: z.array(z.enum(PROBLEM_NAMES as [string, ...string[]])).min(1),
-  /** Relative L2 errors (at the final time) to reach. */
-  targets: z.array(positive).min(1),
-  solvers: z.array(solverSchema).min(1),
-});
+function sweepSchemaWith<T extends z.ZodType>(solver: T) {
+  return z.strictObject({
+    problems: z.array(z.enum(PROBLEM_NAMES as [string, ...string[]])).min(1),
+    /** Relative L2 errors (at the final time) to reach. */
+    targets: z.array(positive).min(1),
+    solvers: z.array(solver).min(1),
+  });
+}
 
-export const suiteSchema = z.strictObject({
+/** The suite file's schema, with the solver entries of the given (default: registered) kinds. */
+export function suiteSchema(kinds: readonly SolverKind[] = solverKinds()) {
+  const solver = solverSchema(kinds) as unknown as z.ZodType<SolverSpec>;
+  return z.strictObject({
   name: slug,
   description: z.string().optional(),
   scale: z.enum(SCALES).default('reduced'),
@@ -116,17 +110,15 @@ export const suiteSchema = z.strictObject({
   grid: z.number().int().min(8).max(2049).default(101),
   checkpointEvery: posInt.default(10),
   reference: referenceSchema.default({ scheme: 'mms-newton', nFactor: 2, tauDivisor: 4 }),
-  solvers: z.array(solverSchema).min(1).optional(),
-  problems: z.array(problemSchema).min(1),
-  sweep: sweepSchema.optional(),
-});
+  solvers: z.array(solver).min(1).optional(),
+  problems: z.array(problemSchemaWith(solver)).min(1),
+  sweep: sweepSchemaWith(solver).optional(),
+  });
+}
 
-export type FemSolverSpec = z.infer<typeof femSolverSchema>;
-export type SdmmSolverSpec = z.infer<typeof sdmmSolverSchema>;
-export type SolverSpec = z.infer<typeof solverSchema>;
 export type ReferenceSpec = z.infer<typeof referenceSchema>;
-export type ProblemSpec = z.infer<typeof problemSchema>;
-export type SuiteConfig = z.infer<typeof suiteSchema>;
+export type SuiteConfig = z.infer<ReturnType<typeof suiteSchema>>;
+export type ProblemSpec = SuiteConfig['problems'][number];
 
 /** A suite problem made concrete: the catalogue problem, its solvers and output steps. */
 export interface ResolvedProblem {
@@ -198,145 +190,23 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
       return `${formatPath(path)}: expected a number ${rel} ${String(bound)}, got ${show(got)}`;
     }
     default:
-      return `${formatPath(path)}: ${issue.message}${got === undefined ? '' : `, got ${show(got)}`}`;
+      // Option messages already name the value ("must be a finite non-zero number, got 0").
+      return `${formatPath(path)}: ${issue.message}${got === undefined || issue.message.includes(', got ') ? '' : `, got ${show(got)}`}`;
   }
 }
 
-/**
- * Locate the first JSON syntax error (Node 20's JSON.parse does not always give a position):
- * a small recursive-descent recogniser of RFC 8259 returning the offset and what was expected.
- */
-export function findJsonSyntaxError(text: string): { offset: number; expected: string } | null {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  };
-  class Stop {
-    constructor(readonly offset: number, readonly expected: string) {}
-  }
-  const fail = (expected: string): never => {
-    throw new Stop(i, expected);
-  };
-  const str = () => {
-    i++; // opening quote
-    while (i < text.length) {
-      const c = text[i];
-      if (c === '"') {
-        i++;
-        return;
-      }
-      if (c === '\\') {
-        i++;
-        const e = text[i];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('four hex digits after \\u');
-          i += 5;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
-        else fail('a valid escape sequence');
-      } else if (c < ' ') fail('no control characters inside a string');
-      else i++;
-    }
-    fail('a closing quote');
-  };
-  const num = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!m) fail('a number');
-    i += m![0].length;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('a property name in double quotes');
-        str();
-        ws();
-        if (text[i] !== ':') fail("':' after a property name");
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail("',' or '}' after a property value");
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail("',' or ']' after an array element");
-      }
-    } else if (c === '"') str();
-    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) num();
-    else if (text.startsWith('true', i)) i += 4;
-    else if (text.startsWith('false', i)) i += 5;
-    else if (text.startsWith('null', i)) i += 4;
-    else fail('a value');
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail('end of input');
-    return null;
-  } catch (e) {
-    if (e instanceof Stop) return { offset: e.offset, expected: e.expected };
-    throw e;
-  }
-}
-
-/** 1-based line and column of a character offset. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  for (let k = 0; k < offset && k < text.length; k++) {
-    if (text[k] === '\n') {
-      line++;
-      start = k + 1;
-    }
-  }
-  return { line, column: offset - start + 1 };
-}
-
-/** Default directory label of a solver configuration. */
+/** Default directory label of a solver configuration: its own label, else its kind's. */
 export function solverLabel(s: SolverSpec, problemN: number): string {
-  if (s.label) return s.label;
-  if (s.kind === 'fem') {
-    return `fem-${s.scheme}-n${s.n ?? problemN}${s.cellType === 'quadrilateral' ? '-q1' : ''}${s.stabilization !== undefined ? `-S${s.stabilization}` : ''}${s.linearSolver ? `-${s.linearSolver}` : ''}`;
-  }
-  const parts = ['sdmm'];
-  if (s.rank !== undefined) parts.push(`r${s.rank}`);
-  if (s.width !== undefined) parts.push(`w${s.width}`);
-  if (s.depth !== undefined) parts.push(`d${s.depth}`);
-  if (s.quadElements !== undefined) parts.push(`q${s.quadElements}`);
-  if (s.optimizer !== undefined && s.optimizer !== 'lbfgs') parts.push(s.optimizer);
-  if (s.bound === false) parts.push('unbounded');
-  return parts.join('-');
+  return s.label ?? solverKind(s.kind).label(solverOptions(s), problemN);
+}
+
+/** The reference problem of a suite problem: n·nFactor cells per side, τ/tauDivisor. */
+export function referenceProblem(p: ResolvedProblem): ProblemConfig {
+  return makeProblem(p.problem.name, p.problem.scale, {
+    ...p.spec.overrides,
+    n: p.problem.n * p.reference.nFactor,
+    tau: p.problem.tau / p.reference.tauDivisor,
+  });
 }
 
 /**
@@ -351,12 +221,14 @@ export function parseSuite(text: string, file: string): SuiteConfig {
     const where = findJsonSyntaxError(text);
     if (where) {
       const { line, column } = lineColumn(text, where.offset);
-      const found = where.offset < text.length ? `'${text[where.offset]}'` : 'end of file';
+      const c = text[where.offset];
+      // A control character or line break is shown escaped ("\n"), so the message stays one line.
+      const found = where.offset >= text.length ? 'end of file' : /[\s\x00-\x1f\x7f]/.test(c) ? JSON.stringify(c) : `'${c}'`;
       throw new SuiteConfigError(`${file}:${line}:${column}: invalid JSON: expected ${where.expected}, found ${found}`);
     }
     throw new SuiteConfigError(`${file}: invalid JSON: ${(e as Error).message}`);
   }
-  const r = suiteSchema.safeParse(data);
+  const r = suiteSchema().safeParse(data);
   if (!r.success) {
     // Report the first issue in document order (zod reports unknown keys of a parent last).
     throw new SuiteConfigError(`${file}: ${describeIssue(r.error.issues[0], data)}`);
@@ -374,6 +246,13 @@ export function loadSuite(path: string): SuiteConfig {
     throw new SuiteConfigError(`${path}: cannot read suite file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseSuite(text, path);
+}
+
+/** Options a kind declares mutually exclusive must not both be set. */
+function checkExclusive(s: SolverSpec, where: string): void {
+  for (const [a, b, why] of solverKind(s.kind).exclusive ?? []) {
+    if (s[a] !== undefined && s[b] !== undefined) throw new SuiteConfigError(`${where}.${b}: cannot be set together with ${a} (${why})`);
+  }
 }
 
 /**
@@ -408,6 +287,7 @@ export function resolveSuite(suite: SuiteConfig, file = suite.name): ResolvedPro
     if (!solverSpecs) throw new SuiteConfigError(`${where}.solvers: required when the suite has no top-level 'solvers'`);
     const labels = new Set<string>();
     const solvers = solverSpecs.map((s, j) => {
+      checkExclusive(s, `${where}.solvers[${j}]`);
       const label = solverLabel(s, problem.n);
       if (labels.has(label) || label === 'reference') {
         throw new SuiteConfigError(`${where}.solvers[${j}].label: '${label}' is not unique in this problem (set 'label')`);
@@ -431,13 +311,12 @@ export function resolveSuite(suite: SuiteConfig, file = suite.name): ResolvedPro
     });
     const labels = new Set<string>();
     suite.sweep.solvers.forEach((s, j) => {
+      checkExclusive(s, `${file}: sweep.solvers[${j}]`);
       const label = solverLabel(s, 0);
       if (labels.has(label)) throw new SuiteConfigError(`${file}: sweep.solvers[${j}].label: '${label}' is not unique (set 'label')`);
       labels.add(label);
-      if (s.kind === 'fem' && s.n === undefined) throw new SuiteConfigError(`${file}: sweep.solvers[${j}].n: required in a resolution sweep`);
-      if (s.kind === 'sdmm' && s.quadElements === undefined) {
-        throw new SuiteConfigError(`${file}: sweep.solvers[${j}].quadElements: required in a resolution sweep`);
-      }
+      const resolution = solverKind(s.kind).resolutionOption;
+      if (resolution && s[resolution] === undefined) throw new SuiteConfigError(`${file}: sweep.solvers[${j}].${resolution}: required in a resolution sweep`);
     });
   }
   return out;

@@ -1,3 +1,4 @@
+import { positiveAreaLinearTriangle, positiveLengthLinearInterval } from '../mesh/phase.js';
 import type { ProblemConfig } from '../physics/problems.js';
 
 /**
@@ -7,10 +8,10 @@ import type { ProblemConfig } from '../physics/problems.js';
  * - relative L2 error ‖u − u_ref‖ / ‖u_ref‖ with the composite trapezoid rule (second order,
  *   exact for bilinear integrands on each cell);
  * - phase area |{u > 0}|: each grid cell is cut into two triangles, u is linear on each and the
- *   positive part of a linear function on a triangle has a closed-form area (second order in h for
- *   a smooth interface, exact for a linear field);
- * - the circle's radius from that area, R = √(A/π), against the sharp-interface law
- *   R(t)² = R₀² − 2 m t (DESIGN.md §1);
+ *   positive part of a linear function on a triangle has a closed-form area (src/mesh/phase.ts;
+ *   second order in h for a smooth interface, exact for a linear field);
+ * - the radius of a disc from its area, R = √(A/π), for the problems whose catalogue entry
+ *   carries a radius law (the circle: R(t)² = R₀² − 2 m t, DESIGN.md §1);
  * - time to accuracy: the least wall time at which a solver family reaches each target error,
  *   from a resolution sweep.
  */
@@ -57,26 +58,6 @@ export function maxAbs(u: ArrayLike<number>): number {
 }
 
 /**
- * Area of {u > 0} inside a triangle of area `area` where u is linear with vertex values a, b, c.
- * With p positive vertices: p = 0 → 0, p = 3 → area; one positive vertex a (b, c ≤ 0) → the
- * corner triangle a²/((a − b)(a − c)) · area; two positive → area minus the negative corner.
- */
-export function positiveAreaLinearTriangle(a: number, b: number, c: number, area: number): number {
-  const pa = a > 0;
-  const pb = b > 0;
-  const pc = c > 0;
-  const n = (pa ? 1 : 0) + (pb ? 1 : 0) + (pc ? 1 : 0);
-  if (n === 0) return 0;
-  if (n === 3) return area;
-  // the odd vertex out: alone on its side
-  let s: number, t: number, r: number;
-  if (n === 1) [s, t, r] = pa ? [a, b, c] : pb ? [b, a, c] : [c, a, b];
-  else [s, t, r] = !pa ? [a, b, c] : !pb ? [b, a, c] : [c, a, b];
-  const corner = ((s * s) / ((s - t) * (s - r))) * area;
-  return n === 1 ? corner : area - corner;
-}
-
-/**
  * |{u > 0}| of the piecewise-linear interpolant on the uniform grid (2D: each cell split along
  * its (i,j)–(i+1,j+1) diagonal; 1D: length of {u > 0}).
  */
@@ -85,13 +66,7 @@ export function phaseAreaOnGrid(u: ArrayLike<number>, problem: Pick<ProblemConfi
   const hx = (max[0] - min[0]) / (k - 1);
   if (problem.dim === 1) {
     let len = 0;
-    for (let i = 0; i + 1 < k; i++) {
-      const a = u[i];
-      const b = u[i + 1];
-      if (a > 0 && b > 0) len += hx;
-      else if (a > 0) len += (hx * a) / (a - b);
-      else if (b > 0) len += (hx * b) / (b - a);
-    }
+    for (let i = 0; i + 1 < k; i++) len += positiveLengthLinearInterval(u[i], u[i + 1], hx);
     return len;
   }
   const hy = (max[1] - min[1]) / (k - 1);
@@ -107,11 +82,6 @@ export function phaseAreaOnGrid(u: ArrayLike<number>, problem: Pick<ProblemConfi
     }
   }
   return area;
-}
-
-/** Sharp-interface radius of the shrinking circle: √(R₀² − 2 m t), 0 after it vanishes. */
-export function circleRadius(r0: number, mobility: number, t: number): number {
-  return Math.sqrt(Math.max(0, r0 * r0 - 2 * mobility * t));
 }
 
 /** Radius of a disc with the given area, √(A/π). */

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureDirectory, writeFileAtomic } from '../io/atomic.js';
-import { readStepsCsv } from '../io/csv.js';
+import { readFieldCsv, readStepsCsv } from '../io/csv.js';
 import { differencePanel, encodePanelGrid, phasePanel, type Panel } from '../io/png.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
+import { solverKind } from '../registry.js';
+import { referenceProblem, solverOptions, type SolverSpec } from './config.js';
 import { renderLinePlotSvg, type Series } from './plot.js';
-import { maxRelL2, readSnapshot, referenceProblem, snapshotName, solverOptions, type RunResult, type SuiteResults } from './suite.js';
+import { maxRelL2, type RunResult, type SuiteResults } from './results.js';
 
 /**
  * REPORT.md and its pictures, written from a suite's results:
@@ -37,12 +39,8 @@ function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
-function runDir(results: SuiteResults, r: RunResult): string {
-  return r.role === 'reference' ? join(results.outDir, 'reference', r.problem) : join(results.outDir, r.problem, r.label);
-}
-
 function snapshot(results: SuiteResults, r: RunResult, i: number): Float64Array | null {
-  return readSnapshot(join(runDir(results, r), 'snapshots', snapshotName(r.outputSteps[i])));
+  return readFieldCsv(results.layout.run(r).snapshot(r.outputSteps[i]));
 }
 
 function nanField(n: number): Float64Array {
@@ -87,7 +85,7 @@ interface Picture {
 async function problemPictures(results: SuiteResults, problem: string): Promise<Picture[]> {
   const k = results.suite.grid;
   const n = k * k;
-  const dir = join(results.outDir, problem);
+  const dir = results.layout.problemDir(problem);
   ensureDirectory(dir);
   const pics: Picture[] = [];
   const runs = results.runs.filter((r) => r.problem === problem);
@@ -139,7 +137,7 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
 
   const series: Series[] = [];
   for (const r of runs) {
-    const path = join(runDir(results, r), 'steps.csv');
+    const path = results.layout.run(r).steps;
     if (!existsSync(path)) continue;
     const rows = readStepsCsv(path).rows;
     series.push({ label: r.role === 'reference' ? 'reference (FEM, fine)' : r.label, x: rows.map((x) => x.t), y: rows.map((x) => x.energy) });
@@ -150,6 +148,13 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
     pics.push({ file: `${problem}/energy.svg`, caption: `${problem}: E(t) of every configuration and the reference` });
   }
   return pics;
+}
+
+/** A sweep configuration in prose: its run name and the resolution it sets, e.g. 'fem-stabilized n=16'. */
+function sweepEntry(s: SolverSpec): string {
+  const kind = solverKind(s.kind);
+  const res = kind.resolutionOption;
+  return `${kind.runName(solverOptions(s))}${res ? ` ${res}=${String(s[res])}` : ''}`;
 }
 
 /** Write REPORT.md and the pictures into the suite directory. */
@@ -203,7 +208,8 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     '',
     `Errors are measured on a common ${suite.grid}×${suite.grid} uniform grid: relative L2 ‖u − u_ref‖/‖u_ref‖ (trapezoid rule), ` +
       'phase-area error (|{u>0}| − |{u_ref>0}|)/|{u_ref>0}|, energy difference (E − E_ref)/|E_ref| (each solver\'s own quadrature), ' +
-      'and for the circle the radius error (R − R_exact)/R_exact with R = √(|{u>0}|/π) and R_exact² = R₀² − 2mt.',
+      'and where the problem carries an exact law, its error: the radius error (R − R_law)/R_law with R = √(|{u>0}|/π) (the circle: R_law² = R₀² − 2mt), ' +
+      'the energy-law error (E − E_law)/|E_law| (the 1D front: E_law = 2√2/(3ε)).',
     '',
   );
 
@@ -211,10 +217,12 @@ export async function writeReport(results: SuiteResults): Promise<void> {
   lines.push('All numbers at the final time unless marked; "max" is the largest over the output times. Full precision in `summary.csv`.', '');
   for (const p of results.problems) {
     const runs = results.runs.filter((r) => r.problem === p.problem.name);
+    const radiusLaw = p.problem.laws?.radius !== undefined;
+    const energyLaw = p.problem.laws?.energy !== undefined;
     lines.push(`### ${p.problem.name}`, '');
     lines.push(
       table(
-        ['configuration', 'status', 'unknowns', 'steps', 'wall [s]', 'ms/step', 'iter/step', 'E final', 'rel L2', 'rel L2 max', 'area err', 'ΔE', ...(p.problem.name === 'circle' ? ['radius err'] : []), 'max |u|', 'stable', 'backend'],
+        ['configuration', 'status', 'unknowns', 'steps', 'wall [s]', 'ms/step', 'iter/step', 'E final', 'rel L2', 'rel L2 max', 'area err', 'ΔE', ...(radiusLaw ? ['radius err'] : []), ...(energyLaw ? ['E law err'] : []), 'max |u|', 'stable', 'backend'],
         runs.map((r) => {
           const isRef = r.role === 'reference';
           return [
@@ -230,7 +238,8 @@ export async function writeReport(results: SuiteResults): Promise<void> {
             isRef ? '–' : pct(maxRelL2(r)),
             isRef ? '–' : pct(r.phaseAreaError.at(-1)),
             isRef ? '–' : pct(r.energyDiff.at(-1)),
-            ...(p.problem.name === 'circle' ? [pct(r.radiusError.at(-1))] : []),
+            ...(radiusLaw ? [pct(r.radiusError.at(-1))] : []),
+            ...(energyLaw ? [pct(r.energyLawError?.at(-1))] : []),
             fmt(r.maxAbsU, 4),
             r.stable ? 'yes' : 'NO',
             r.backend,
@@ -248,7 +257,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     lines.push('## Time to accuracy', '');
     lines.push(
       'The least total wall time (set-up or initial fit included) at which each solver family reached the target relative L2 error at the final time, ' +
-        `from the main runs and the resolution sweep (${suite.sweep.solvers.map((s) => `${s.kind} ${s.kind === 'fem' ? `${s.scheme} n=${s.n}` : `quadElements=${s.quadElements}`}`).join('; ')}). "not reached" means no configuration tried got there.`,
+        `from the main runs and the resolution sweep (${suite.sweep.solvers.map(sweepEntry).join('; ')}). "not reached" means no configuration tried got there.`,
       '',
     );
     lines.push(
@@ -273,8 +282,8 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     const key = `${r.problem}/${r.label}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    lines.push(`- \`${key}\` (${r.kind}): \`${JSON.stringify(solverOptions(r.spec))}\` → \`${relative(results.outDir, runDir(results, r))}/\``);
+    lines.push(`- \`${key}\` (${r.kind}): \`${JSON.stringify(solverOptions(r.spec))}\` → \`${relative(results.outDir, results.layout.run(r).dir)}/\``);
   }
   lines.push('', `Suite definition: \`suite.json\`; machine: \`environment.json\`; tables: \`summary.csv\`, \`time-to-accuracy.csv\`.`, '');
-  writeFileAtomic(join(results.outDir, 'REPORT.md'), lines.join('\n'));
+  writeFileAtomic(results.layout.report, lines.join('\n'));
 }

@@ -1,28 +1,16 @@
-import { createFemSolver } from '../fem/index.js';
 import type { ProblemConfig } from '../physics/problems.js';
-import { runSolver } from '../runner.js';
-import { createSdmmSolver } from '../sdmm/index.js';
+import { createSolver } from '../registry.js';
+import { runSolver } from '../run/run.js';
 import type { GradientFlowSolver } from '../solver.js';
-import type { SolverSpec } from './config.js';
-import { solverOptions, type SuiteDeps } from './suite.js';
+import { solverOptions, type SolverSpec } from './config.js';
+import type { SuiteDeps } from './suite.js';
 
-/** Build the solver a suite entry describes: FEM (createFemSolver) or SDMM (createSdmmSolver). */
+/** Build the solver a suite entry describes, through the registry of solver kinds. */
 export async function createBenchSolver(problem: ProblemConfig, spec: SolverSpec): Promise<GradientFlowSolver> {
-  if (spec.kind === 'fem') {
-    const { scheme, n, cellType, stabilization, diagonal, linearSolver } = spec;
-    return createFemSolver(problem, {
-      scheme,
-      ...(n !== undefined ? { n } : {}),
-      ...(cellType !== undefined ? { cellType } : {}),
-      ...(stabilization !== undefined ? { stabilization } : {}),
-      ...(diagonal !== undefined ? { diagonal } : {}),
-      ...(linearSolver !== undefined ? { linearSolver } : {}),
-    });
-  }
-  return createSdmmSolver(problem, solverOptions(spec));
+  return createSolver(problem, spec.kind, solverOptions(spec));
 }
 
-/** The real solvers and the shared runner. */
+/** The registered solver kinds and the run layer. */
 export function defaultSuiteDeps(): SuiteDeps {
   return { createSolver: createBenchSolver, runSolver };
 }

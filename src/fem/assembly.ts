@@ -209,12 +209,17 @@ export function gradientsAtPoints(out: Float64Array[], space: FunctionSpace, bas
   return out;
 }
 
-/** Nodal interpolant: out[dof] = fn(x, y) at the dof's representative node (y = 0 in 1D). */
-export function interpolate(space: FunctionSpace, fn: (x: number, y: number) => number, out: Float64Array = new Float64Array(space.nDofs)): Float64Array {
+/**
+ * Nodal interpolation: out[dof] = fn(x) at the node x of each dof (a point: x[k], k < dim; one
+ * scratch point, no allocation per node). Returns out.
+ */
+export function interpolate(space: FunctionSpace, fn: (x: ArrayLike<number>) => number, out: Float64Array = new Float64Array(space.nDofs)): Float64Array {
   const { nodes, dim } = space.mesh;
+  const point = new Float64Array(dim);
   for (let d = 0; d < space.nDofs; d++) {
     const n = space.nodeOfDof[d];
-    out[d] = fn(nodes[n * dim], dim === 2 ? nodes[n * dim + 1] : 0);
+    for (let k = 0; k < dim; k++) point[k] = nodes[n * dim + k];
+    out[d] = fn(point);
   }
   return out;
 }

@@ -1,4 +1,5 @@
-import { gradientEnergy, potentialEnergy } from '../physics/energy.js';
+import { gradientEnergy } from '../physics/energy.js';
+import type { EnergyFunctional } from '../physics/step-functional.js';
 import { gradientsAtPoints, valuesAtQuadrature } from './assembly.js';
 import type { CellBasis } from './basis.js';
 import type { FunctionSpace } from './space.js';
@@ -28,12 +29,12 @@ export function femGradientEnergy(space: FunctionSpace, u: Float64Array, work: E
 }
 
 /**
- * E(u_h) = ∫ ½|∇u_h|² + ε⁻² F(u_h) through the shared `gradientEnergy` and `potentialEnergy`,
- * in float64. With `uqValid` the caller promises work.uq already holds u_h at the quadrature
+ * E(u_h) = ∫ ½|∇u_h|² + ε⁻² F(u_h) through the shared energy functional (src/physics), in
+ * float64. With `uqValid` the caller promises work.uq already holds u_h at the quadrature
  * points; otherwise it is computed here. Exact for P1 (rule of degree 4) on affine cells.
  */
-export function femEnergy(space: FunctionSpace, u: Float64Array, epsilon: number, work: EnergyWorkspace, uqValid = false): number {
+export function femEnergy(space: FunctionSpace, u: Float64Array, energy: EnergyFunctional, work: EnergyWorkspace, uqValid = false): number {
   const b = work.basis;
   if (!uqValid) valuesAtQuadrature(work.uq, space, b, u);
-  return potentialEnergy(b.detJw, work.uq, epsilon) + femGradientEnergy(space, u, work);
+  return energy.bulkEnergy(b.detJw, work.uq) + femGradientEnergy(space, u, work);
 }

@@ -3,8 +3,10 @@
  * consistent mass, CSR assembly on a fixed pattern, and three time schemes
  * (mms-newton, stabilized, convex-split). See DESIGN.md §2.
  */
-export { createFemSolver, validateFemOptions, FemSolver, FEM_SCHEMES, FEM_DEFAULTS, FEM_DEFAULT_LINEAR_SOLVER, type FemScheme, type FemOptions } from './solver.js';
-export type { Diagonal } from '../mesh/generators.js';
+export { createFemSolver, validateFemOptions, FemSolver } from './solver.js';
+export { FEM_OPTIONS, STRUCTURED_CELL_TYPES, type FemOptions, type FemSettings } from './options.js';
+export { TIME_SCHEMES, FEM_SCHEMES, SCHEME_PARAMETERS, createScheme, type FemScheme, type SchemeEntry } from './schemes/index.js';
+export { DIAGONALS, type Diagonal } from '../mesh/generators.js';
 export { FunctionSpace, FemSetupError, type SpaceBoundary } from './space.js';
 export { CellBasis } from './basis.js';
 export {
@@ -22,10 +24,11 @@ export {
 export { EnergyWorkspace, femEnergy, femGradientEnergy } from './functional.js';
 export { phaseArea, l2Error, h1Error, Q1_PHASE_SUBDIVISION } from './measures.js';
 export { PointLocator, type StructuredLayout } from './locate.js';
-export { makeLinearSolver, LINEAR_SOLVERS, type LinearSolver } from './linear.js';
+export { makeLinearSolver, LINEAR_SOLVERS, type LinearSolver, type LinearSolverName } from './linear.js';
 export { elementFor, P1Interval, P1Triangle, Q1Quadrilateral, type ReferenceElement } from './elements/index.js';
 export { mmsNewtonScheme, HESSIAN_SHIFT_FRACTION } from './schemes/mms-newton.js';
 export { stabilizedScheme } from './schemes/stabilized.js';
 export { convexSplitScheme } from './schemes/convex-split.js';
-export { NewtonMinimizer, type PointwiseModel } from './schemes/newton.js';
+export { NewtonMinimizer, NEWTON_PARAMETERS, type NewtonSettings, type PointwiseModel } from './schemes/newton.js';
 export type { TimeScheme, SchemeContext, SchemeStepResult } from './schemes/types.js';
+export { femKind } from './kind.js';

@@ -4,7 +4,7 @@ import { JacobiPreconditioner, PcgWorkspace, type Preconditioner, pcg } from '..
 import { Ic0Preconditioner, SsorPreconditioner } from '../linalg/preconditioners.js';
 
 /**
- * Names accepted by FemOptions.linearSolver:
+ * Names accepted by the FEM option linearSolver (FEM_OPTIONS, src/fem/options.ts):
  * - 'pcg-jacobi', 'pcg-ic0', 'pcg-sgs': preconditioned CG (src/linalg) with Jacobi, IC(0) or
  *   symmetric Gauss–Seidel, warm-started, stopping on the relative residual;
  * - 'cholesky': sparse Cholesky (nested dissection on the dof coordinates): a direct solve.

@@ -1,25 +1,7 @@
+import { positiveAreaLinearTriangle, positiveLengthLinearInterval } from '../mesh/phase.js';
 import { valuesAtQuadrature } from './assembly.js';
 import type { CellBasis } from './basis.js';
 import type { FunctionSpace } from './space.js';
-
-/**
- * Fraction of a triangle (or interval) on which the linear function with vertex values a, b, c
- * is positive. For one positive vertex p (others n₁, n₂ ≤ 0) the region is the corner triangle
- * with edge fractions p/(p − n₁), p/(p − n₂), so the fraction is p²/((p − n₁)(p − n₂)); for
- * two positive vertices it is 1 minus the same expression for the non-positive one.
- */
-function positiveFraction3(a: number, b: number, c: number): number {
-  const pa = a > 0;
-  const pb = b > 0;
-  const pc = c > 0;
-  const np = (pa ? 1 : 0) + (pb ? 1 : 0) + (pc ? 1 : 0);
-  if (np === 0) return 0;
-  if (np === 3) return 1;
-  // corner(v, o1, o2): fraction of the corner at v cut off by the zero line (v and o's differ in sign).
-  const corner = (v: number, o1: number, o2: number) => (v * v) / ((v - o1) * (v - o2));
-  if (np === 1) return pa ? corner(a, b, c) : pb ? corner(b, a, c) : corner(c, a, b);
-  return 1 - (!pa ? corner(a, b, c) : !pb ? corner(b, a, c) : corner(c, a, b));
-}
 
 /** Number of sub-squares per axis of the Q1 sub-cell rule in `phaseArea`. */
 export const Q1_PHASE_SUBDIVISION = 8;
@@ -28,7 +10,7 @@ export const Q1_PHASE_SUBDIVISION = 8;
  * Measure of the phase {u_h > 0} (area in 2D, length in 1D).
  *
  * - P1 intervals and triangles: exact, by clipping each cell at the zero level of the linear
- *   interpolant (positiveFraction3 above).
+ *   interpolant (src/mesh/phase.ts).
  * - Q1 quadrilaterals: a sub-cell rule: each cell is split into s × s sub-squares
  *   (s = Q1_PHASE_SUBDIVISION = 8) of the reference square, each into two triangles whose
  *   vertices are mapped to the real cell; u_h (bilinear) is evaluated exactly at the sub-vertices
@@ -42,12 +24,7 @@ export function phaseArea(space: FunctionSpace, u: Float64Array): number {
   let total = 0;
   if (mesh.cellType === 'interval') {
     for (let c = 0; c < nCells; c++) {
-      const a = u[cellDofs[2 * c]];
-      const b = u[cellDofs[2 * c + 1]];
-      const len = nodes[cells[2 * c + 1]] - nodes[cells[2 * c]];
-      if (a > 0 && b > 0) total += len;
-      else if (a > 0) total += (len * a) / (a - b);
-      else if (b > 0) total += (len * b) / (b - a);
+      total += positiveLengthLinearInterval(u[cellDofs[2 * c]], u[cellDofs[2 * c + 1]], nodes[cells[2 * c + 1]] - nodes[cells[2 * c]]);
     }
     return total;
   }
@@ -59,7 +36,7 @@ export function phaseArea(space: FunctionSpace, u: Float64Array): number {
       const x0 = nodes[2 * i0];
       const y0 = nodes[2 * i0 + 1];
       const area = 0.5 * ((nodes[2 * i1] - x0) * (nodes[2 * i2 + 1] - y0) - (nodes[2 * i2] - x0) * (nodes[2 * i1 + 1] - y0));
-      total += area * positiveFraction3(u[cellDofs[3 * c]], u[cellDofs[3 * c + 1]], u[cellDofs[3 * c + 2]]);
+      total += positiveAreaLinearTriangle(u[cellDofs[3 * c]], u[cellDofs[3 * c + 1]], u[cellDofs[3 * c + 2]], area);
     }
     return total;
   }
@@ -104,7 +81,7 @@ export function phaseArea(space: FunctionSpace, u: Float64Array): number {
         const d = a + m;
         const t1 = 0.5 * ((vx[b] - vx[a]) * (vy[cc] - vy[a]) - (vx[cc] - vx[a]) * (vy[b] - vy[a]));
         const t2 = 0.5 * ((vx[cc] - vx[a]) * (vy[d] - vy[a]) - (vx[d] - vx[a]) * (vy[cc] - vy[a]));
-        total += t1 * positiveFraction3(vu[a], vu[b], vu[cc]) + t2 * positiveFraction3(vu[a], vu[cc], vu[d]);
+        total += positiveAreaLinearTriangle(vu[a], vu[b], vu[cc], t1) + positiveAreaLinearTriangle(vu[a], vu[cc], vu[d], t2);
       }
     }
   }

@@ -1,110 +1,80 @@
 import type { CsrMatrix } from '../linalg/csr.js';
 import { type Diagonal, intervalMesh, rectangleMesh } from '../mesh/generators.js';
 import { type CellType, type Mesh, cellCount } from '../mesh/mesh.js';
-import { movementTerm } from '../physics/energy.js';
-import type { ProblemConfig } from '../physics/problems.js';
-import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../solver.js';
+import { readGmshFile } from '../io/gmsh.js';
+import { checkMeshFitsDomain } from '../mesh/validate.js';
+import { parseOptions } from '../options.js';
+import { checkMeshCounts, LimitError } from '../util/limits.js';
+import { stepCount, type ProblemConfig } from '../physics/problems.js';
+import { StepFunctional } from '../physics/step-functional.js';
+import { DivergenceError, type GradientFlowSolver, type SolverDescription, type SolverState, type StepRecord } from '../solver.js';
 import { applyDirichletValues, assembleMass, assembleStiffness, interpolate, valuesAtQuadrature } from './assembly.js';
 import { EnergyWorkspace, femEnergy } from './functional.js';
-import { LINEAR_SOLVERS, makeLinearSolver } from './linear.js';
+import { makeLinearSolver } from './linear.js';
 import { PointLocator, type StructuredLayout } from './locate.js';
-import { convexSplitScheme } from './schemes/convex-split.js';
-import { mmsNewtonScheme } from './schemes/mms-newton.js';
-import { stabilizedScheme } from './schemes/stabilized.js';
-import type { SchemeContext, SchemeStepResult, TimeScheme } from './schemes/types.js';
+import { FEM_OPTIONS, type FemOptions, type FemSettings } from './options.js';
+import { createScheme, TIME_SCHEMES, type SchemeContext, type TimeScheme } from './schemes/index.js';
 import { FemSetupError, FunctionSpace } from './space.js';
-
-export const FEM_SCHEMES = ['mms-newton', 'stabilized', 'convex-split'] as const;
-export type FemScheme = (typeof FEM_SCHEMES)[number];
-
-/** Options of the finite-element solver; every field but `scheme` has a documented default. */
-export interface FemOptions {
-  scheme: FemScheme;
-  /** Cells per side of the structured mesh; default problem.n. Ignored with `mesh`. */
-  n?: number;
-  /** Use this mesh instead of a structured one (e.g. from a .msh file). */
-  mesh?: Mesh;
-  /** Structured 2D mesh: P1 triangles (default) or Q1 quadrilaterals. */
-  cellType?: 'triangle' | 'quadrilateral';
-  /** Structured triangles: how squares are split; default 'right'. */
-  diagonal?: Diagonal;
-  /** S of the stabilized scheme; default 1 (energy stable for S ≥ 1). */
-  stabilization?: number;
-  /** Relative ‖∇Jₙ‖ tolerance of Newton (mms-newton, convex-split); default 1e-8. */
-  newtonTolerance?: number;
-  /** Default 50. */
-  maxNewtonIterations?: number;
-  /**
-   * One of LINEAR_SOLVERS. Default per scheme (FEM_DEFAULT_LINEAR_SOLVER): 'cholesky' for
-   * `stabilized` (its matrix is constant: factored once, then two triangular solves per step),
-   * 'pcg-ic0' for the Newton schemes (the Jacobian changes every iteration).
-   */
-  linearSolver?: string;
-  /**
-   * Relative residual tolerance of the iterative linear solves; default 1e-8. The Newton schemes
-   * use it as the finest tolerance of their inexact-Newton forcing terms.
-   */
-  linearTolerance?: number;
-}
-
-export const FEM_DEFAULTS = {
-  stabilization: 1,
-  newtonTolerance: 1e-8,
-  maxNewtonIterations: 50,
-  linearTolerance: 1e-8,
-  cellType: 'triangle' as const,
-  diagonal: 'right' as const,
-};
-
-/** Default linear solver of each scheme (see FemOptions.linearSolver). */
-export const FEM_DEFAULT_LINEAR_SOLVER: Record<FemScheme, string> = {
-  'mms-newton': 'pcg-ic0',
-  stabilized: 'cholesky',
-  'convex-split': 'pcg-ic0',
-};
 
 function fail(message: string): never {
   throw new FemSetupError(message);
 }
 
-function checkPositive(name: string, v: number | undefined, integer = false): void {
-  if (v === undefined) return;
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-    fail(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
-  }
+function checkPositive(name: string, v: number): void {
+  if (!Number.isFinite(v) || v <= 0) fail(`${name} must be a positive number, got ${v}`);
 }
 
-/** Validate FemOptions at the boundary; one-line FemSetupError messages. */
-export function validateFemOptions(problem: ProblemConfig, options: FemOptions): void {
-  if (!(FEM_SCHEMES as readonly string[]).includes(options.scheme)) {
-    fail(`unknown scheme '${options.scheme}' (known: ${FEM_SCHEMES.join(', ')})`);
-  }
+/**
+ * Validate FemOptions at the boundary (one-line FemSetupError messages): every field against
+ * FEM_OPTIONS (which also fills in the defaults), then what depends on the problem and on several
+ * fields (a mesh of the right dimension, options that apply to structured meshes only).
+ * Returns the validated settings and the mesh object, read from `meshFile` if given.
+ */
+export function validateFemOptions(problem: ProblemConfig, options: FemOptions = {}): { settings: FemSettings; mesh: Mesh | undefined } {
+  if (typeof problem !== 'object' || problem === null) fail(`problem must be a problem from makeProblem, got ${String(problem)}`);
+  options ??= {};
+  if (typeof options !== 'object' || Array.isArray(options)) fail(`FEM options must be an object, got ${JSON.stringify(options)}`);
+  const { mesh: meshObject, ...fields } = options;
+  const settings = parseOptions(FEM_OPTIONS, fields, 'FEM', (m) => new FemSetupError(m));
   checkPositive('epsilon', problem.epsilon);
   checkPositive('mobility', problem.mobility);
   checkPositive('tau', problem.tau);
-  checkPositive('n', options.n, true);
+  try {
+    stepCount(problem); // T a whole number of steps, at most LIMITS.plannedSteps (a problem built by hand, too)
+  } catch (err) {
+    if (err instanceof LimitError) fail(err.message);
+    throw err;
+  }
   if (problem.dim === 1 && (options.cellType !== undefined || options.diagonal !== undefined)) {
     fail(`${options.cellType !== undefined ? 'cellType' : 'diagonal'} applies to 2D meshes; problem '${problem.name}' is 1D`);
   }
-  if (options.stabilization !== undefined && !(options.stabilization >= 0 && Number.isFinite(options.stabilization))) {
-    fail(`stabilization must be ≥ 0, got ${options.stabilization}`);
+  if (meshObject && settings.meshFile !== undefined) fail('mesh and meshFile are mutually exclusive');
+  if (meshObject) {
+    // A mesh object gets the checks a mesh file gets: its size, and that it fits the domain.
+    try {
+      checkMeshCounts('mesh', { nodes: meshObject.nodes.length / meshObject.dim });
+      checkMeshFitsDomain(meshObject, problem.domain, 'mesh');
+    } catch (err) {
+      fail((err as Error).message);
+    }
   }
-  checkPositive('newtonTolerance', options.newtonTolerance);
-  checkPositive('maxNewtonIterations', options.maxNewtonIterations, true);
-  if (options.linearTolerance !== undefined && !(options.linearTolerance > 0 && options.linearTolerance < 1)) {
-    fail(`linearTolerance must be in (0, 1), got ${options.linearTolerance}`);
+  if (settings.meshFile === undefined && !meshObject) {
+    // The structured mesh: (n+1)^dim nodes and n^dim (quadrilaterals) or 2n² (triangles) cells, bounded before anything is built.
+    const n = settings.n ?? problem.n;
+    const cells = problem.dim === 1 ? n : settings.cellType === 'quadrilateral' ? n * n : 2 * n * n;
+    try {
+      checkMeshCounts(`n ${n}`, { nodes: (n + 1) ** problem.dim, cells });
+    } catch (err) {
+      if (err instanceof LimitError) fail(err.message);
+      throw err;
+    }
   }
-  if (options.linearSolver !== undefined && !(LINEAR_SOLVERS as readonly string[]).includes(options.linearSolver)) {
-    fail(`unknown linear solver '${options.linearSolver}' (known: ${LINEAR_SOLVERS.join(', ')})`);
+  let mesh = meshObject;
+  if (settings.meshFile !== undefined) {
+    mesh = readGmshFile(settings.meshFile);
+    checkMeshFitsDomain(mesh, problem.domain, settings.meshFile);
   }
-  if (options.cellType !== undefined && options.cellType !== 'triangle' && options.cellType !== 'quadrilateral') {
-    fail(`unknown cell type '${options.cellType}' (known: triangle, quadrilateral)`);
-  }
-  if (options.diagonal !== undefined && !['right', 'left', 'crossed-alternating'].includes(options.diagonal)) {
-    fail(`unknown diagonal '${options.diagonal}' (known: right, left, crossed-alternating)`);
-  }
-  if (options.mesh) {
-    const mesh = options.mesh;
+  if (mesh) {
     if (mesh.dim !== problem.dim) fail(`the mesh is ${mesh.dim}D but problem '${problem.name}' is ${problem.dim}D`);
     if (options.n !== undefined) fail('n applies to structured meshes, not to a given mesh');
     if (options.diagonal !== undefined) fail('diagonal applies to structured meshes, not to a given mesh');
@@ -112,6 +82,7 @@ export function validateFemOptions(problem: ProblemConfig, options: FemOptions):
       fail(`cellType '${options.cellType}' does not match the given mesh's '${mesh.cellType}' cells`);
     }
   }
+  return { settings, mesh };
 }
 
 /**
@@ -120,7 +91,7 @@ export function validateFemOptions(problem: ProblemConfig, options: FemOptions):
  * geometry at the quadrature points, dof map, CSR pattern and scatter map, M, K, the scheme's
  * constant matrices and the point locator.
  */
-export function createFemSolver(problem: ProblemConfig, options: FemOptions): GradientFlowSolver {
+export function createFemSolver(problem: ProblemConfig, options: FemOptions = {}): GradientFlowSolver {
   return new FemSolver(problem, options);
 }
 
@@ -130,6 +101,8 @@ export class FemSolver implements GradientFlowSolver {
   readonly space: FunctionSpace;
   readonly M: CsrMatrix;
   readonly K: CsrMatrix;
+  /** Jₙ: the physics every scheme discretises (potential, ε, m, τ, source, metric). */
+  readonly functional: StepFunctional;
   private readonly scheme: TimeScheme;
   private readonly locator: PointLocator;
   private readonly work: EnergyWorkspace;
@@ -139,26 +112,26 @@ export class FemSolver implements GradientFlowSolver {
   private uqOld: Float64Array;
   private readonly sourceQ: Float64Array | null;
   private readonly xq: Float64Array | null;
-  private readonly settings: Required<Omit<FemOptions, 'mesh' | 'n' | 'cellType'>> & { n: number | null; cellType: CellType };
-  private n = 0;
+  private readonly settings: Omit<FemSettings, 'n' | 'cellType' | 'meshFile' | 'linearSolver'> & { n: number | null; cellType: CellType; diagonal: Diagonal; linearSolver: string };
+  /** The step index n of the current state uⁿ (the resolution is settings.n). */
+  private stepNo = 0;
   private initialised = false;
-  /** Details of the last step from the scheme (line-search halvings, Jₙ at start and end). */
-  lastStep: SchemeStepResult | null = null;
   private readonly xiScratch = new Float64Array(2);
+  private readonly pointScratch = new Float64Array(3);
   private readonly phiScratch = new Float64Array(4);
 
   constructor(
     readonly problem: ProblemConfig,
-    options: FemOptions,
+    options: FemOptions = {},
   ) {
-    validateFemOptions(problem, options);
-    const cellType = options.cellType ?? FEM_DEFAULTS.cellType;
-    const diagonal = options.diagonal ?? FEM_DEFAULTS.diagonal;
+    const { settings, mesh: given } = validateFemOptions(problem, options);
+    const cellType = settings.cellType ?? 'triangle';
+    const diagonal = settings.diagonal ?? 'right';
     let mesh: Mesh;
     let structured: StructuredLayout | undefined;
-    const n = options.n ?? problem.n;
+    const n = settings.n ?? problem.n;
     const { min, max } = problem.domain;
-    if (options.mesh) mesh = options.mesh;
+    if (given) mesh = given;
     else if (problem.dim === 1) {
       mesh = intervalMesh(min[0], max[0], n);
       structured = { nx: n, ny: 1, min, max };
@@ -166,41 +139,31 @@ export class FemSolver implements GradientFlowSolver {
       mesh = rectangleMesh({ nx: n, ny: n, min: [min[0], min[1]], max: [max[0], max[1]], cellType, diagonal });
       structured = { nx: n, ny: n, min, max };
     }
+    const scheme = TIME_SCHEMES[settings.scheme];
     this.settings = {
-      scheme: options.scheme,
-      n: options.mesh ? null : n,
+      scheme: settings.scheme,
+      n: given ? null : n,
       cellType: mesh.cellType,
       diagonal,
-      stabilization: options.stabilization ?? FEM_DEFAULTS.stabilization,
-      newtonTolerance: options.newtonTolerance ?? FEM_DEFAULTS.newtonTolerance,
-      maxNewtonIterations: options.maxNewtonIterations ?? FEM_DEFAULTS.maxNewtonIterations,
-      linearSolver: options.linearSolver ?? FEM_DEFAULT_LINEAR_SOLVER[options.scheme],
-      linearTolerance: options.linearTolerance ?? FEM_DEFAULTS.linearTolerance,
+      stabilization: settings.stabilization,
+      newtonTolerance: settings.newtonTolerance,
+      maxNewtonIterations: settings.maxNewtonIterations,
+      linearSolver: settings.linearSolver ?? scheme.defaultLinearSolver,
+      linearTolerance: settings.linearTolerance,
     };
+    this.functional = new StepFunctional(problem);
     this.space = new FunctionSpace(mesh, problem);
     this.M = assembleMass(this.space);
     this.K = assembleStiffness(this.space);
     const ctx: SchemeContext = {
+      functional: this.functional,
       space: this.space,
-      problem,
       M: this.M,
       K: this.K,
       linear: makeLinearSolver(this.settings.linearSolver, this.space.nDofs, this.settings.linearTolerance, this.space.dofCoordinates(), mesh.dim),
       linearTolerance: this.settings.linearTolerance,
-      newtonTolerance: this.settings.newtonTolerance,
-      maxNewtonIterations: this.settings.maxNewtonIterations,
     };
-    switch (options.scheme) {
-      case 'mms-newton':
-        this.scheme = mmsNewtonScheme(ctx);
-        break;
-      case 'convex-split':
-        this.scheme = convexSplitScheme(ctx);
-        break;
-      case 'stabilized':
-        this.scheme = stabilizedScheme(ctx, this.settings.stabilization);
-        break;
-    }
+    this.scheme = createScheme(settings.scheme, ctx, settings);
     this.locator = new PointLocator(mesh, structured);
     this.work = new EnergyWorkspace(this.space.basis);
     const nd = this.space.nDofs;
@@ -218,11 +181,11 @@ export class FemSolver implements GradientFlowSolver {
   }
 
   get stepIndex(): number {
-    return this.n;
+    return this.stepNo;
   }
 
   get time(): number {
-    return this.n * this.problem.tau;
+    return this.stepNo * this.problem.tau;
   }
 
   /** Current nodal values (one per dof; do not modify). */
@@ -235,9 +198,9 @@ export class FemSolver implements GradientFlowSolver {
     interpolate(this.space, this.problem.initial, this.u);
     applyDirichletValues(this.space, this.u);
     this.increment.fill(0);
-    this.n = 0;
+    this.stepNo = 0;
     this.initialised = true;
-    const energy = femEnergy(this.space, this.u, this.problem.epsilon, this.work);
+    const energy = femEnergy(this.space, this.u, this.functional, this.work);
     this.range(this.u, 0);
     const { minU, maxU } = this;
     return { step: 0, t: 0, energy, movement: 0, iterations: 0, linearIterations: 0, wallMs: performance.now() - t0, minU, maxU, stopReason: 'initial' };
@@ -247,14 +210,16 @@ export class FemSolver implements GradientFlowSolver {
     if (!this.initialised) throw new Error('fem: step() before initialise()');
     const t0 = performance.now();
     const p = this.problem;
-    const stepNo = this.n + 1;
-    const t = stepNo * p.tau;
-    if (this.sourceQ && this.xq && p.source) {
-      // The PDE is u_t = m(Δu − ε⁻² f(u)) + s, so the step functional carries −(1/m) ∫ s u
-      // (its Euler–Lagrange equation is (u − uⁿ)/τ = m(Δu − ε⁻² f(u)) + s): schemes get s/m.
+    const next = this.stepNo + 1;
+    const t = next * p.tau;
+    if (this.sourceQ && this.xq) {
+      // Jₙ carries −(1/m) ∫ s u (StepFunctional.scaledSource): schemes get s/m at the points.
       const dim = p.dim;
-      const im = 1 / p.mobility;
-      for (let i = 0; i < this.sourceQ.length; i++) this.sourceQ[i] = im * p.source(this.xq[i * dim], dim === 2 ? this.xq[i * dim + 1] : 0, t);
+      const x = this.pointScratch;
+      for (let i = 0; i < this.sourceQ.length; i++) {
+        for (let k = 0; k < dim; k++) x[k] = this.xq[i * dim + k];
+        this.sourceQ[i] = this.functional.scaledSource(x, t);
+      }
     }
     // uⁿ at the quadrature points becomes uqOld; the other buffer receives uⁿ⁺¹ (no copy).
     const spare = this.uqOld;
@@ -264,26 +229,25 @@ export class FemSolver implements GradientFlowSolver {
     try {
       res = this.scheme.step(this.u, this.uqOld, this.sourceQ, this.increment, this.uNew, this.work);
     } catch (e) {
-      if (e instanceof DivergenceError) throw new DivergenceError(`step ${stepNo}: ${e.message}`, stepNo);
+      if (e instanceof DivergenceError) throw new DivergenceError(`step ${next}: ${e.message}`, next);
       throw e;
     }
-    this.lastStep = res;
-    this.range(this.uNew, stepNo);
+    this.range(this.uNew, next);
     const minU = this.minU;
     const maxU = this.maxU;
     if (!res.uqValid) valuesAtQuadrature(this.work.uq, this.space, this.space.basis, this.uNew);
-    const energy = femEnergy(this.space, this.uNew, p.epsilon, this.work, true);
-    const movement = movementTerm(this.space.basis.detJw, this.work.uq, this.uqOld, p.mobility, p.tau);
+    const energy = femEnergy(this.space, this.uNew, this.functional, this.work, true);
+    const movement = this.functional.movement(this.space.basis.detJw, this.work.uq, this.uqOld);
     if (!Number.isFinite(energy) || !Number.isFinite(movement)) {
-      throw new DivergenceError(`step ${stepNo}: energy ${energy}, movement ${movement}`, stepNo);
+      throw new DivergenceError(`step ${next}: energy ${energy}, movement ${movement}`, next);
     }
     for (let i = 0; i < this.u.length; i++) this.increment[i] = this.uNew[i] - this.u[i];
     const sw = this.u;
     this.u = this.uNew;
     this.uNew = sw;
-    this.n = stepNo;
+    this.stepNo = next;
     return {
-      step: stepNo,
+      step: next,
       t,
       energy,
       movement,
@@ -353,10 +317,14 @@ export class FemSolver implements GradientFlowSolver {
     return res;
   }
 
-  describe(): Record<string, unknown> {
+  describe(): SolverDescription {
     const mesh = this.space.mesh;
     return {
       solver: 'fem',
+      unknowns: this.space.nDofs,
+      backend: 'js (float64)',
+      precision: 'float64',
+      threads: 1,
       ...this.settings,
       element: this.space.element.name,
       cellType: mesh.cellType,
@@ -369,7 +337,7 @@ export class FemSolver implements GradientFlowSolver {
   saveState(): SolverState {
     return {
       kind: 'fem',
-      step: this.n,
+      step: this.stepNo,
       t: this.time,
       arrays: { u: Float64Array.from(this.u), increment: Float64Array.from(this.increment) },
       meta: { scheme: this.settings.scheme, dofs: this.space.nDofs },
@@ -386,7 +354,7 @@ export class FemSolver implements GradientFlowSolver {
     this.u.set(u);
     if (increment && increment.length === nd) this.increment.set(increment);
     else this.increment.fill(0);
-    this.n = state.step;
+    this.stepNo = state.step;
     valuesAtQuadrature(this.work.uq, this.space, this.space.basis, this.u);
     this.initialised = true;
   }

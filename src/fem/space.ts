@@ -1,6 +1,6 @@
 import { type CsrPattern, entryIndex, patternFromCells } from '../linalg/csr.js';
 import { type Mesh, NODES_PER_CELL, boundingBox, cellCount, nodeCount } from '../mesh/mesh.js';
-import type { BoundaryCondition, Side } from '../physics/problems.js';
+import { sideAxis, sidesOf, type BoundaryCondition, type Side } from '../physics/problems.js';
 import type { RuleND } from '../quadrature/tensor.js';
 import { CellBasis } from './basis.js';
 import type { ReferenceElement } from './elements/element.js';
@@ -17,12 +17,6 @@ export interface SpaceBoundary {
   readonly boundary: Readonly<Partial<Record<Side, BoundaryCondition>>>;
 }
 
-const SIDE_AXIS: Record<Side, [axis: 0 | 1, end: 'min' | 'max']> = {
-  xmin: [0, 'min'],
-  xmax: [0, 'max'],
-  ymin: [1, 'min'],
-  ymax: [1, 'max'],
-};
 
 /**
  * A P1/Q1 function space on a mesh: the dof map and the sparsity pattern, built once.
@@ -76,7 +70,7 @@ export class FunctionSpace {
     for (let k = 0; k < dim; k++) size = Math.max(size, domain.max[k] - domain.min[k]);
     const tol = 1e-8 * size;
     const onSide = (node: number, side: Side): boolean => {
-      const [axis, end] = SIDE_AXIS[side];
+      const { axis, end } = sideAxis(side);
       if (axis >= dim) return false;
       const v = mesh.nodes[node * dim + axis];
       return Math.abs(v - (end === 'min' ? domain.min[axis] : domain.max[axis])) <= tol;
@@ -98,9 +92,8 @@ export class FunctionSpace {
       if (ra < rb) parent[rb] = ra;
       else if (rb < ra) parent[ra] = rb;
     };
-    for (const axis of dim === 1 ? ([0] as const) : ([0, 1] as const)) {
-      const lo: Side = axis === 0 ? 'xmin' : 'ymin';
-      const hi: Side = axis === 0 ? 'xmax' : 'ymax';
+    for (let axis = 0; axis < dim; axis++) {
+      const [lo, hi] = sidesOf(dim).slice(2 * axis, 2 * axis + 2);
       const kLo = boundary.boundary[lo]?.kind;
       const kHi = boundary.boundary[hi]?.kind;
       if ((kLo === 'periodic') !== (kHi === 'periodic')) {
@@ -221,6 +214,6 @@ export class FunctionSpace {
 
 /** 'x = 0' for side xmin of a box with min x 0, etc. */
 function sideEquation(side: Side, domain: SpaceBoundary['domain']): string {
-  const [axis, end] = SIDE_AXIS[side];
-  return `${axis === 0 ? 'x' : 'y'} = ${end === 'min' ? domain.min[axis] : domain.max[axis]}`;
+  const { axis, end } = sideAxis(side);
+  return `${'xyz'[axis]} = ${end === 'min' ? domain.min[axis] : domain.max[axis]}`;
 }

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import type { StepRecord } from '../solver.js';
-import { writeFileAtomic } from './atomic.js';
+import { AppendLog, writeFileAtomic, type WriteOptions } from './atomic.js';
 
 /**
  * CSV outputs (all written with csv-stringify).
@@ -60,48 +60,45 @@ export function formatStepsCsv(rows: readonly StepRow[]): string {
 
 /**
  * Appendable steps.csv writer. `fresh: true` (or a missing/empty file) starts a new file with
- * the header; otherwise the existing header is checked and rows are appended after it.
+ * the header (an existing file is replaced atomically, so a failure leaves it as it was);
+ * otherwise the existing header and the termination of the last row are checked and rows are
+ * appended after it. Appends go through {@link AppendLog}: a row is written completely or the
+ * file is cut back to the rows before it, and the failure is thrown as a one-line WriteError.
  */
 export class StepsCsvWriter {
-  private fd: number;
+  private log: AppendLog | undefined;
   readonly path: string;
 
-  constructor(path: string, options: { fresh?: boolean } = {}) {
+  constructor(path: string, options: { fresh?: boolean } & WriteOptions = {}) {
     this.path = path;
-    const exists = existsSync(path);
-    if (options.fresh || !exists) {
-      this.fd = openSync(path, 'w');
-      writeSync(this.fd, csvLines([[...STEP_COLUMNS]]));
+    const header = csvLines([[...STEP_COLUMNS]]);
+    if (options.fresh || !existsSync(path) || statSync(path).size === 0) {
+      writeFileAtomic(path, header, options);
+      this.log = AppendLog.open(path, options);
       return;
     }
-    const fd = openSync(path, 'a');
-    if (fstatSync(fd).size === 0) {
-      writeSync(fd, csvLines([[...STEP_COLUMNS]]));
-    } else {
-      const text = readFileSync(path, 'utf8');
-      const nl = text.indexOf('\n');
-      const header = nl < 0 ? text : text.slice(0, nl);
-      if (header !== STEP_COLUMNS.join(',')) {
-        closeSync(fd);
-        throw new CsvFormatError(`${path}: line 1: expected the steps.csv header '${STEP_COLUMNS.join(',')}', got '${header}'`);
-      }
-      if (!text.endsWith('\n')) {
-        closeSync(fd);
-        throw new CsvFormatError(`${path}: the last line is unterminated; truncate the file (truncateStepsCsv) before appending`);
-      }
+    const text = readFileSync(path, 'utf8');
+    const nl = text.indexOf('\n');
+    const first = nl < 0 ? text : text.slice(0, nl);
+    if (first !== STEP_COLUMNS.join(',')) {
+      throw new CsvFormatError(`${path}: line 1: expected the steps.csv header '${STEP_COLUMNS.join(',')}', got '${first}'`);
     }
-    this.fd = fd;
+    if (!text.endsWith('\n')) {
+      throw new CsvFormatError(`${path}: the last line is unterminated; truncate the file (truncateStepsCsv) before appending`);
+    }
+    this.log = AppendLog.open(path, options);
   }
 
   /** Append one row (written to the OS immediately: survives a kill of this process). */
   append(record: StepRecord, stable: boolean): void {
-    if (this.fd < 0) throw new Error(`${this.path}: writer is closed`);
-    writeSync(this.fd, csvLines([stepValues(record, stable)]));
+    if (!this.log) throw new Error(`${this.path}: writer is closed`);
+    this.log.append(csvLines([stepValues(record, stable)]));
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+    const log = this.log;
+    this.log = undefined;
+    log?.close();
   }
 }
 
@@ -240,6 +237,18 @@ export function writeFieldCsv(path: string, points: Float64Array, dim: 1 | 2, va
   const rows: number[][] = new Array<number[]>(n);
   for (let i = 0; i < n; i++) rows[i] = dim === 1 ? [points[i], values[i]] : [points[2 * i], points[2 * i + 1], values[i]];
   writeFileAtomic(path, csvLines([dim === 1 ? ['x', 'u'] : ['x', 'y', 'u'], ...rows]));
+}
+
+/** Read back the u column (the last) of a field CSV written by writeFieldCsv; null if the file does not exist. */
+export function readFieldCsv(path: string): Float64Array | null {
+  if (!existsSync(path)) return null;
+  const { records } = parseCsv(readFileSync(path, 'utf8'));
+  const out = new Float64Array(records.length - 1);
+  for (let i = 1; i < records.length; i++) {
+    const r = records[i];
+    out[i - 1] = r[r.length - 1] === 'NaN' ? Number.NaN : Number(r[r.length - 1]);
+  }
+  return out;
 }
 
 /** Write any table atomically through csv-stringify: a header and rows of the same width. */

@@ -36,7 +36,9 @@ export function intervalMesh(a: number, b: number, n: number): Mesh {
 }
 
 /** How each square of a structured triangle mesh is split. */
-export type Diagonal = 'right' | 'left' | 'crossed-alternating';
+/** How a structured square is cut into two triangles. */
+export const DIAGONALS = ['right', 'left', 'crossed-alternating'] as const;
+export type Diagonal = (typeof DIAGONALS)[number];
 
 export interface RectangleOptions {
   /** Cells along x and y. */

@@ -1,4 +1,4 @@
 export * from './mesh.js';
 export * from './generators.js';
 export * from './validate.js';
-export * from './gmsh.js';
+export * from './phase.js';

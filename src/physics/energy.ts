@@ -1,3 +1,5 @@
+import { DOUBLE_WELL } from './potential.js';
+
 /**
  * The Ginzburg–Landau energy and the minimizing movement functional, in the one scaling used
  * everywhere (DESIGN.md §1):
@@ -9,26 +11,21 @@
  * (the source enters as s/m so that the Euler–Lagrange equation is u_t = m(Δu − ε⁻² f(u)) + s
  * for any mobility).
  *
- * Both solvers evaluate these terms through the functions below from values at quadrature points
+ * The potential itself is the DOUBLE_WELL object (potential.ts); the step functional as one object
+ * is StepFunctional (step-functional.ts), which sums through the functions below. Both solvers
+ * evaluate these terms through them from values at quadrature points
  * (FEM: mapped element rules; SDMM: the composite Gauss tensor grid), in float64, so every energy
  * in a benchmark is computed the same way.
  */
 
-/** Double-well potential F(u) = ¼ (u² − 1)². */
-export function potential(u: number): number {
-  const s = u * u - 1;
-  return 0.25 * s * s;
-}
+/** Double-well potential F(u) = ¼ (u² − 1)² (DOUBLE_WELL.F). */
+export const potential = DOUBLE_WELL.F;
 
-/** f(u) = F'(u) = u³ − u. */
-export function potentialDerivative(u: number): number {
-  return u * (u * u - 1);
-}
+/** f(u) = F'(u) = u³ − u (DOUBLE_WELL.f). */
+export const potentialDerivative = DOUBLE_WELL.f;
 
-/** f'(u) = F''(u) = 3u² − 1. */
-export function potentialSecondDerivative(u: number): number {
-  return 3 * u * u - 1;
-}
+/** f'(u) = F''(u) = 3u² − 1 (DOUBLE_WELL.fPrime). */
+export const potentialSecondDerivative = DOUBLE_WELL.fPrime;
 
 /** ε⁻² Σ_q w_q F(u_q): the bulk (double-well) part of E. */
 export function potentialEnergy(weights: Float64Array, u: ArrayLike<number>, epsilon: number): number {

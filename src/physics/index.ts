@@ -1,3 +1,5 @@
 export * from './energy.js';
+export * from './potential.js';
+export * from './step-functional.js';
 export * from './problems.js';
 export { mulberry32 } from './random.js';

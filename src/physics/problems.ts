@@ -1,4 +1,6 @@
-import { frontProfile } from './energy.js';
+import { frontEnergyPerLength, frontProfile } from './energy.js';
+import { checkMeshCounts, LimitError, LIMITS, plannedSteps } from '../util/limits.js';
+import { stripUndefined } from '../util/object.js';
 import { mulberry32 } from './random.js';
 
 /**
@@ -12,10 +14,71 @@ export type BoundaryCondition =
   | { kind: 'periodic' }
   | { kind: 'dirichlet'; value: number };
 
-/** Sides of the box: x = min, x = max, y = min, y = max (1D problems use only xmin, xmax). */
-export type Side = 'xmin' | 'xmax' | 'ymin' | 'ymax';
-export const SIDES_2D: readonly Side[] = ['xmin', 'xmax', 'ymin', 'ymax'];
-export const SIDES_1D: readonly Side[] = ['xmin', 'xmax'];
+/**
+ * Sides of the box: the low and high end of each axis (a problem of dimension d uses the first 2d:
+ * 1D xmin, xmax; 2D adds ymin, ymax; 3D adds zmin, zmax).
+ */
+export type Side = 'xmin' | 'xmax' | 'ymin' | 'ymax' | 'zmin' | 'zmax';
+export const SIDES_3D: readonly Side[] = ['xmin', 'xmax', 'ymin', 'ymax', 'zmin', 'zmax'];
+export const SIDES_2D: readonly Side[] = SIDES_3D.slice(0, 4);
+export const SIDES_1D: readonly Side[] = SIDES_3D.slice(0, 2);
+
+/** The sides of a box of dimension `dim` (1, 2 or 3). */
+export function sidesOf(dim: number): readonly Side[] {
+  return SIDES_3D.slice(0, 2 * dim);
+}
+
+/** The axis of a side (x 0, y 1, z 2) and which end of it. */
+export function sideAxis(side: Side): { axis: number; end: 'min' | 'max' } {
+  const i = SIDES_3D.indexOf(side);
+  return { axis: i >> 1, end: i % 2 === 0 ? 'min' : 'max' };
+}
+
+/** A function of a point: x[k] is coordinate k (k < dim), any array-like of length ≥ dim. */
+export type PointFunction = (x: ArrayLike<number>) => number;
+
+/** A function of a point and time: s(x, t). */
+export type PointTimeFunction = (x: ArrayLike<number>, t: number) => number;
+
+/**
+ * u₀ as a problem carries it: u₀(x) of a point. The second call form u₀(x, y) of two numbers is
+ * transitional, for the SDMM modules that still pass coordinates (deprecated: pass a point);
+ * makeProblem and `pointFunction` build functions that accept both without allocating.
+ */
+export interface InitialCondition {
+  (x: ArrayLike<number>): number;
+  /** @deprecated pass a point: u₀(x). */
+  (x: number, y: number): number;
+}
+
+/** s(x, t) as a problem carries it; the form s(x, y, t) of numbers is transitional as above. */
+export interface SourceTerm {
+  (x: ArrayLike<number>, t: number): number;
+  /** @deprecated pass a point: s(x, t). */
+  (x: number, y: number, t: number): number;
+}
+
+/** Wrap a function of a point as an InitialCondition (the two-number form fills a scratch point). */
+export function pointFunction(f: PointFunction): InitialCondition {
+  const scratch = new Float64Array(3);
+  return ((x: ArrayLike<number> | number, y?: number) => {
+    if (typeof x !== 'number') return f(x);
+    scratch[0] = x;
+    scratch[1] = y ?? 0;
+    return f(scratch);
+  }) as InitialCondition;
+}
+
+/** Wrap s(x, t) of a point as a SourceTerm (the form s(x, y, t) fills a scratch point). */
+export function sourceTerm(f: PointTimeFunction): SourceTerm {
+  const scratch = new Float64Array(3);
+  return ((x: ArrayLike<number> | number, a: number, b?: number) => {
+    if (typeof x !== 'number') return f(x, a);
+    scratch[0] = x;
+    scratch[1] = a;
+    return f(scratch, b ?? 0);
+  }) as SourceTerm;
+}
 
 export type Scale = 'paper' | 'reduced';
 
@@ -24,7 +87,7 @@ export interface ProblemConfig {
   readonly name: string;
   readonly scale: Scale;
   readonly dim: 1 | 2;
-  /** Box [min_k, max_k] per axis. */
+  /** Box [min_k, max_k] per axis (k < dim). */
   readonly domain: { readonly min: readonly number[]; readonly max: readonly number[] };
   /** Boundary condition per side; opposite sides are both periodic or neither. */
   readonly boundary: Readonly<Partial<Record<Side, BoundaryCondition>>>;
@@ -40,10 +103,26 @@ export interface ProblemConfig {
   readonly n: number;
   /** Seed of every random draw in the problem (initial noise). */
   readonly seed: number;
-  /** Initial condition u₀(x, y) (y ignored in 1D). */
-  readonly initial: (x: number, y: number) => number;
-  /** Optional source s(x, y, t): u_t = m(Δu − ε⁻² f(u)) + s. */
-  readonly source?: (x: number, y: number, t: number) => number;
+  /** Initial condition u₀(x) at a point x (x[k], k < dim); build one with pointFunction. */
+  readonly initial: InitialCondition;
+  /** Optional source s(x, t): u_t = m(Δu − ε⁻² f(u)) + s; build one with sourceTerm. */
+  readonly source?: SourceTerm;
+  /** What is known exactly about the solution (evaluated by the suite for every law present). */
+  readonly laws?: ExactLaws;
+}
+
+/**
+ * Exact laws a catalogue problem carries, so a benchmark evaluates them without knowing the
+ * problem: each is a function of time.
+ */
+export interface ExactLaws {
+  /**
+   * Sharp-interface radius R(t) of the phase {u > 0} when it is a disc (shrinking circle:
+   * R² = R₀² − 2mt; 0 after it vanishes). A run's radius is √(|{u > 0}|/π).
+   */
+  readonly radius?: (t: number) => number;
+  /** Exact energy E(t) (the steady 1D front: 2√2/(3ε) at all times, up to e^{−L/(√2ε)} tails). */
+  readonly energy?: (t: number) => number;
 }
 
 /** User overrides accepted by `makeProblem` (all optional; validated). */
@@ -72,14 +151,16 @@ interface CatalogueEntry {
   readonly boundary: 'neumann' | 'periodic';
   readonly paper: Settings;
   readonly reduced: Settings;
-  readonly initial: (epsilon: number, seed: number) => (x: number, y: number) => number;
+  readonly initial: (epsilon: number, seed: number) => PointFunction;
+  /** Exact laws for the given settings (absent: none known). */
+  readonly laws?: (s: Settings) => ExactLaws;
 }
 
 /** Star: tanh((0.25 + 0.1 cos 7θ − r)/(√2 ε)) centred at (0.5, 0.5). */
-function starInitial(epsilon: number) {
-  return (x: number, y: number) => {
-    const dx = x - 0.5;
-    const dy = y - 0.5;
+function starInitial(epsilon: number): PointFunction {
+  return (x) => {
+    const dx = x[0] - 0.5;
+    const dy = x[1] - 0.5;
     const r = Math.hypot(dx, dy);
     const theta = Math.atan2(dy, dx);
     return frontProfile(0.25 + 0.1 * Math.cos(7 * theta) - r, epsilon);
@@ -91,13 +172,13 @@ function starInitial(epsilon: number) {
  * interpolated, so the initial condition is one function of position whatever points a solver
  * evaluates it at.
  */
-export function latticeNoise(seed: number, lattice: number, amplitude: number) {
+export function latticeNoise(seed: number, lattice: number, amplitude: number): PointFunction {
   const rand = mulberry32(seed);
   const values = new Float64Array(lattice * lattice);
   for (let i = 0; i < values.length; i++) values[i] = amplitude * (2 * rand() - 1);
-  return (x: number, y: number) => {
-    const fx = (((x % 1) + 1) % 1) * lattice;
-    const fy = (((y % 1) + 1) % 1) * lattice;
+  return (p) => {
+    const fx = (((p[0] % 1) + 1) % 1) * lattice;
+    const fy = (((p[1] % 1) + 1) % 1) * lattice;
     const i0 = Math.min(Math.floor(fx), lattice - 1);
     const j0 = Math.min(Math.floor(fy), lattice - 1);
     const sx = fx - i0;
@@ -115,6 +196,11 @@ export function latticeNoise(seed: number, lattice: number, amplitude: number) {
 
 /** Initial radius R₀ of the circle problem; its sharp-interface law is R(t)² = R₀² − 2 m t. */
 export const CIRCLE_RADIUS = 0.25;
+
+/** Sharp-interface radius of a shrinking circle (mean-curvature flow): √(R₀² − 2 m t), 0 after it vanishes. */
+export function shrinkingCircleRadius(r0: number, mobility: number, t: number): number {
+  return Math.sqrt(Math.max(0, r0 * r0 - 2 * mobility * t));
+}
 
 const C = Math.cos;
 const PI = Math.PI;
@@ -138,7 +224,8 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     boundary: 'neumann',
     paper: { epsilon: 0.01, mobility: 1, tau: 5e-5, tEnd: 0.02, n: 256 },
     reduced: { epsilon: 0.04, mobility: 1, tau: 1e-4, tEnd: 0.004, n: 64 },
-    initial: (epsilon) => (x, y) => frontProfile(CIRCLE_RADIUS - Math.hypot(x - 0.5, y - 0.5), epsilon),
+    initial: (epsilon) => (x) => frontProfile(CIRCLE_RADIUS - Math.hypot(x[0] - 0.5, x[1] - 0.5), epsilon),
+    laws: ({ mobility }) => ({ radius: (t) => shrinkingCircleRadius(CIRCLE_RADIUS, mobility, t) }),
   },
   // Reduced coarsening and random use the paper's T: at ε = 0.04 the growing modes of the data
   // grow at m(ε⁻² − |k|²) ≤ 625 − 395 per unit time, so the phases separate only around t ≈ 0.03
@@ -151,11 +238,16 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     boundary: 'periodic',
     paper: { epsilon: 0.01, mobility: 1, tau: 5e-5, tEnd: 0.04, n: 256 },
     reduced: { epsilon: 0.04, mobility: 1, tau: 5e-4, tEnd: 0.04, n: 64 },
-    initial: () => (x, y) =>
-      0.02 * C(4 * PI * x) * C(8 * PI * y) -
-      0.02 * C(6 * PI * x) * C(2 * PI * y) +
-      0.01 * C(10 * PI * x) * C(4 * PI * y) +
-      0.02 * C(6 * PI * x) * C(6 * PI * y),
+    initial: () => (p) => {
+      const x = p[0];
+      const y = p[1];
+      return (
+        0.02 * C(4 * PI * x) * C(8 * PI * y) -
+        0.02 * C(6 * PI * x) * C(2 * PI * y) +
+        0.01 * C(10 * PI * x) * C(4 * PI * y) +
+        0.02 * C(6 * PI * x) * C(6 * PI * y)
+      );
+    },
   },
   random: {
     description: 'coarsening from seeded uniform noise of amplitude 0.05, [0,1]², periodic',
@@ -175,7 +267,8 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     boundary: 'neumann',
     paper: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.1, n: 400 },
     reduced: { epsilon: 0.05, mobility: 1, tau: 1e-3, tEnd: 0.02, n: 160 },
-    initial: (epsilon) => (x) => frontProfile(x, epsilon),
+    initial: (epsilon) => (x) => frontProfile(x[0], epsilon),
+    laws: ({ epsilon }) => ({ energy: () => frontEnergyPerLength(epsilon) }),
   },
   ac1d: {
     description: 'the classic PINN benchmark u_t = 1e-4 u_xx − 5(u³ − u) on [−1,1], periodic',
@@ -185,7 +278,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     boundary: 'periodic',
     paper: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 1e-3, tEnd: 1, n: 2048 },
     reduced: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 5e-3, tEnd: 0.25, n: 1200 },
-    initial: () => (x) => x * x * Math.cos(PI * x),
+    initial: () => (p) => p[0] * p[0] * Math.cos(PI * p[0]),
   },
 };
 
@@ -196,33 +289,64 @@ export class ProblemError extends Error {
   override name = 'ProblemError';
 }
 
-function requirePositive(field: string, value: number | undefined): void {
+function requirePositive(field: string, value: unknown): void {
   if (value === undefined) return;
-  if (!Number.isFinite(value) || value <= 0) throw new ProblemError(`${field} must be a positive number, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ProblemError(`${field} must be a positive number, got ${show(value)}`);
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v));
+
+const OVERRIDE_KEYS = ['epsilon', 'mobility', 'tau', 'tEnd', 'n', 'seed'] as const;
+export const PROBLEM_SCALES: readonly Scale[] = ['paper', 'reduced'];
+
+/** A LimitError from src/util/limits.ts as a ProblemError with the same one-line message. */
+function asProblemError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof LimitError) throw new ProblemError(err.message);
+    throw err;
+  }
 }
 
 /**
  * Build a problem instance from the catalogue at the given scale, with optional overrides.
- * Throws ProblemError with a one-line message for an unknown name or a bad override.
+ * Throws ProblemError with a one-line message for an unknown name, scale or override key, a bad
+ * override value, a resolution n above the limits of src/util/limits.ts (n ≤ 2²² per side and
+ * at most LIMITS.meshNodes nodes (n+1)^dim), and an end time that is not a whole number of
+ * steps (T/τ must be an integer: see plannedSteps; T = 1e-4 with τ = 1e-3 is refused, not run
+ * to 1e-3) or plans more than LIMITS.plannedSteps steps.
  */
 export function makeProblem(name: string, scale: Scale = 'reduced', overrides: ProblemOverrides = {}): ProblemConfig {
-  const entry = CATALOGUE[name];
-  if (!entry) throw new ProblemError(`unknown problem '${name}' (known: ${PROBLEM_NAMES.join(', ')})`);
+  const entry = typeof name === 'string' && Object.hasOwn(CATALOGUE, name) ? CATALOGUE[name] : undefined;
+  if (!entry) throw new ProblemError(`unknown problem ${show(name)} (known: ${PROBLEM_NAMES.join(', ')})`);
+  if (scale !== 'paper' && scale !== 'reduced') throw new ProblemError(`unknown scale ${show(scale)} (known: ${PROBLEM_SCALES.join(', ')})`);
+  overrides ??= {};
+  if (typeof overrides !== 'object' || Array.isArray(overrides)) throw new ProblemError(`problem overrides must be an object, got ${show(overrides)}`);
+  const unknown = Object.keys(overrides).filter((k) => !(OVERRIDE_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new ProblemError(`unknown problem override${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${OVERRIDE_KEYS.join(', ')})`);
+  }
   requirePositive('epsilon', overrides.epsilon);
   requirePositive('mobility', overrides.mobility);
   requirePositive('dt', overrides.tau);
   requirePositive('t-end', overrides.tEnd);
-  if (overrides.n !== undefined && (!Number.isInteger(overrides.n) || overrides.n < 1)) {
-    throw new ProblemError(`n must be a positive integer, got ${overrides.n}`);
+  if (overrides.n !== undefined && (typeof overrides.n !== 'number' || !Number.isInteger(overrides.n) || overrides.n < 1)) {
+    throw new ProblemError(`n must be a positive integer, got ${show(overrides.n)}`);
   }
-  if (overrides.seed !== undefined && !Number.isInteger(overrides.seed)) {
-    throw new ProblemError(`seed must be an integer, got ${overrides.seed}`);
+  if (overrides.seed !== undefined && (typeof overrides.seed !== 'number' || !Number.isSafeInteger(overrides.seed))) {
+    throw new ProblemError(`seed must be an integer, got ${show(overrides.seed)}`);
   }
   const base = entry[scale];
   const s = { ...base, ...stripUndefined(overrides) };
+  asProblemError(() => {
+    if (s.n > LIMITS.elementsPerSide) throw new LimitError(`n must be at most ${LIMITS.elementsPerSide} (the limit), got ${s.n}`, 'n');
+    checkMeshCounts(`n ${s.n}`, { nodes: (s.n + 1) ** entry.dim });
+    plannedSteps(s.tEnd, s.tau, { tEnd: 't-end', tau: 'dt' });
+  });
   const seed = overrides.seed ?? 1;
   const kind = entry.boundary;
-  const sides = entry.dim === 1 ? SIDES_1D : SIDES_2D;
+  const sides = sidesOf(entry.dim);
   const boundary: Partial<Record<Side, BoundaryCondition>> = {};
   for (const side of sides) boundary[side] = { kind };
   return {
@@ -237,23 +361,25 @@ export function makeProblem(name: string, scale: Scale = 'reduced', overrides: P
     tEnd: s.tEnd,
     n: s.n,
     seed,
-    initial: entry.initial(s.epsilon, seed),
+    initial: pointFunction(entry.initial(s.epsilon, seed)),
+    laws: entry.laws ? entry.laws(s) : {},
   };
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
-/** Number of time steps ⌈T/τ⌉ (with a guard against round-off such as 0.02/1e-5 = 2000.0000000002). */
+/**
+ * Number of time steps N = T/τ of a problem, which must be a whole number (within round-off,
+ * 0.02/1e-5 = 2000.0000000000002 is 2000) and at most LIMITS.plannedSteps: plannedSteps of
+ * src/util/limits.ts, which refuses anything else with one line (LimitError naming tEnd and tau).
+ * makeProblem has already checked its problems; this guards problems built by hand.
+ */
 export function stepCount(problem: Pick<ProblemConfig, 'tau' | 'tEnd'>): number {
-  return Math.max(1, Math.ceil(problem.tEnd / problem.tau - 1e-9));
+  return plannedSteps(problem.tEnd, problem.tau, { tEnd: 'tEnd', tau: 'tau' });
 }
 
-/** Whether the problem is periodic along axis k (0 = x, 1 = y). */
-export function isPeriodic(problem: ProblemConfig, axis: 0 | 1): boolean {
-  const side: Side = axis === 0 ? 'xmin' : 'ymin';
-  return problem.boundary[side]?.kind === 'periodic';
+/** Whether the problem is periodic along axis k (0 = x, 1 = y, 2 = z): its low side is. */
+export function isPeriodic(problem: Pick<ProblemConfig, 'boundary'>, axis: number): boolean {
+  return problem.boundary[SIDES_3D[2 * axis]]?.kind === 'periodic';
 }
 
 /** A JSON-safe description of the problem for summary.json. */

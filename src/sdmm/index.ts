@@ -1,6 +1,8 @@
 export { createSdmmSolver, SdmmFitError, type SdmmSolver } from './solver.js';
 export { selectBackend } from './backend.js';
 export { resolveSdmmOptions, defaultSdmmOptions, SdmmOptionsError, type SdmmOptions } from './options.js';
+export { SDMM_OPTIONS, SDMM_ACTIVATIONS, SDMM_OPTIMIZERS, SDMM_BACKENDS } from './options.js';
+export { sdmmKind } from './kind.js';
 export {
   networkLayout,
   initialParameters,

@@ -1,139 +1,92 @@
-import type { ProblemConfig } from '../physics/problems.js';
+import { z } from 'zod';
+import { option, parseOptions } from '../options.js';
+import { stepCount, type ProblemConfig } from '../physics/problems.js';
+import { checkTotal, LimitError } from '../util/limits.js';
 
 export const SDMM_ACTIVATIONS = ['tanh', 'gelu', 'sin'] as const;
 export const SDMM_OPTIMIZERS = ['lbfgs', 'adam'] as const;
 export const SDMM_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
 /**
- * Options of the SDMM solver (separable deep minimizing movement, Mattey & Ghosh,
- * arXiv 2405.06119). Every field has a documented default (`defaultSdmmOptions`); user input is
- * validated once, here, with one-line messages naming the field.
+ * The options of the SDMM solver (separable deep minimizing movement, Mattey & Ghosh,
+ * arXiv 2405.06119), declared once: bounds, defaults and one-line docs (src/options.ts
+ * conventions). The library validates with it (resolveSdmmOptions below), the SDMM kind
+ * (kind.ts) carries it, so `allen-cahn run` makes its SDMM flags from it and the suite its
+ * `{ "kind": "sdmm", … }` entries. To add an option, add a
+ * field here: it is then settable from the library, the CLI and the suite.
  */
-export interface SdmmOptions {
-  /** Rank r: number of separable features per axis, u = tanh(α Σ_{k<r} X_k(x) Y_k(y)). Default 16. */
-  rank: number;
-  /** Hidden width of each per-axis MLP. Default 32. */
-  width: number;
-  /** Number of hidden layers of each per-axis MLP (≥ 1). Default 2. */
-  depth: number;
-  /** Hidden activation σ. Default 'tanh'. */
-  activation: (typeof SDMM_ACTIVATIONS)[number];
-  /** Output scale α in u = tanh(α Σ X_k Y_k). Default 1. */
-  alpha: number;
-  /** Whether α is a trained parameter (the last entry of θ). Default false. */
-  trainAlpha: boolean;
-  /** tanh bounding on (default, |u| < 1 by construction) or off (u = α Σ X_k Y_k), to measure its effect. */
-  bound: boolean;
+export const SDMM_OPTIONS = z.strictObject({
+  rank: option.positiveInteger('rank').default(16).meta({ description: 'rank r: separable features per axis, u = tanh(α Σ_k X_k(x) Y_k(y))', arg: 'r' }),
+  width: option.positiveInteger('width').default(32).meta({ description: 'hidden width of each per-axis MLP', arg: 'w' }),
+  depth: option.positiveInteger('depth').default(2).meta({ description: 'hidden layers of each per-axis MLP', arg: 'd' }),
+  activation: option.oneOf(SDMM_ACTIVATIONS).default('tanh').meta({ description: 'hidden activation', arg: 'a' }),
+  alpha: option.nonZero().default(1).meta({ description: 'output scale α in u = tanh(α Σ X_k Y_k)', arg: 'a' }),
+  trainAlpha: option.boolean().default(false).meta({ description: 'train α (the last entry of θ)' }),
+  bound: option.boolean().default(true).meta({ description: 'tanh bounding |u| < 1 (off: u = α Σ X_k Y_k, to measure its effect)' }),
+  quadElements: option
+    .positiveInteger('elementsPerSide')
+    .optional()
+    .meta({ description: "composite Gauss–Legendre elements per axis (default: the problem's n)", arg: 'ne' }),
+  quadPoints: option.positiveInteger('quadPointsPerAxis').default(2).meta({ description: 'Gauss points per element (2 as in the authors\' code)', arg: 'q' }),
+  optimizer: option.oneOf(SDMM_OPTIMIZERS).default('lbfgs').meta({ description: 'optimizer of each time step', arg: 'o' }),
+  maxIters: option.positiveInteger().default(100).meta({ description: 'iteration cap per time step', arg: 'k' }),
+  tol: option.nonNegative().default(1e-6).meta({ description: 'stop a step when the relative decrease of Jₙ falls below tol', arg: 't' }),
+  learningRate: option.positive().default(1e-3).meta({ description: 'Adam learning rate (Adam steps and the Adam phase of the initial fit)', flag: 'lr', arg: 'rate' }),
+  historySize: option.positiveInteger().default(20).meta({ description: 'L-BFGS history size (curvature pairs kept)', flag: 'history', arg: 'm' }),
+  fitTolerance: option
+    .positive()
+    .default(1e-3)
+    .meta({ description: 'initial-fit tolerance: relative MSE mean (u − u₀)² / mean u₀² on the quadrature grid', flag: 'fit-tol', arg: 'mse' }),
+  fitMaxIters: option.positiveInteger().default(20000).meta({ description: 'initial-fit iteration cap per phase', flag: 'fit-iters', arg: 'k' }),
+  seed: option.integer().optional().meta({ description: "seed of the Glorot initialisation (default: the problem's seed)", sharedFlag: true }),
+  backend: option
+    .oneOf(SDMM_BACKENDS)
+    .default('auto')
+    .meta({ description: 'TensorFlow.js backend; auto tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order', arg: 'b' }),
+});
+
+
+/** Options of the SDMM solver after validation: SDMM_OPTIONS with the problem-dependent defaults filled in. */
+export type SdmmOptions = Omit<z.output<typeof SDMM_OPTIONS>, 'quadElements' | 'seed'> & {
   /** n_e: composite Gauss–Legendre elements per axis. Default problem.n. */
   quadElements: number;
-  /** q: Gauss points per element. Default 2 (as in the authors' code). */
-  quadPoints: number;
-  /** Optimizer of each time step. Default 'lbfgs'. */
-  optimizer: (typeof SDMM_OPTIMIZERS)[number];
-  /** Iteration cap per time step. Default 100. */
-  maxIters: number;
-  /** Stop a step when the relative decrease of Jₙ falls below tol. Default 1e-6. */
-  tol: number;
-  /** Adam learning rate (steps with optimizer 'adam', and the Adam phase of the initial fit). Default 1e-3. */
-  learningRate: number;
-  /** L-BFGS history size (curvature pairs kept). Default 20. */
-  historySize: number;
-  /**
-   * Required relative mean squared error of the initial-condition fit on the quadrature grid,
-   * mean (u_θ − u₀)² / mean u₀² (for a ±1 field about the plain MSE). Default 1e-3.
-   */
-  fitTolerance: number;
-  /** Iteration cap of each phase of the initial fit (Adam, then L-BFGS if still above tolerance). Default 20000. */
-  fitMaxIters: number;
   /** Seed of the Glorot initialisation. Default: the problem's seed. */
   seed: number;
-  /** TensorFlow.js backend: 'auto' tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. Default 'auto'. */
-  backend: (typeof SDMM_BACKENDS)[number];
-}
+};
 
 /** Thrown for invalid SDMM options; `message` is one line naming the field. */
 export class SdmmOptionsError extends Error {
   override name = 'SdmmOptionsError';
 }
 
+/**
+ * Validate user options against SDMM_OPTIONS and fill in every default (quadElements = problem.n,
+ * seed = problem.seed); throws SdmmOptionsError. Keys keep the schema's order.
+ */
+export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & Partial<Pick<ProblemConfig, 'dim'>>, options: Partial<SdmmOptions> | z.input<typeof SDMM_OPTIONS> = {}): SdmmOptions {
+  if (typeof problem !== 'object' || problem === null) throw new SdmmOptionsError(`problem must be a problem from makeProblem, got ${String(problem)}`);
+  const o = parseOptions(SDMM_OPTIONS, options, 'SDMM', (m) => new SdmmOptionsError(m));
+  const resolved: Record<string, unknown> = {};
+  for (const key of Object.keys(SDMM_OPTIONS.shape)) {
+    const v = o[key as keyof typeof o];
+    resolved[key] = v !== undefined ? v : key === 'quadElements' ? problem.n : key === 'seed' ? problem.seed : v;
+  }
+  // The quadrature grid has (n_e·q)^dim points, every one evaluated each iteration: bounded as a whole.
+  const ne = resolved.quadElements as number;
+  const q = resolved.quadPoints as number;
+  const dim = (problem as Partial<ProblemConfig>).dim ?? 2;
+  try {
+    // T a whole number of steps (problems from makeProblem are; one built by hand is checked here).
+    if (typeof (problem as Partial<ProblemConfig>).tau === 'number' && typeof (problem as Partial<ProblemConfig>).tEnd === 'number') stepCount(problem as ProblemConfig);
+    checkTotal('quadPointsTotal', (ne * q) ** dim, `quadElements ${ne} with quadPoints ${q}${dim > 1 ? ` in ${dim}D` : ''}`, 'quadrature points');
+  } catch (err) {
+    if (err instanceof LimitError) throw new SdmmOptionsError(err.message);
+    throw err;
+  }
+  return resolved as SdmmOptions;
+}
+
 /** The defaults for a given problem (quadElements = problem.n, seed = problem.seed). */
 export function defaultSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'>): SdmmOptions {
-  return {
-    rank: 16,
-    width: 32,
-    depth: 2,
-    activation: 'tanh',
-    alpha: 1,
-    trainAlpha: false,
-    bound: true,
-    quadElements: problem.n,
-    quadPoints: 2,
-    optimizer: 'lbfgs',
-    maxIters: 100,
-    tol: 1e-6,
-    learningRate: 1e-3,
-    historySize: 20,
-    fitTolerance: 1e-3,
-    fitMaxIters: 20000,
-    seed: problem.seed,
-    backend: 'auto',
-  };
-}
-
-const KNOWN = new Set(Object.keys(defaultSdmmOptions({ n: 1, seed: 1 })));
-
-function positiveInteger(field: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new SdmmOptionsError(`${field} must be a positive integer, got ${String(v)}`);
-  }
-}
-
-function positiveNumber(field: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new SdmmOptionsError(`${field} must be a positive number, got ${String(v)}`);
-  }
-}
-
-function oneOf(field: string, v: unknown, allowed: readonly string[]): void {
-  if (typeof v !== 'string' || !allowed.includes(v)) {
-    throw new SdmmOptionsError(`${field} must be one of ${allowed.join(', ')}, got ${String(v)}`);
-  }
-}
-
-function boolean(field: string, v: unknown): void {
-  if (typeof v !== 'boolean') throw new SdmmOptionsError(`${field} must be true or false, got ${String(v)}`);
-}
-
-/** Merge user options over the defaults and validate every field (throws SdmmOptionsError). */
-export function resolveSdmmOptions(problem: ProblemConfig, options: Partial<SdmmOptions> = {}): SdmmOptions {
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new SdmmOptionsError(`unknown SDMM option '${key}' (known: ${[...KNOWN].join(', ')})`);
-  }
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o: SdmmOptions = { ...defaultSdmmOptions(problem), ...defined };
-  positiveInteger('rank', o.rank);
-  positiveInteger('width', o.width);
-  positiveInteger('depth', o.depth);
-  oneOf('activation', o.activation, SDMM_ACTIVATIONS);
-  if (typeof o.alpha !== 'number' || !Number.isFinite(o.alpha) || o.alpha === 0) {
-    throw new SdmmOptionsError(`alpha must be a finite non-zero number, got ${String(o.alpha)}`);
-  }
-  boolean('trainAlpha', o.trainAlpha);
-  boolean('bound', o.bound);
-  positiveInteger('quadElements', o.quadElements);
-  positiveInteger('quadPoints', o.quadPoints);
-  oneOf('optimizer', o.optimizer, SDMM_OPTIMIZERS);
-  positiveInteger('maxIters', o.maxIters);
-  if (typeof o.tol !== 'number' || !Number.isFinite(o.tol) || o.tol < 0) {
-    throw new SdmmOptionsError(`tol must be a non-negative number, got ${String(o.tol)}`);
-  }
-  positiveNumber('learningRate', o.learningRate);
-  positiveInteger('historySize', o.historySize);
-  positiveNumber('fitTolerance', o.fitTolerance);
-  positiveInteger('fitMaxIters', o.fitMaxIters);
-  if (typeof o.seed !== 'number' || !Number.isInteger(o.seed)) {
-    throw new SdmmOptionsError(`seed must be an integer, got ${String(o.seed)}`);
-  }
-  oneOf('backend', o.backend, SDMM_BACKENDS);
-  return o;
+  return resolveSdmmOptions(problem, {});
 }

@@ -1,7 +1,8 @@
 import type { StepRecord } from '../solver.js';
+import { stripUndefined } from '../util/object.js';
 
 /**
- * The energy-stability checker shared by both solvers (DESIGN.md §1, issue 2 item 6).
+ * The energy-stability checker shared by both solvers (DESIGN.md §1).
  *
  * From the step records (E(uⁿ), the movement term ‖uⁿ⁺¹ − uⁿ‖²/(2 m τ), min and max of u) it
  * verifies, for every consecutive pair of records n → n+1:
@@ -98,9 +99,6 @@ function resolveOptions(options: StabilityOptions = {}): Required<StabilityOptio
   return o;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** tolₙ = atol + rtol·|E(uⁿ)| with the given (or default) options. */
 export function energyTolerance(previousEnergy: number, options: StabilityOptions = {}): number {

@@ -1,4 +1,4 @@
-import { NewtonMinimizer, type PointwiseModel } from './newton.js';
+import { NewtonMinimizer, type NewtonSettings, type PointwiseModel } from './newton.js';
 import type { SchemeContext, TimeScheme } from './types.js';
 
 /**
@@ -12,41 +12,37 @@ import type { SchemeContext, TimeScheme } from './types.js';
  *
  *   Φ(u) = ½∫|∇u|² + ‖u − uⁿ‖²/(2mτ) + ε⁻² ∫ (¼u⁴ − uⁿ u) − (1/m) ∫ s u,
  *
- * found by Newton (NewtonMinimizer) with the SPD Jacobian M/(mτ) + K + 3ε⁻² M_{u²}.
+ * found by Newton (NewtonMinimizer) with the SPD Jacobian M/(mτ) + K + 3ε⁻² M_{u²}. The splitting
+ * is the potential's own (StepFunctional.potential.split, src/physics/potential.ts).
  */
-export function convexSplitScheme(ctx: SchemeContext): TimeScheme {
-  const { epsilon } = ctx.problem;
-  const ie2 = 1 / (epsilon * epsilon);
+export function convexSplitScheme(ctx: SchemeContext, settings: NewtonSettings): TimeScheme {
+  const J = ctx.functional;
+  const { convex, convexChange, convexDerivative, convexSecond, expansiveDerivative } = J.potential.split;
+  const scale = J.bulkScale;
   const detJw = ctx.space.basis.detJw;
   const model: PointwiseModel = {
+    // ε⁻² Σ w (F_c(u) − F_e'(uⁿ) u)
     value(uq, old) {
       let s = 0;
-      for (let i = 0; i < uq.length; i++) {
-        const u = uq[i];
-        const u2 = u * u;
-        s += detJw[i] * (0.25 * u2 * u2 - old[i] * u);
-      }
-      return ie2 * s;
+      for (let i = 0; i < uq.length; i++) s += detJw[i] * (convex(uq[i]) - expansiveDerivative(old[i]) * uq[i]);
+      return scale * s;
     },
-    // ¼((u + δ)⁴ − u⁴) − uⁿδ = ¼ δ(2u + δ)((u + δ)² + u²) − uⁿδ
     delta(uq, dq, alpha, old) {
       let s = 0;
       for (let i = 0; i < uq.length; i++) {
-        const u = uq[i];
         const dl = alpha * dq[i];
-        const v = u + dl;
-        s += detJw[i] * (0.25 * dl * (2 * u + dl) * (v * v + u * u) - old[i] * dl);
+        s += detJw[i] * (convexChange(uq[i], dl) - expansiveDerivative(old[i]) * dl);
       }
-      return ie2 * s;
+      return scale * s;
     },
     first(uq, old, out) {
-      for (let i = 0; i < uq.length; i++) out[i] = ie2 * (uq[i] * uq[i] * uq[i] - old[i]);
+      for (let i = 0; i < uq.length; i++) out[i] = scale * (convexDerivative(uq[i]) - expansiveDerivative(old[i]));
     },
     second(uq, _old, out) {
-      for (let i = 0; i < uq.length; i++) out[i] = 3 * ie2 * uq[i] * uq[i];
+      for (let i = 0; i < uq.length; i++) out[i] = scale * convexSecond(uq[i]);
     },
   };
-  const newton = new NewtonMinimizer(ctx, model);
+  const newton = new NewtonMinimizer(ctx, model, settings);
   return {
     name: 'convex-split',
     step: (uOld, uqOld, source, warm, uNew, work) => newton.minimize(uOld, uqOld, source, warm, uNew, work),

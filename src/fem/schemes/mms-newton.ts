@@ -1,5 +1,4 @@
-import { potentialEnergy } from '../../physics/energy.js';
-import { NewtonMinimizer, type PointwiseModel } from './newton.js';
+import { NewtonMinimizer, type NewtonSettings, type PointwiseModel } from './newton.js';
 import type { SchemeContext, TimeScheme } from './types.js';
 
 /**
@@ -18,40 +17,27 @@ export const HESSIAN_SHIFT_FRACTION = 0.9;
  * m τ ≤ ε²; beyond that the Hessian M/(mτ) + K + ε⁻² M_{f'(u)} can be indefinite, so Newton uses
  * the modified Hessian above and an Armijo line search on Jₙ itself (NewtonMinimizer): Jₙ
  * decreases monotonically from uⁿ, hence E(uⁿ⁺¹) + ‖uⁿ⁺¹ − uⁿ‖²/(2mτ) ≤ E(uⁿ) (without source).
- * Pointwise part: G = ε⁻² F (through the shared potentialEnergy), G' = ε⁻² f, G'' = ε⁻² f'.
+ * Pointwise part from the step functional (src/physics): G = ε⁻² F, G' = ε⁻² f, G'' = ε⁻² f'
+ * (bulkEnergy, reaction, reactionDerivative), the line search's change through bulkEnergyChange.
  */
-export function mmsNewtonScheme(ctx: SchemeContext): TimeScheme {
-  const { epsilon, mobility, tau } = ctx.problem;
-  const ie2 = 1 / (epsilon * epsilon);
-  const lower = -HESSIAN_SHIFT_FRACTION / (mobility * tau);
+export function mmsNewtonScheme(ctx: SchemeContext, settings: NewtonSettings): TimeScheme {
+  const J = ctx.functional;
+  const lower = -HESSIAN_SHIFT_FRACTION * J.proximalWeight;
   const detJw = ctx.space.basis.detJw;
   const model: PointwiseModel = {
-    value: (uq) => potentialEnergy(detJw, uq, epsilon),
-    // F(u + δ) − F(u) = ¼ (a − b)(a + b), a = (u + δ)² − 1, b = u² − 1: a − b = δ(2u + δ).
-    delta(uq, dq, alpha) {
-      let s = 0;
-      for (let i = 0; i < uq.length; i++) {
-        const u = uq[i];
-        const dl = alpha * dq[i];
-        const v = u + dl;
-        s += detJw[i] * dl * (2 * u + dl) * (v * v + u * u - 2);
-      }
-      return 0.25 * ie2 * s;
-    },
+    value: (uq) => J.bulkEnergy(detJw, uq),
+    delta: (uq, dq, alpha) => J.bulkEnergyChange(detJw, uq, dq, alpha),
     first(uq, _old, out) {
-      for (let i = 0; i < uq.length; i++) {
-        const u = uq[i];
-        out[i] = ie2 * u * (u * u - 1);
-      }
+      for (let i = 0; i < uq.length; i++) out[i] = J.reaction(uq[i]);
     },
     second(uq, _old, out) {
       for (let i = 0; i < uq.length; i++) {
-        const h = ie2 * (3 * uq[i] * uq[i] - 1);
+        const h = J.reactionDerivative(uq[i]);
         out[i] = h > lower ? h : lower;
       }
     },
   };
-  const newton = new NewtonMinimizer(ctx, model);
+  const newton = new NewtonMinimizer(ctx, model, settings);
   return {
     name: 'mms-newton',
     step: (uOld, uqOld, source, warm, uNew, work) => newton.minimize(uOld, uqOld, source, warm, uNew, work),

@@ -1,10 +1,28 @@
 import { type CsrMatrix, spmv, zeroMatrix } from '../../linalg/csr.js';
 import { dot, norm2 } from '../../linalg/vector.js';
-import { movementTerm, sourceWork } from '../../physics/energy.js';
 import { DivergenceError } from '../../solver.js';
 import { addWeightedMass, assembleLoad, eliminateDirichlet, valuesAtQuadrature, zeroDirichlet } from '../assembly.js';
 import { type EnergyWorkspace, femGradientEnergy } from '../functional.js';
+import { option } from '../../options.js';
 import type { SchemeContext, SchemeStepResult } from './types.js';
+
+/**
+ * Parameters of the Newton schemes (mms-newton, convex-split), declared once for both: the
+ * scheme table merges them into the FEM options schema.
+ */
+export const NEWTON_PARAMETERS = {
+  newtonTolerance: option
+    .positive()
+    .default(1e-8)
+    .meta({ description: 'Newton: relative tolerance on ‖∇Jₙ‖ (from the step\'s start)', flag: 'newton-tol', arg: 't' }),
+  maxNewtonIterations: option.positiveInteger().default(50).meta({ description: 'Newton: iteration cap per step', flag: 'newton-iters', arg: 'k' }),
+};
+
+/** Values of NEWTON_PARAMETERS. */
+export interface NewtonSettings {
+  newtonTolerance: number;
+  maxNewtonIterations: number;
+}
 
 /**
  * The pointwise (nonlinear) part of a step functional, P(u) = Σ_q |det J| w_q G(u_q), its change
@@ -53,7 +71,7 @@ const MAX_HALVINGS = 30;
  * ('converged' / 'converged-predictor'), on a failed line search ('line-search') or after
  * maxNewtonIterations ('max-iters'); an unconverged step that did not even reduce ‖∇Φ‖ below
  * its start is a DivergenceError ("Newton fails badly"). Dirichlet dofs keep their values (increments vanish there).
- * `functionalStart` is Φ(uⁿ) through the shared functions of src/physics/energy.ts; the
+ * `functionalStart` is Φ(uⁿ) through the step functional (src/physics); the
  * reported `functionalEnd` is Φ(uⁿ) plus the accepted exact decreases.
  */
 export class NewtonMinimizer {
@@ -73,10 +91,11 @@ export class NewtonMinimizer {
   constructor(
     private readonly ctx: SchemeContext,
     private readonly model: PointwiseModel,
+    private readonly settings: NewtonSettings,
     private readonly usePredictor = true,
   ) {
-    const { space, M, K, problem } = ctx;
-    const mt = problem.mobility * problem.tau;
+    const { space, M, K, functional } = ctx;
+    const mt = functional.mobility * functional.tau;
     this.invMt = 1 / mt;
     this.A0 = zeroMatrix(space.pattern);
     for (let k = 0; k < this.A0.values.length; k++) this.A0.values[k] = M.values[k] / mt + K.values[k];
@@ -97,9 +116,9 @@ export class NewtonMinimizer {
   /** Φ at u through the shared energy functions (diagnostics: Jₙ(uⁿ)). */
   private phi(u: Float64Array, uq: Float64Array, uqOld: Float64Array, source: Float64Array | null, work: EnergyWorkspace): number {
     const b = this.ctx.space.basis;
-    const p = this.ctx.problem;
-    let J = femGradientEnergy(this.ctx.space, u, work) + movementTerm(b.detJw, uq, uqOld, p.mobility, p.tau) + this.model.value(uq, uqOld);
-    if (source) J -= sourceWork(b.detJw, source, uq);
+    const F = this.ctx.functional;
+    let J = femGradientEnergy(this.ctx.space, u, work) + F.movement(b.detJw, uq, uqOld) + this.model.value(uq, uqOld);
+    if (source) J -= F.sourceWork(b.detJw, source, uq);
     return J;
   }
 
@@ -142,7 +161,7 @@ export class NewtonMinimizer {
     const { space } = this.ctx;
     valuesAtQuadrature(this.dq, space, space.basis, this.d);
     spmv(this.Ad, this.A0, this.d);
-    this.sd = source ? sourceWork(space.basis.detJw, source, this.dq) : 0;
+    this.sd = source ? this.ctx.functional.sourceWork(space.basis.detJw, source, this.dq) : 0;
     this.r0d = dot(this.r0, this.d);
     this.dAd = dot(this.d, this.Ad);
   }
@@ -151,7 +170,8 @@ export class NewtonMinimizer {
    * Minimize Φ from uⁿ. `work.uq` is scratch for the iterate's u_q (incrementally updated).
    */
   minimize(uOld: Float64Array, uqOld: Float64Array, source: Float64Array | null, warm: Float64Array, uNew: Float64Array, work: EnergyWorkspace): SchemeStepResult {
-    const { space, M, linear, linearTolerance, newtonTolerance, maxNewtonIterations } = this.ctx;
+    const { space, M, linear, linearTolerance } = this.ctx;
+    const { newtonTolerance, maxNewtonIterations } = this.settings;
     const { g, d, rhs, H, A0, r0, bn } = this;
     spmv(bn, M, uOld);
     for (let i = 0; i < bn.length; i++) bn[i] *= this.invMt;

@@ -15,13 +15,12 @@ import type { SchemeContext, TimeScheme } from './types.js';
  *
  *   A d = −(K uⁿ + ε⁻² ∫ f(uⁿ) φ − (1/m) ∫ s φ),
  *
- * warm-started from the previous increment; d = 0 on Dirichlet dofs.
+ * warm-started from the previous increment; d = 0 on Dirichlet dofs. ε⁻² f, 1/(mτ) and ε⁻² come
+ * from the step functional (src/physics).
  */
 export function stabilizedScheme(ctx: SchemeContext, stabilization: number): TimeScheme {
-  const { space, M, K, linear, linearTolerance, problem } = ctx;
-  const { epsilon, mobility, tau } = problem;
-  const ie2 = 1 / (epsilon * epsilon);
-  const c = 1 / (mobility * tau) + stabilization * ie2;
+  const { space, M, K, linear, linearTolerance, functional: J } = ctx;
+  const c = J.proximalWeight + stabilization * J.bulkScale;
   const A = zeroMatrix(space.pattern);
   for (let k = 0; k < A.values.length; k++) A.values[k] = c * M.values[k] + K.values[k];
   eliminateDirichlet(space, A);
@@ -33,10 +32,7 @@ export function stabilizedScheme(ctx: SchemeContext, stabilization: number): Tim
   return {
     name: 'stabilized',
     step(uOld, uqOld, source, warm, uNew) {
-      for (let i = 0; i < rq.length; i++) {
-        const u = uqOld[i];
-        rq[i] = ie2 * u * (u * u - 1) - (source ? source[i] : 0);
-      }
+      for (let i = 0; i < rq.length; i++) rq[i] = J.reaction(uqOld[i]) - (source ? source[i] : 0);
       assembleLoad(load, space, space.basis, rq);
       spmv(rhs, K, uOld);
       for (let i = 0; i < n; i++) rhs[i] = -(rhs[i] + load[i]);

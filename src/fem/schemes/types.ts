@@ -1,21 +1,22 @@
 import type { CsrMatrix } from '../../linalg/csr.js';
-import type { ProblemConfig } from '../../physics/problems.js';
+import type { StepFunctional } from '../../physics/step-functional.js';
 import type { EnergyWorkspace } from '../functional.js';
 import type { LinearSolver } from '../linear.js';
 import type { FunctionSpace } from '../space.js';
 
-/** What every time scheme is built from: the space, its constant matrices and the linear solver. */
+/**
+ * What every time scheme is built from: the step functional Jₙ it discretises (potential, ε, m,
+ * τ, source, metric: src/physics), the space, its constant matrices and the linear solver.
+ */
 export interface SchemeContext {
+  readonly functional: StepFunctional;
   readonly space: FunctionSpace;
-  readonly problem: ProblemConfig;
   /** Consistent mass and stiffness on space.pattern. */
   readonly M: CsrMatrix;
   readonly K: CsrMatrix;
   readonly linear: LinearSolver;
   /** Relative residual tolerance of the linear solves. */
   readonly linearTolerance: number;
-  readonly newtonTolerance: number;
-  readonly maxNewtonIterations: number;
 }
 
 /**

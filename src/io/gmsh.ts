@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/atomic.js';
-import { NODES_PER_CELL, cellCount, nodeCount, type CellType, type Mesh } from './mesh.js';
-import { MeshFormatError, boundaryFacets, validateMesh } from './validate.js';
+import { LimitError, checkMeshCounts, readBoundedTextFile } from '../util/limits.js';
+import { writeFileAtomic } from './atomic.js';
+import { NODES_PER_CELL, cellCount, nodeCount, type CellType, type Mesh } from '../mesh/mesh.js';
+import { MeshFormatError, boundaryFacets, validateMesh } from '../mesh/validate.js';
 
 /**
  * Gmsh MSH reader and writer, ASCII versions 2.2 and 4.1 (format reference: the Gmsh manual,
@@ -141,6 +141,17 @@ export function readGmsh(text: string, fileName: string): Mesh {
     if (v < 0) fail(lines.lineNo, `expected ${what} (an integer ≥ 0), got ${quote(tok!)}`);
     return v;
   };
+  /** A $Nodes / $Elements count, bounded before anything is read or allocated for it (src/limits.ts). */
+  const meshCount = (tok: string | undefined, what: string, kind: 'nodes' | 'elements'): number => {
+    const v = count(tok, what);
+    try {
+      checkMeshCounts(`${fileName}:${lines.lineNo}`, { [kind]: v });
+    } catch (e) {
+      if (e instanceof LimitError) throw new MeshFormatError(e.message, fileName, lines.lineNo);
+      throw e;
+    }
+    return v;
+  };
   const num = (tok: string | undefined, what: string): number => {
     const v = tok === undefined || tok === '' ? NaN : Number(tok);
     if (!Number.isFinite(v)) fail(lines.lineNo, `expected ${what} (a number), got ${tok === undefined ? 'end of line' : quote(tok)}`);
@@ -248,7 +259,7 @@ export function readGmsh(text: string, fileName: string): Mesh {
   }
 
   function readNodes22(): void {
-    const n = count(dataLine('$Nodes', 'the number of nodes', () => 'missing the count')[0], 'the number of nodes');
+    const n = meshCount(dataLine('$Nodes', 'the number of nodes', () => 'missing the count')[0], 'the number of nodes', 'nodes');
     for (let i = 0; i < n; i++) {
       const t = dataLine('$Nodes', `node ${i + 1} of ${n}`, () => `expected ${n} nodes, read ${i}`);
       if (t.length !== 4) fail(lines.lineNo, `expected "tag x y z" for a node, got ${quote(t.join(' '))}`);
@@ -261,7 +272,7 @@ export function readGmsh(text: string, fileName: string): Mesh {
   function readNodes41(): void {
     const h = dataLine('$Nodes', 'numEntityBlocks numNodes minNodeTag maxNodeTag', () => 'missing the header');
     const nBlocks = count(h[0], 'the number of node blocks');
-    const n = count(h[1], 'the number of nodes');
+    const n = meshCount(h[1], 'the number of nodes', 'nodes');
     let read = 0;
     const progress = () => `expected ${n} nodes, read ${read}`;
     const tags: number[] = [];
@@ -307,7 +318,7 @@ export function readGmsh(text: string, fileName: string): Mesh {
   }
 
   function readElements22(): void {
-    const n = count(dataLine('$Elements', 'the number of elements', () => 'missing the count')[0], 'the number of elements');
+    const n = meshCount(dataLine('$Elements', 'the number of elements', () => 'missing the count')[0], 'the number of elements', 'elements');
     let prev = -1;
     for (let i = 0; i < n; i++) {
       const t = dataLine('$Elements', `element ${i + 1} of ${n}`, () => `expected ${n} elements, read ${i}`);
@@ -335,7 +346,7 @@ export function readGmsh(text: string, fileName: string): Mesh {
   function readElements41(): void {
     const h = dataLine('$Elements', 'numEntityBlocks numElements minElementTag maxElementTag', () => 'missing the header');
     const nBlocks = count(h[0], 'the number of element blocks');
-    const n = count(h[1], 'the number of elements');
+    const n = meshCount(h[1], 'the number of elements', 'elements');
     let read = 0;
     const progress = () => `expected ${n} elements, read ${read}`;
     for (let b = 0; b < nBlocks; b++) {
@@ -518,9 +529,19 @@ function buildMesh(raw: RawMesh, fileName: string): Mesh {
   return { ...oriented, facets, facetTags: Int32Array.from(tags) };
 }
 
-/** Reads a Gmsh MSH 2.2 or 4.1 ASCII file; errors name the file as `path` is given. */
+/**
+ * Reads a Gmsh MSH 2.2 or 4.1 ASCII file; errors name the file as `path` is given. Devices,
+ * pipes, folders and files over LIMITS.meshFileBytes are refused before reading (`--mesh /dev/zero`).
+ */
 export function readGmshFile(path: string): Mesh {
-  return readGmsh(readFileSync(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = readBoundedTextFile(path, '--mesh');
+  } catch (e) {
+    if (e instanceof LimitError) throw new MeshFormatError(e.message, path);
+    throw e;
+  }
+  return readGmsh(text, path);
 }
 
 /** Shortest decimal that reads back to the same float64 (keeps the sign of −0). */

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { RunLayout } from '../run/layout.js';
+
+/**
+ * Every path of a suite's output directory `<root>/<suite name>/`, used by the suite and the
+ * report alike (each run's own files are its RunLayout):
+ *
+ *   suite.json, environment.json       the suite as resolved, the machine and versions
+ *   summary.csv, time-to-accuracy.csv  the tables
+ *   REPORT.md, <problem>/*.png|svg     the report and its pictures
+ *   reference/<problem>/               the FEM reference run of a problem
+ *   <problem>/<label>/                 every other run
+ */
+export class SuiteLayout {
+  readonly dir: string;
+  constructor(root: string, name: string) {
+    this.dir = join(root, name);
+  }
+  get suiteJson(): string {
+    return join(this.dir, 'suite.json');
+  }
+  get environmentJson(): string {
+    return join(this.dir, 'environment.json');
+  }
+  get summaryCsv(): string {
+    return join(this.dir, 'summary.csv');
+  }
+  get timeToAccuracyCsv(): string {
+    return join(this.dir, 'time-to-accuracy.csv');
+  }
+  get report(): string {
+    return join(this.dir, 'REPORT.md');
+  }
+  /** Directory of a problem's pictures. */
+  problemDir(problem: string): string {
+    return join(this.dir, problem);
+  }
+  /** A run: the reference of a problem, or a configuration by its label. */
+  run(r: { role: 'reference' | 'main' | 'sweep'; problem: string; label: string }): RunLayout {
+    return new RunLayout(r.role === 'reference' ? join(this.dir, 'reference', r.problem) : join(this.dir, r.problem, r.label));
+  }
+}

@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
+import { writeCsvAtomic } from '../io/csv.js';
+import { nonFiniteReplacer, nonFiniteReviver } from '../io/json.js';
+import type { EnvironmentInfo } from '../run/provenance.js';
+import type { ResolvedProblem, SolverSpec, SuiteConfig } from './config.js';
+import type { SuiteLayout } from './layout.js';
+import type { TimeToAccuracyRow } from './metrics.js';
+
+/** A run's outcome and metrics, stored as bench.json in its directory. */
+export interface RunResult {
+  problem: string;
+  /** Directory label: a solver configuration, or 'reference'. */
+  label: string;
+  role: 'reference' | 'main' | 'sweep';
+  /** The solver kind's name. */
+  kind: string;
+  /** The kind's family of the configuration (e.g. fem-stabilized, sdmm): compared in time to accuracy. */
+  family: string;
+  spec: SolverSpec;
+  /** 'interrupted' only in memory (Ctrl-C): such a run has no bench.json and resumes next time. */
+  status: 'completed' | 'failed' | 'interrupted';
+  reason: string;
+  /** FEM degrees of freedom or SDMM trainable parameters (null if the solver never started). */
+  unknowns: number | null;
+  backend: string;
+  /** Steps taken (rows of steps.csv after step 0). */
+  steps: number;
+  /** Σ wall_ms over steps.csv (step 0 included: FEM set-up or the SDMM initial fit). */
+  totalWallMs: number;
+  /** Mean wall time and iterations over steps ≥ 1. */
+  msPerStep: number;
+  iterationsPerStep: number;
+  linearIterationsPerStep: number;
+  finalTime: number;
+  finalEnergy: number;
+  /** Output steps of this run and the metrics at each (NaN where the run did not get there). */
+  outputSteps: number[];
+  outputTimes: number[];
+  relL2: number[];
+  phaseArea: number[];
+  phaseAreaError: number[];
+  energyDiff: number[];
+  /** (R − R_law)/R_law with R = √(|{u>0}|/π), for problems with a radius law (else empty). */
+  radiusError: number[];
+  /** (E − E_law)/|E_law|, only for problems with an energy law. */
+  energyLawError?: number[];
+  maxAbsU: number;
+  stable: boolean;
+  stability: string;
+  describe: Record<string, unknown>;
+}
+
+/** Everything a report is made from. */
+export interface SuiteResults {
+  suite: SuiteConfig;
+  layout: SuiteLayout;
+  /** layout.dir. */
+  outDir: string;
+  environment: EnvironmentInfo;
+  problems: ResolvedProblem[];
+  runs: RunResult[];
+  timeToAccuracy: (TimeToAccuracyRow & { problem: string })[];
+  wallMs: number;
+}
+
+export const SUMMARY_COLUMNS = [
+  'problem',
+  'scale',
+  'role',
+  'solver',
+  'configuration',
+  'family',
+  'status',
+  'reason',
+  'unknowns',
+  'steps',
+  'total_wall_ms',
+  'ms_per_step',
+  'iterations_per_step',
+  'linear_iterations_per_step',
+  'final_time',
+  'final_energy',
+  'rel_l2_final',
+  'rel_l2_max',
+  'phase_area_error',
+  'energy_diff',
+  'radius_error',
+  'max_abs_u',
+  'stable',
+  'stability',
+  'backend',
+  'epsilon',
+  'tau',
+  'grid',
+] as const;
+
+export const TIME_TO_ACCURACY_COLUMNS = ['problem', 'family', 'target_rel_l2', 'reached', 'wall_ms', 'configuration', 'rel_l2'] as const;
+
+/** Write a run's bench.json (non-finite numbers as strings). */
+export function writeBenchJson(path: string, result: RunResult): void {
+  writeFileAtomic(path, `${JSON.stringify(result, nonFiniteReplacer, 2)}\n`);
+}
+
+/** Read a bench.json back (non-finite numbers restored). */
+export function readBenchJson(path: string): RunResult {
+  return JSON.parse(readFileSync(path, 'utf8'), nonFiniteReviver) as RunResult;
+}
+
+/** Cells of summary.csv: numbers as numbers, not-applicable as ''. */
+function num(v: number | null | undefined): number | string {
+  return v === null || v === undefined ? '' : v;
+}
+
+/** Largest relative L2 error over a run's output times (NaN if any is NaN; 0 without any). */
+export function maxRelL2(r: Pick<RunResult, 'relL2'>): number {
+  return r.relL2.reduce((m, x) => (x > m || Number.isNaN(x) ? x : m), 0);
+}
+
+function at<T>(a: readonly T[], i: number): T | undefined {
+  return a.length > 0 ? a[(i + a.length) % a.length] : undefined;
+}
+
+/** summary.csv: one row per (problem, solver, configuration), the reference included. */
+export function summaryRows(results: Pick<SuiteResults, 'runs' | 'problems' | 'suite'>): (string | number | boolean)[][] {
+  return results.runs.map((r) => {
+    const p = results.problems.find((x) => x.problem.name === r.problem);
+    const isRef = r.role === 'reference';
+    return [
+      r.problem,
+      p?.problem.scale ?? '',
+      r.role,
+      r.kind,
+      r.label,
+      r.family,
+      r.status,
+      r.reason,
+      num(r.unknowns),
+      r.steps,
+      num(r.totalWallMs),
+      num(r.msPerStep),
+      num(r.iterationsPerStep),
+      num(r.linearIterationsPerStep),
+      num(r.finalTime),
+      num(r.finalEnergy),
+      isRef ? '' : num(at(r.relL2, -1)),
+      isRef ? '' : num(maxRelL2(r)),
+      isRef ? '' : num(at(r.phaseAreaError, -1)),
+      isRef ? '' : num(at(r.energyDiff, -1)),
+      r.radiusError.length > 0 ? num(at(r.radiusError, -1)) : '',
+      num(r.maxAbsU),
+      r.stable,
+      r.stability,
+      r.backend,
+      p?.problem.epsilon ?? '',
+      isRef ? (p ? p.problem.tau / p.reference.tauDivisor : '') : (p?.problem.tau ?? ''),
+      results.suite.grid,
+    ];
+  });
+}
+
+export function writeSummaryCsv(path: string, results: Pick<SuiteResults, 'runs' | 'problems' | 'suite'>): void {
+  writeCsvAtomic(path, SUMMARY_COLUMNS, summaryRows(results));
+}
+
+export function writeTimeToAccuracyCsv(path: string, rows: readonly (TimeToAccuracyRow & { problem: string })[]): void {
+  writeCsvAtomic(
+    path,
+    TIME_TO_ACCURACY_COLUMNS,
+    rows.map((r) => [r.problem, r.family, r.target, r.wallMs !== null, r.wallMs ?? '', r.label ?? '', r.error ?? '']),
+  );
+}

@@ -1,0 +1,105 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { loadSuite, type SuiteConfig } from '../bench/config.js';
+import { writeReport } from '../bench/report.js';
+import { runScaling, SCALING_DEFAULTS } from '../bench/scaling.js';
+import { defaultSuiteDeps } from '../bench/solvers.js';
+import { runSuite } from '../bench/suite.js';
+import { CliError, parseInteger } from './flags.js';
+import { progressBar } from './progress.js';
+
+/** The default suite of `allen-cahn bench` (npm run bench). */
+export const DEFAULT_SUITE = 'benchmarks/quick.json';
+
+function intList(v: string): number[] {
+  const list = v.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((x) => !Number.isInteger(x) || x < 1)) throw new InvalidArgumentError(`expected a comma-separated list of positive integers, got '${v}'.`);
+  return list;
+}
+
+function positiveInteger(v: string): number {
+  const n = parseInteger(v);
+  if (n < 1) throw new InvalidArgumentError(`must be a positive integer, got ${v}.`);
+  return n;
+}
+
+/** Keep only the named problems of a suite (and of its sweep). */
+function onlyProblems(suite: SuiteConfig, only: readonly string[], path: string): SuiteConfig {
+  const known = suite.problems.map((p) => p.name);
+  for (const name of only) if (!known.includes(name)) throw new CliError(`--only: '${name}' is not a problem of ${path} (${known.join(', ')})`);
+  const sweepProblems = suite.sweep?.problems.filter((p) => only.includes(p)) ?? [];
+  return {
+    ...suite,
+    problems: suite.problems.filter((p) => only.includes(p.name)),
+    sweep: suite.sweep && sweepProblems.length > 0 ? { ...suite.sweep, problems: sweepProblems } : undefined,
+  };
+}
+
+/**
+ * `allen-cahn bench [suite.json]`: run a head-to-head suite (src/bench), resuming whatever an
+ * earlier, interrupted invocation left; Ctrl-C checkpoints the current run and stops (run again to
+ * continue), a second Ctrl-C exits at once. Exit 1 if a run failed (its row says why), 130 if
+ * interrupted. `allen-cahn bench scaling`: the cost-growth benchmark (src/bench/scaling.ts).
+ */
+export function addBenchCommands(program: Command, outcome: { exitCode: number }): void {
+  const bench = program
+    .command('bench')
+    .description(`run a benchmark suite (default ${DEFAULT_SUITE}) into <root>/<suite name>/; "bench scaling" for cost growth`)
+    .argument('[suite]', 'suite definition (benchmarks/README.md)', DEFAULT_SUITE)
+    // `bench scaling --root …`: options after the subcommand are the subcommand's own.
+    .enablePositionalOptions()
+    .option('--root <dir>', 'results root', 'results')
+    .option('--only <problems>', "comma-separated subset of the suite's problems", (v: string) => {
+      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+      if (list.length === 0) throw new InvalidArgumentError('expected at least one problem name.');
+      return list;
+    })
+    .option('--no-report', 'skip REPORT.md and the pictures')
+    .option('--no-progress', 'no progress bars even on a terminal')
+    .action(async (path: string, o: { root: string; only?: string[]; report: boolean; progress: boolean }) => {
+      let suite = loadSuite(path);
+      if (o.only) suite = onlyProblems(suite, o.only, path);
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write('\ninterrupt: checkpointing the current run; run the same command again to resume (Ctrl-C again to quit now)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
+      const t0 = performance.now();
+      try {
+        const results = await runSuite(suite, {
+          root: o.root,
+          deps: defaultSuiteDeps(),
+          signal: controller.signal,
+          ...(o.progress ? { progress: (name: string) => progressBar(name, process.stderr) } : {}),
+          ...(o.report ? { report: writeReport } : {}),
+        });
+        const failed = results.runs.filter((r) => r.status === 'failed');
+        const interrupted = results.runs.filter((r) => r.status === 'interrupted');
+        const stopped = controller.signal.aborted;
+        process.stderr.write(
+          `${stopped ? 'interrupted' : 'done'}: ${results.runs.length} runs (${failed.length} failed${interrupted.length > 0 ? `, ${interrupted.length} interrupted` : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${results.outDir}/${stopped || !o.report ? '' : 'REPORT.md'}\n`,
+        );
+        outcome.exitCode = stopped ? 130 : failed.length > 0 ? 1 : 0;
+      } finally {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
+      }
+    });
+
+  bench
+    .command('scaling')
+    .description('cost growth: FEM time per step against DOFs, SDMM time per iteration against grid and rank → <root>/scaling/')
+    .option('--root <dir>', 'results root', 'results')
+    .addOption(new Option('--only <part>', 'run one part').choices(['fem', 'sdmm']))
+    .option('--fem-n <list>', 'FEM cells per side', intList, SCALING_DEFAULTS.femN)
+    .option('--sdmm-elements <list>', 'SDMM quadrature elements per axis (rank 16)', intList, SCALING_DEFAULTS.sdmmElements)
+    .option('--ranks <list>', 'SDMM ranks (32 elements per axis)', intList, SCALING_DEFAULTS.ranks)
+    .option('--steps <k>', 'timed steps per configuration', positiveInteger, SCALING_DEFAULTS.steps)
+    .option('--warmup <k>', 'FEM steps before timing', positiveInteger, SCALING_DEFAULTS.warmup)
+    .option('--iters <k>', 'SDMM L-BFGS iterations per step', positiveInteger, SCALING_DEFAULTS.iters)
+    .action(async (o: { root: string; only?: 'fem' | 'sdmm'; femN: number[]; sdmmElements: number[]; ranks: number[]; steps: number; warmup: number; iters: number }) => {
+      await runScaling(o);
+    });
+}
