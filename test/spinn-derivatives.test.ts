@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeProblem, type ProblemConfig } from '../src/physics/problems.js';
+import { makeProblem, sourceTerm, type ProblemConfig } from '../src/physics/problems.js';
 import {
   SpinnField,
   SpinnLoss,
@@ -38,7 +38,7 @@ function withSource(base: ProblemConfig): ProblemConfig {
     epsilon: 0.5,
     mobility: 0.3,
     tEnd: 0.7,
-    source: (x, y, t) => Math.sin(3 * x + t) * Math.cos(2 * y) + 0.2,
+    source: sourceTerm((p, t) => Math.sin(3 * p[0] + t) * Math.cos(2 * (p.length > 1 ? p[1] : 0)) + 0.2),
   };
 }
 
@@ -303,15 +303,17 @@ describe('SPINN options', () => {
     expect(resolveSpinnOptions(problem, { quadElements: 10, seed: 4 })).toMatchObject({ quadElements: 10, seed: 4 });
   });
   const bad: [Record<string, unknown>, string][] = [
-    [{ rank: 0 }, 'spinn option rank:'],
-    [{ width: 2.5 }, 'spinn option width:'],
-    [{ activation: 'relu' }, 'spinn option activation:'],
-    [{ optimizer: 'sgd' }, 'spinn option optimizer:'],
-    [{ icWeight: -1 }, 'spinn option icWeight:'],
-    [{ learningRate: 0 }, 'spinn option learningRate:'],
-    [{ causal: 'yes' }, 'spinn option causal:'],
-    [{ spacePoints: 1 }, 'spinn option spacePoints:'],
-    [{ rnak: 3 }, 'spinn option rnak:'],
+    [{ rank: 0 }, 'rank must be a positive integer, got 0'],
+    [{ width: 2.5 }, 'width must be a positive integer, got 2.5'],
+    [{ activation: 'relu' }, 'activation must be one of tanh, sin, gelu, got relu'],
+    [{ optimizer: 'sgd' }, 'optimizer must be one of adam, lbfgs, adam-lbfgs, got sgd'],
+    [{ icWeight: -1 }, 'icWeight must be a positive number, got -1'],
+    [{ learningRate: 0 }, 'learningRate must be a positive number, got 0'],
+    [{ causal: 'yes' }, 'causal must be true or false, got yes'],
+    [{ spacePoints: 1 }, 'spacePoints must be an integer in [2, 4096], got 1'],
+    [{ rnak: 3 }, "unknown SPINN option 'rnak' (known: rank, width,"],
+    [{ rank: 2000 }, 'rank must be at most 1024 (the limit), got 2000'],
+    [{ spacePoints: 4096, timePoints: 4096 }, 'timePoints 4096 with spacePoints 4096 in 2D gives'],
   ];
   for (const [input, message] of bad) {
     it(`rejects ${JSON.stringify(input)} with a one-line message naming the field`, () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { relativeL2Error, trapezoidWeights } from '../src/bench/metrics.js';
 import { gradientEnergy, potentialEnergy } from '../src/physics/energy.js';
-import { makeProblem, stepCount, type ProblemConfig } from '../src/physics/problems.js';
+import { makeProblem, pointFunction, sourceTerm, stepCount, type ProblemConfig } from '../src/physics/problems.js';
 import { compositeGaussLegendre, tensorRule } from '../src/quadrature/index.js';
 import { uniformGrid, type GradientFlowSolver, type StepRecord } from '../src/solver.js';
-import { createSpinnSolver, type SpinnOptionsInput } from '../src/spinn/index.js';
+import { optionFields } from '../src/options.js';
+import { createSolver, registerSolverKind } from '../src/registry.js';
+import { createSpinnSolver, spinnKind, spinnOptionsSchema, type SpinnOptionsInput } from '../src/spinn/index.js';
 
 /**
  * SPINN end to end on manufactured space-time solutions: u* is chosen, the source
@@ -36,7 +38,17 @@ function manufactured2d(): { problem: ProblemConfig; exact: (x: number, y: numbe
   };
   const base = makeProblem('circle');
   return {
-    problem: { ...base, name: 'manufactured-2d', epsilon, mobility: m, tau: 0.1, tEnd: 0.5, n: 8, initial: (x, y) => exact(x, y, 0), source },
+    problem: {
+      ...base,
+      name: 'manufactured-2d',
+      epsilon,
+      mobility: m,
+      tau: 0.1,
+      tEnd: 0.5,
+      n: 8,
+      initial: pointFunction((p) => exact(p[0], p[1], 0)),
+      source: sourceTerm((p, t) => source(p[0], p[1], t)),
+    },
     exact,
   };
 }
@@ -58,7 +70,17 @@ function manufactured1d(): { problem: ProblemConfig; exact: (x: number, y: numbe
   };
   const base = makeProblem('ac1d');
   return {
-    problem: { ...base, name: 'manufactured-1d', epsilon, mobility: m, tau: 0.1, tEnd: 0.5, n: 16, initial: (x) => exact(x, 0, 0), source },
+    problem: {
+      ...base,
+      name: 'manufactured-1d',
+      epsilon,
+      mobility: m,
+      tau: 0.1,
+      tEnd: 0.5,
+      n: 16,
+      initial: pointFunction((p) => exact(p[0], 0, 0)),
+      source: sourceTerm((p, t) => source(p[0], 0, t)),
+    },
     exact,
   };
 }
@@ -214,13 +236,37 @@ describe('SPINN solver contract', () => {
 
   it('bad input: options, points outside the domain, wrong checkpoint, step before initialise', async () => {
     const { problem } = manufactured2d();
-    await expect(createSpinnSolver(problem, { rank: -2 })).rejects.toThrow(/^spinn option rank: /);
-    await expect(createSpinnSolver(problem, { timePoints: 1.5 } as SpinnOptionsInput)).rejects.toThrow(/^spinn option timePoints: /);
+    await expect(createSpinnSolver(problem, { rank: -2 })).rejects.toThrow('rank must be a positive integer, got -2');
+    await expect(createSpinnSolver(problem, { timePoints: 1.5 } as SpinnOptionsInput)).rejects.toThrow('timePoints must be an integer in [2, 4096], got 1.5');
+    await expect(createSpinnSolver({ ...problem, tEnd: 0.55 }, quick)).rejects.toThrow(/whole number|steps/);
     const s = await createSpinnSolver(problem, quick);
     await expect(s.step()).rejects.toThrow('SPINN solver: call initialise() before step()');
     expect(() => s.sample(Float64Array.from([0.5, 1.5]))).toThrow('sample: point 0 coordinate 1 = 1.5 is outside the domain [0, 1]');
     expect(() => s.restoreState({ kind: 'sdmm', step: 0, t: 0, arrays: {}, meta: {} })).toThrow("restoreState: checkpoint is for solver 'sdmm', not 'spinn'");
     const other = await createSpinnSolver(problem, { ...quick, rank: 3 });
     expect(() => s.restoreState(other.saveState())).toThrow(/restoreState: array 'theta' has \d+ entries, expected \d+/);
+  });
+});
+
+describe('SPINN solver kind', () => {
+  it('every option carries a one-line description; the kind builds through the registry', async () => {
+    const fields = optionFields(spinnOptionsSchema);
+    expect(fields.map((f) => f.key)).toEqual(Object.keys(spinnOptionsSchema.shape));
+    for (const f of fields) expect(f.meta.description).not.toContain('\n');
+    expect(fields.find((f) => f.key === 'rank')?.defaultValue).toBe(32);
+    expect(fields.find((f) => f.key === 'quadElements')?.defaultValue).toBeUndefined();
+    const unregister = registerSolverKind(spinnKind);
+    try {
+      const { problem } = manufactured1d();
+      const s = await createSolver(problem, 'spinn', { adamIters: 5, lbfgsIters: 2, warmStartIters: 2, spacePoints: 8, timePoints: 4 });
+      const r0 = await s.initialise();
+      expect(s.kind).toBe('spinn');
+      expect(r0.iterations).toBeGreaterThan(0);
+      expect(s.describe()).toMatchObject({ solver: 'spinn', precision: 'float64', backend: 'js (float64)' });
+      expect(spinnKind.label({ rank: 8, spacePoints: 48, causal: true }, 64)).toBe('spinn-r8-p48-causal');
+      await expect(createSolver(problem, 'spinn', { rank: 0 })).rejects.toThrow('rank must be a positive integer, got 0');
+    } finally {
+      unregister();
+    }
   });
 });

@@ -164,17 +164,27 @@ export class SpinnLoss {
     this.nets[1].setCoordinates(batch(this.xPoints, this.xBoundary ? [ax[1].min, ax[1].max] : []));
     if (this.layout.dim === 2) this.nets[2].setCoordinates(batch(this.yPoints, this.yBoundary ? [ax[2].min, ax[2].max] : []));
     const { nx, ny, nt } = this;
+    const point = new Float64Array(this.layout.dim);
     for (let i = 0; i < nx; i++) {
       for (let j = 0; j < ny; j++) {
-        const v = this.problem.initial(this.xPoints[i], this.yPoints[j]);
+        point[0] = this.xPoints[i];
+        if (this.layout.dim === 2) point[1] = this.yPoints[j];
+        const v = this.problem.initial(point);
         this.u0[i * ny + j] = v;
         this.s0[i * ny + j] = this.layout.bound ? Math.max(-3, Math.min(3, Math.atanh(Math.max(-1, Math.min(1, v))))) : v;
       }
     }
     if (this.src) {
       const f = this.problem.source!;
-      for (let t = 0; t < nt; t++)
-        for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) this.src[(t * nx + i) * ny + j] = f(this.xPoints[i], this.yPoints[j], this.tPoints[t]);
+      for (let t = 0; t < nt; t++) {
+        for (let i = 0; i < nx; i++) {
+          for (let j = 0; j < ny; j++) {
+            point[0] = this.xPoints[i];
+            if (this.layout.dim === 2) point[1] = this.yPoints[j];
+            this.src[(t * nx + i) * ny + j] = f(point, this.tPoints[t]);
+          }
+        }
+      }
     }
   }
 

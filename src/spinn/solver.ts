@@ -1,7 +1,7 @@
 import { gradientEnergy, movementTerm, potentialEnergy } from '../physics/energy.js';
 import type { ProblemConfig } from '../physics/problems.js';
 import { compositeGaussLegendre, tensorRule } from '../quadrature/index.js';
-import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../solver.js';
+import { DivergenceError, type GradientFlowSolver, type SolverDescription, type SolverState, type StepRecord } from '../solver.js';
 import { SpinnField } from './field.js';
 import { SpinnLoss } from './loss.js';
 import { spinnInitialParameters, spinnLayout, type SpinnLayout } from './network.js';
@@ -136,10 +136,12 @@ class SpinnSolver implements GradientFlowSolver {
     return res;
   }
 
-  describe(): Record<string, unknown> {
+  describe(): SolverDescription {
     return {
       solver: 'spinn',
+      unknowns: this.layout.size,
       backend: 'js (float64)',
+      precision: 'float64',
       parameters: this.layout.size,
       options: { ...this.options },
       collocation: {
