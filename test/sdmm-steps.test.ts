@@ -128,7 +128,7 @@ describe('SDMM reproducibility and state', () => {
       const checkpoint = a.saveState();
       expect(checkpoint.kind).toBe('sdmm');
       expect(checkpoint.step).toBe(2);
-      expect(checkpoint.arrays.theta).toBeInstanceOf(Float32Array);
+      expect(checkpoint.arrays.theta).toBeInstanceOf(Float64Array);
       const third = await a.step();
       const b = await createSdmmSolver(problem, { ...TINY, fitTolerance: FIT_TOLERANCE.star, optimizer });
       b.restoreState(checkpoint);

@@ -1,7 +1,7 @@
 /**
- * Optimizers on the flat parameter vector θ (a Float32Array: the network's own precision),
- * with their arithmetic in float64 and their state in plain typed arrays, so a checkpoint
- * holds everything needed to continue bit for bit.
+ * Optimizers on the flat parameter vector θ (a Float64Array; an engine that computes in float32
+ * rounds it on the way in), with their state in plain typed arrays, so a checkpoint holds
+ * everything needed to continue bit for bit.
  *
  * Both keep the best iterate: on return θ holds the parameters with the lowest loss evaluated
  * (the starting point is evaluated first, so the result is never worse than the start).
@@ -11,22 +11,17 @@
  * The loss and its gradient: returns f(θ) and writes ∇f(θ) into `grad`. May return NaN/±Inf;
  * the optimizers report that as stopReason 'non-finite'.
  */
-export type Objective = (theta: Float32Array, grad: Float64Array) => number;
+export type Objective = (theta: Float64Array, grad: Float64Array) => number;
 
 export interface MinimizeOptions {
   /** Iteration cap. */
   maxIters: number;
   /** Stop when the relative decrease of the loss falls to tol or below (0: never). */
   tol: number;
-  /**
-   * The objective returns the loss minus this constant (a difference form kept for float32
-   * precision, e.g. Jₙ(u) − Jₙ(uⁿ)); `tol` stays relative to the loss itself, |f + offset|. Default 0.
-   */
-  offset?: number;
   /** Stop as soon as the best loss is ≤ target (the initial fit's MSE tolerance). */
   target?: number;
   /** Checked after every `everyIters` iterations with the current (best) θ: true stops with stopReason 'switch'. */
-  stop?: { everyIters: number; test: (theta: Float32Array) => boolean };
+  stop?: { everyIters: number; test: (theta: Float64Array) => boolean };
 }
 
 export interface MinimizeResult {
@@ -85,7 +80,7 @@ export function createLbfgsState(size: number, historySize: number): LbfgsState 
  * persists in `state` across calls (warm start between time steps); a non-descent direction
  * resets it.
  */
-export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsState, opts: MinimizeOptions): MinimizeResult {
+export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsState, opts: MinimizeOptions): MinimizeResult {
   const P = theta.length;
   if (state.size !== P) throw new Error(`L-BFGS state is for ${state.size} parameters, got ${P}`);
   const m = state.historySize;
@@ -95,9 +90,9 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
   const g = new Float64Array(P);
   const d = new Float64Array(P);
   const alphas = new Float64Array(m);
-  const trial = new Float32Array(P);
+  const trial = new Float64Array(P);
   const gTrial = new Float64Array(P);
-  const bestTheta = new Float32Array(P);
+  const bestTheta = new Float64Array(P);
   const bestG = new Float64Array(P);
   let evaluations = 1;
   let fx = f(theta, g);
@@ -225,7 +220,6 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
       break;
     }
     iterations++;
-    // Curvature pair from the float32-rounded step actually taken.
     const j = state.head;
     let sy = 0;
     let yy = 0;
@@ -250,7 +244,7 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
       stopReason = 'target';
       break;
     }
-    if (fPrev - fx <= opts.tol * Math.max(Math.abs(fx + (opts.offset ?? 0)), 1e-30)) {
+    if (fPrev - fx <= opts.tol * Math.max(Math.abs(fx), 1e-30)) {
       stopReason = 'rel-decrease';
       break;
     }
@@ -286,7 +280,7 @@ export const ADAM_WINDOW = 25;
  */
 export function adamMinimize(
   f: Objective,
-  theta: Float32Array,
+  theta: Float64Array,
   state: AdamState,
   opts: MinimizeOptions & { learningRate: number },
 ): MinimizeResult {
@@ -295,7 +289,7 @@ export function adamMinimize(
   const beta1 = 0.9;
   const beta2 = 0.999;
   const g = new Float64Array(P);
-  const bestTheta = new Float32Array(theta);
+  const bestTheta = new Float64Array(theta);
   const window = new Float64Array(ADAM_WINDOW);
   let best = Infinity;
   let initial = NaN;
@@ -318,7 +312,7 @@ export function adamMinimize(
       stopReason = 'target';
       break;
     }
-    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * Math.abs(best + (opts.offset ?? 0))) {
+    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * Math.abs(best)) {
       stopReason = 'rel-decrease';
       break;
     }
