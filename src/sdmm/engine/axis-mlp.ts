@@ -1,0 +1,303 @@
+import { encodeAxis, type Activation, type AxisLayout } from '../network.js';
+
+/**
+ * One per-axis MLP of the separable network (src/sdmm/network.ts) evaluated on a whole 1D grid of
+ * n coordinates at once, in float64: the features X (n × r), their exact coordinate derivatives
+ * T = dX/dx by forward tangent propagation, and the reverse pass that turns ∂L/∂X and ∂L/∂T into
+ * ∂L/∂θ for this axis's slice of θ.
+ *
+ * Forward (per layer l, hidden layers σ, the last layer linear; H_0 = ξ(x), T_0 = dξ/dx):
+ *   Z_l = H_l W_l + b_l,  H_{l+1} = σ(Z_l),  T_{l+1} = σ'(Z_l) ⊙ (T_l W_l)
+ *   X = H_L W_L + b_L,    T = T_L W_L
+ * Reverse, from gH = ∂L/∂H_{l+1}, gT = ∂L/∂T_{l+1} (at the top gH = ∂L/∂X, gT = ∂L/∂T, and the
+ * last layer has σ' = 1, σ'' = 0):
+ *   gZ  = gH ⊙ σ'(Z) + gT ⊙ σ''(Z) ⊙ (T_l W_l),   gTW = gT ⊙ σ'(Z)
+ *   ∂L/∂W_l = H_lᵀ gZ + T_lᵀ gTW,   ∂L/∂b_l = Σ_i gZ_i,
+ *   ∂L/∂H_l = gZ W_lᵀ,   ∂L/∂T_l = gTW W_lᵀ.
+ * σ'' is exact: tanh: −2 h (1 − h²); sin: −sin; GELU (tanh form, network.ts): t' + ½ z t'' with
+ * t = tanh(c(z + a z³)), v = c(1 + 3a z²), t' = (1 − t²) v, t'' = −2 t t' v + (1 − t²) 6 a c z.
+ *
+ * Layouts: every grid array is row-major (n × columns): X[i·r + k], T[i·r + k]; θ is the flat
+ * parameter vector of network.ts (W_l row-major in_l × out_l at weightOffset, b_l at biasOffset).
+ * All scratch lives in this object (allocated once in the constructor); forward and backward do
+ * not allocate.
+ *
+ * Reuse: this is the building block for anything that needs one axis network on its own grid —
+ * the separable engine, and 1D regressions of an axis's features (the initial fit's per-axis
+ * least squares on `lastHidden()` and L-BFGS on a 1D misfit through `backward`).
+ */
+export class AxisMlp {
+  /** Grid points n. */
+  readonly points: number;
+  /** Outputs r (the rank). */
+  readonly rank: number;
+  /** Width of the last hidden layer (the columns of `lastHidden().H`). */
+  readonly hiddenWidth: number;
+  private readonly layers: AxisLayout['layers'];
+  /** Per layer l: its input H_l and tangent T_l (n × in_l); H_0, T_0 are the encoded coordinates. */
+  private readonly hIn: Float64Array[];
+  private readonly tIn: Float64Array[];
+  /** Per hidden layer l: σ'(Z_l), σ''(Z_l) and T_l W_l (n × out_l). */
+  private readonly d1: Float64Array[];
+  private readonly d2: Float64Array[];
+  private readonly tw: Float64Array[];
+  /** W_l, b_l copied from θ in float64 at each forward. */
+  private readonly weights: Float64Array[];
+  private readonly biases: Float64Array[];
+  /** Reverse scratch: gradients with respect to a layer's output (n × max width), two buffers each. */
+  private readonly gH: Float64Array[];
+  private readonly gT: Float64Array[];
+  private readonly gZ: Float64Array;
+  private readonly gTW: Float64Array;
+  private withTangents = true;
+
+  /**
+   * @param axis     the axis's layout (domain, periodic embedding, layers) from networkLayout
+   * @param activation hidden activation σ
+   * @param coordinates the n grid coordinates x_i of this axis
+   */
+  constructor(
+    readonly axis: AxisLayout,
+    readonly activation: Activation,
+    coordinates: ArrayLike<number>,
+  ) {
+    const n = coordinates.length;
+    if (n < 1) throw new Error('AxisMlp: the axis grid has no points');
+    if (axis.layers.length < 1) throw new Error('AxisMlp: the axis network has no layers');
+    this.points = n;
+    this.layers = axis.layers;
+    const last = axis.layers.length - 1;
+    this.rank = axis.layers[last].outputs;
+    this.hiddenWidth = axis.layers[last].inputs;
+    const { enc, dEnc } = encodeAxis(axis, coordinates);
+    this.hIn = [enc];
+    this.tIn = [dEnc];
+    this.d1 = [];
+    this.d2 = [];
+    this.tw = [];
+    let maxWidth = this.rank;
+    for (let l = 0; l < last; l++) {
+      const out = axis.layers[l].outputs;
+      maxWidth = Math.max(maxWidth, out);
+      this.hIn.push(new Float64Array(n * out));
+      this.tIn.push(new Float64Array(n * out));
+      this.d1.push(new Float64Array(n * out));
+      this.d2.push(new Float64Array(n * out));
+      this.tw.push(new Float64Array(n * out));
+    }
+    this.weights = axis.layers.map((L) => new Float64Array(L.inputs * L.outputs));
+    this.biases = axis.layers.map((L) => new Float64Array(L.outputs));
+    this.gH = [new Float64Array(n * maxWidth), new Float64Array(n * maxWidth)];
+    this.gT = [new Float64Array(n * maxWidth), new Float64Array(n * maxWidth)];
+    this.gZ = new Float64Array(n * maxWidth);
+    this.gTW = new Float64Array(n * maxWidth);
+  }
+
+  /**
+   * X (n × r) and, if T is given, T = dX/dx (n × r) at parameters θ. Keeps what the reverse pass
+   * needs; call `backward` only after a forward at the same θ (with tangents if gT is to be used).
+   */
+  forward(theta: ArrayLike<number>, X: Float64Array, T: Float64Array | null): void {
+    const n = this.points;
+    if (X.length < n * this.rank || (T && T.length < n * this.rank)) {
+      throw new Error(`AxisMlp.forward: X and T need ${n * this.rank} entries (n × r)`);
+    }
+    const last = this.layers.length - 1;
+    this.withTangents = T !== null;
+    for (let l = 0; l <= last; l++) {
+      const L = this.layers[l];
+      const W = this.weights[l];
+      const b = this.biases[l];
+      for (let i = 0; i < W.length; i++) W[i] = theta[L.weightOffset + i];
+      for (let j = 0; j < b.length; j++) b[j] = theta[L.biasOffset + j];
+      const isLast = l === last;
+      const Zout = isLast ? X : this.hIn[l + 1];
+      const TWout = isLast ? T : T ? this.tw[l] : null;
+      affine(Zout, TWout, this.hIn[l], this.tIn[l], W, b, n, L.inputs, L.outputs);
+      if (!isLast) {
+        activateLayer(this.activation, this.hIn[l + 1], this.d1[l], this.d2[l], n * L.outputs);
+        if (T) {
+          const t = this.tIn[l + 1];
+          const d1 = this.d1[l];
+          const tw = this.tw[l];
+          for (let q = 0; q < n * L.outputs; q++) t[q] = d1[q] * tw[q];
+        }
+      }
+    }
+  }
+
+  /**
+   * ∂L/∂θ for this axis's parameters, written into grad at the axis's offsets (other entries are
+   * left alone), from gX = ∂L/∂X and gT = ∂L/∂T (n × r each; gT null when L does not depend on T).
+   */
+  backward(grad: Float64Array, gX: Float64Array, gT: Float64Array | null): void {
+    const n = this.points;
+    if (gT && !this.withTangents) throw new Error('AxisMlp.backward: gT given but the forward pass ran without tangents');
+    const last = this.layers.length - 1;
+    let gH: Float64Array = gX;
+    let gTc: Float64Array | null = gT;
+    for (let l = last; l >= 0; l--) {
+      const L = this.layers[l];
+      const out = L.outputs;
+      const inp = L.inputs;
+      const m = n * out;
+      let gZ: Float64Array;
+      let gTW: Float64Array | null;
+      if (l === last) {
+        gZ = gH;
+        gTW = gTc;
+      } else {
+        gZ = this.gZ;
+        const d1 = this.d1[l];
+        if (gTc) {
+          gTW = this.gTW;
+          const d2 = this.d2[l];
+          const tw = this.tw[l];
+          for (let q = 0; q < m; q++) {
+            gZ[q] = gH[q] * d1[q] + gTc[q] * d2[q] * tw[q];
+            gTW[q] = gTc[q] * d1[q];
+          }
+        } else {
+          gTW = null;
+          for (let q = 0; q < m; q++) gZ[q] = gH[q] * d1[q];
+        }
+      }
+      // ∂L/∂W = H_lᵀ gZ + T_lᵀ gTW, ∂L/∂b = Σ_i gZ_i.
+      const H = this.hIn[l];
+      const Tl = this.tIn[l];
+      const wo = L.weightOffset;
+      const bo = L.biasOffset;
+      for (let q = 0; q < inp * out; q++) grad[wo + q] = 0;
+      for (let j = 0; j < out; j++) grad[bo + j] = 0;
+      for (let i = 0; i < n; i++) {
+        const zi = i * out;
+        for (let j = 0; j < out; j++) grad[bo + j] += gZ[zi + j];
+        for (let c = 0; c < inp; c++) {
+          const h = H[i * inp + c];
+          const row = wo + c * out;
+          if (gTW) {
+            const t = Tl[i * inp + c];
+            for (let j = 0; j < out; j++) grad[row + j] += h * gZ[zi + j] + t * gTW[zi + j];
+          } else {
+            for (let j = 0; j < out; j++) grad[row + j] += h * gZ[zi + j];
+          }
+        }
+      }
+      if (l === 0) break;
+      // ∂L/∂H_l = gZ Wᵀ, ∂L/∂T_l = gTW Wᵀ (into the buffer not holding gZ).
+      const W = this.weights[l];
+      const nextH = gH === this.gH[0] ? this.gH[1] : this.gH[0];
+      const nextT = gTc === this.gT[0] ? this.gT[1] : this.gT[0];
+      for (let i = 0; i < n; i++) {
+        const zi = i * out;
+        for (let c = 0; c < inp; c++) {
+          const wr = c * out;
+          let sh = 0;
+          let st = 0;
+          if (gTW) {
+            for (let j = 0; j < out; j++) {
+              const w = W[wr + j];
+              sh += gZ[zi + j] * w;
+              st += gTW[zi + j] * w;
+            }
+            nextT[i * inp + c] = st;
+          } else {
+            for (let j = 0; j < out; j++) sh += gZ[zi + j] * W[wr + j];
+          }
+          nextH[i * inp + c] = sh;
+        }
+      }
+      gH = nextH;
+      gTc = gTW ? nextT : null;
+    }
+  }
+
+  /**
+   * The last hidden layer's activations H_L and tangents T_L from the latest forward (views into
+   * the workspace, n × hiddenWidth row-major; valid until the next forward): X = H_L W_L + b_L, so
+   * the last layer is a linear least-squares problem in these columns.
+   */
+  lastHidden(): { H: Float64Array; T: Float64Array; width: number } {
+    const last = this.layers.length - 1;
+    return { H: this.hIn[last], T: this.tIn[last], width: this.hiddenWidth };
+  }
+}
+
+/**
+ * Z = H W + b and, if TW is given, TW = T W, for n rows (H, T: n × inp; W: inp × out; Z, TW: n × out).
+ * Row by row as axpy updates over the contiguous output index j.
+ */
+function affine(
+  Z: Float64Array,
+  TW: Float64Array | null,
+  H: Float64Array,
+  T: Float64Array,
+  W: Float64Array,
+  b: Float64Array,
+  n: number,
+  inp: number,
+  out: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const zi = i * out;
+    for (let j = 0; j < out; j++) Z[zi + j] = b[j];
+    if (TW) for (let j = 0; j < out; j++) TW[zi + j] = 0;
+    for (let c = 0; c < inp; c++) {
+      const h = H[i * inp + c];
+      const wr = c * out;
+      if (TW) {
+        const t = T[i * inp + c];
+        for (let j = 0; j < out; j++) {
+          const w = W[wr + j];
+          Z[zi + j] += h * w;
+          TW[zi + j] += t * w;
+        }
+      } else {
+        for (let j = 0; j < out; j++) Z[zi + j] += h * W[wr + j];
+      }
+    }
+  }
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+/** In place: Z ← σ(Z), and d1 = σ'(Z), d2 = σ''(Z) (m entries); formulas in the module comment. */
+function activateLayer(act: Activation, Z: Float64Array, d1: Float64Array, d2: Float64Array, m: number): void {
+  switch (act) {
+    case 'tanh':
+      for (let q = 0; q < m; q++) {
+        const h = Math.tanh(Z[q]);
+        const s = 1 - h * h;
+        Z[q] = h;
+        d1[q] = s;
+        d2[q] = -2 * h * s;
+      }
+      return;
+    case 'sin':
+      for (let q = 0; q < m; q++) {
+        const z = Z[q];
+        const h = Math.sin(z);
+        Z[q] = h;
+        d1[q] = Math.cos(z);
+        d2[q] = -h;
+      }
+      return;
+    case 'gelu':
+      for (let q = 0; q < m; q++) {
+        const z = Z[q];
+        const z2 = z * z;
+        const t = Math.tanh(GELU_C * (z + GELU_A * z2 * z));
+        const v = GELU_C * (1 + 3 * GELU_A * z2);
+        const s = 1 - t * t;
+        const t1 = s * v;
+        const t2 = -2 * t * t1 * v + s * 6 * GELU_A * GELU_C * z;
+        Z[q] = 0.5 * z * (1 + t);
+        d1[q] = 0.5 * (1 + t) + 0.5 * z * t1;
+        d2[q] = t1 + 0.5 * z * t2;
+      }
+      return;
+    default:
+      throw new Error(`AxisMlp: unknown activation '${String(act)}'`);
+  }
+}
