@@ -3,7 +3,7 @@ import { compositeGaussLegendre, tensorRule, type Rule1D } from '../quadrature/i
 import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../solver.js';
 import { createEngine } from './engine/index.js';
 import type { SdmmEngine } from './engine/types.js';
-import { fitInitialCondition } from './fit.js';
+import { fitInitialCondition, type FitDiagnostics } from './fit.js';
 import { gridEnergy, gridRange, newGridField } from './grid.js';
 import { mlpNetwork, networkLayout, type SeparableNetwork } from './network.js';
 import { createAdamState, createLbfgsState } from './optimizers.js';
@@ -32,7 +32,7 @@ class SdmmSolver implements GradientFlowSolver {
   private readonly points: Float64Array;
   private readonly optimizers: OptimizerStates;
   private scheme: SchemeState;
-  private fit: FitReport = { mse: NaN, iterations: 0, stopReason: '', tolerance: NaN };
+  private fit: FitReport & Partial<FitDiagnostics> = { mse: NaN, iterations: 0, stopReason: '', tolerance: NaN };
   private initialised = false;
   private n = 0;
   private disposed = false;
@@ -85,7 +85,7 @@ class SdmmSolver implements GradientFlowSolver {
     const t0 = performance.now();
     const u0 = this.onGrid(this.problem.initial);
     const theta = this.network.initialParameters(this.options.seed);
-    this.fit = fitInitialCondition(this.engine, this.network.layout, theta, u0, this.options);
+    this.fit = fitInitialCondition(this.engine, this.network.layout, this.rules, theta, u0, this.options);
     this.setState(theta);
     if (!Number.isFinite(this.scheme.energy)) throw new DivergenceError(`SDMM initial fit: energy is ${this.scheme.energy}`, 0);
     this.n = 0;
@@ -168,6 +168,8 @@ class SdmmSolver implements GradientFlowSolver {
       fitTolerance: this.fit.tolerance,
       fitIterations: this.fit.iterations,
       fitStopReason: this.fit.stopReason,
+      fitTruncationMse: this.fit.truncationMse,
+      fitPhaseMs: this.fit.phaseMs,
       reference: 'Mattey & Ghosh, arXiv 2405.06119 (SDMM); separable structure after SPINN',
     };
   }
