@@ -1,0 +1,227 @@
+import { availableParallelism } from 'node:os';
+import { AxisMlp } from './axis-mlp.js';
+import { GridKernel, GridTask, Param, gridBuffers, type GridBuffers, type GridGeometry, type GridTaskCode } from './grid.js';
+import { WorkerPool } from './pool.js';
+import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
+
+/**
+ * Below this many grid points per thread the default is one thread: the two futex wake-ups of a
+ * parallel grid pass and the serial per-axis MLPs outweigh the split grid work (measured with
+ * benchmarks/sdmm-eval.ts, see the engine's README entry in the report).
+ */
+export const MIN_POINTS_PER_THREAD = 8192;
+
+/**
+ * The float64 CPU engine of SDMM (DESIGN.md §2, "Engine"): one evaluation is
+ *   1. each axis MLP forward on its 1D grid, with tangents for 'step' (AxisMlp, main thread);
+ *   2. the fused grid pass — s, ∂_a s, the objective's density and its reverse contraction, line
+ *      by line (GridKernel), split over `threads` blocks of lines (main thread + worker threads
+ *      on a SharedArrayBuffer);
+ *   3. the per-thread partial factor gradients reduced in thread order, then each axis MLP
+ *      backward into ∂/∂θ; ∂/∂α from the reduced partial sums.
+ * Same thread count → bit-identical results; different counts differ only by the summation order
+ * of the partials (≈ 1e-15 relative).
+ */
+class CpuEngine implements SdmmEngine {
+  readonly name = 'js';
+  readonly precision = 'float64' as const;
+  readonly threads: number;
+  readonly points: number;
+  private readonly setup: EngineSetup;
+  private readonly d: number;
+  private readonly geom: GridGeometry;
+  private readonly buf: GridBuffers;
+  private readonly kernel: GridKernel;
+  private readonly mlps: AxisMlp[];
+  private readonly pool: WorkerPool | null;
+  private readonly gX: Float64Array[];
+  private readonly gT: Float64Array[];
+  private hasStep = false;
+  private hasFit = false;
+  private disposed = false;
+
+  constructor(setup: EngineSetup) {
+    validateSetup(setup);
+    this.setup = setup;
+    const { layout, rules } = setup;
+    const shape = rules.map((r) => r.points.length);
+    this.d = shape.length;
+    this.points = shape.reduce((a, b) => a * b, 1);
+    const lines = shape.slice(0, this.d - 1).reduce((a, b) => a * b, 1);
+    const requested = setup.threads ?? (this.points >= 2 * MIN_POINTS_PER_THREAD ? availableParallelism() : 1);
+    this.threads = Math.max(1, Math.min(requested, lines));
+    this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound };
+    const { bytes } = gridBuffers(this.geom);
+    const memory = this.threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    this.buf = gridBuffers(this.geom, memory).buffers;
+    rules.forEach((rule, a) => this.buf.w[a].set(rule.weights));
+    const p = this.buf.params;
+    p[Param.invEps2] = 1 / (setup.epsilon * setup.epsilon);
+    p[Param.invMovement] = 1 / (2 * setup.mobility * setup.tau);
+    p[Param.invN] = 1 / this.points;
+    this.kernel = new GridKernel(this.geom, this.buf);
+    this.mlps = layout.axes.map((axis, a) => new AxisMlp(axis, layout.activation, rules[a].points));
+    this.gX = shape.map((n) => new Float64Array(n * layout.rank));
+    this.gT = shape.map((n) => new Float64Array(n * layout.rank));
+    this.pool =
+      this.threads > 1
+        ? new WorkerPool(this.threads - 1, new URL('./worker.ts', import.meta.url), () => ({ memory, geometry: this.geom }))
+        : null;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new Error('SDMM engine used after dispose()');
+  }
+
+  private gridArray(name: string, v: ArrayLike<number>): void {
+    if (v.length !== this.points) throw new Error(`SDMM engine: ${name} has ${v.length} entries, the grid has ${this.points} points`);
+  }
+
+  setStep(uPrev: Float64Array, gradPrev: readonly Float64Array[], sigma: Float64Array | null): void {
+    this.checkAlive();
+    this.gridArray('uPrev', uPrev);
+    if (gradPrev.length !== this.d) throw new Error(`SDMM engine: gradPrev has ${gradPrev.length} arrays, the grid has ${this.d} axes`);
+    gradPrev.forEach((g, a) => this.gridArray(`gradPrev[${a}]`, g));
+    this.buf.uPrev.set(uPrev);
+    if (sigma) {
+      this.gridArray('sigma', sigma);
+      this.buf.sigma.set(sigma);
+    }
+    this.buf.params[Param.hasSource] = sigma ? 1 : 0;
+    this.hasStep = true;
+  }
+
+  setFitTargets(u0: Float64Array, sTarget: Float64Array): void {
+    this.checkAlive();
+    this.gridArray('u0', u0);
+    this.gridArray('sTarget', sTarget);
+    this.buf.u0.set(u0);
+    this.buf.sTarget.set(sTarget);
+    this.hasFit = true;
+  }
+
+  /** Steps 1–2 of the class comment: the axis MLPs forward, then the grid task on every thread. */
+  private forwardAndGrid(task: GridTaskCode, theta: Float64Array, tangents: boolean): void {
+    const { layout } = this.setup;
+    if (theta.length !== layout.size) throw new Error(`SDMM engine: theta has ${theta.length} entries, the network has ${layout.size}`);
+    const buf = this.buf;
+    buf.params[Param.alpha] = layout.alphaIndex >= 0 ? theta[layout.alphaIndex] : layout.alpha;
+    for (let a = 0; a < this.d; a++) this.mlps[a].forward(theta, buf.X[a], tangents ? buf.T[a] : null);
+    // The last axis transposed (r × n) for the reverse contractions.
+    const last = this.d - 1;
+    const n = this.geom.shape[last];
+    const r = this.geom.rank;
+    const Y = buf.X[last];
+    const TY = buf.T[last];
+    for (let j = 0; j < n; j++) {
+      for (let k = 0; k < r; k++) {
+        buf.Yt[k * n + j] = Y[j * r + k];
+        if (tangents) buf.TYt[k * n + j] = TY[j * r + k];
+      }
+    }
+    if (this.pool) this.pool.run(task, () => this.kernel.run(task, 0));
+    else this.kernel.run(task, 0);
+  }
+
+  evaluate(objective: EngineObjective, theta: Float64Array, grad: Float64Array): number {
+    this.checkAlive();
+    const { layout } = this.setup;
+    if (grad.length !== layout.size) throw new Error(`SDMM engine: grad has ${grad.length} entries, the network has ${layout.size}`);
+    let task: GridTaskCode;
+    switch (objective) {
+      case 'step':
+        if (!this.hasStep) throw new Error("SDMM engine: call setStep() before evaluate('step')");
+        task = GridTask.step;
+        break;
+      case 'fit':
+      case 'pre-fit':
+        if (!this.hasFit) throw new Error(`SDMM engine: call setFitTargets() before evaluate('${objective}')`);
+        task = objective === 'fit' ? GridTask.fit : GridTask.preFit;
+        break;
+      default:
+        throw new Error(`SDMM engine: objective must be one of step, fit, pre-fit, got ${String(objective)}`);
+    }
+    const tangents = task === GridTask.step;
+    this.forwardAndGrid(task, theta, tangents);
+    // Reduce the partials in thread order (fixed order → reproducible bits for a thread count).
+    const { partials } = this.buf;
+    let value = 0;
+    let gAlpha = 0;
+    for (let t = 0; t < this.threads; t++) {
+      value += partials[t].acc[0];
+      gAlpha += partials[t].acc[1];
+    }
+    const r = this.geom.rank;
+    for (let a = 0; a < this.d; a++) {
+      const n = this.geom.shape[a];
+      const gX = this.gX[a];
+      const gT = this.gT[a];
+      gX.fill(0);
+      gT.fill(0);
+      const transposed = a === this.d - 1;
+      for (let t = 0; t < this.threads; t++) {
+        const px = partials[t].gX[a];
+        const pt = partials[t].gT[a];
+        if (!transposed) {
+          for (let q = 0; q < n * r; q++) gX[q] += px[q];
+          if (tangents) for (let q = 0; q < n * r; q++) gT[q] += pt[q];
+        } else {
+          for (let j = 0; j < n; j++) {
+            for (let k = 0; k < r; k++) {
+              gX[j * r + k] += px[k * n + j];
+              if (tangents) gT[j * r + k] += pt[k * n + j];
+            }
+          }
+        }
+      }
+      this.mlps[a].backward(grad, gX, tangents ? gT : null);
+    }
+    if (layout.alphaIndex >= 0) grad[layout.alphaIndex] = gAlpha;
+    return value;
+  }
+
+  fieldOnGrid(theta: Float64Array, u: Float64Array, grad: readonly Float64Array[]): void {
+    this.checkAlive();
+    this.gridArray('u', u);
+    if (grad.length !== this.d) throw new Error(`SDMM engine: grad has ${grad.length} arrays, the grid has ${this.d} axes`);
+    grad.forEach((g, a) => this.gridArray(`grad[${a}]`, g));
+    this.forwardAndGrid(GridTask.field, theta, true);
+    u.set(this.buf.uOut);
+    grad.forEach((g, a) => g.set(this.buf.gradOut[a]));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool?.dispose();
+  }
+}
+
+function positiveFinite(name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`SDMM engine: ${name} must be a positive number, got ${String(v)}`);
+}
+
+/** Checks the setup once, at the boundary; each message is one line naming the input. */
+function validateSetup(setup: EngineSetup): void {
+  const { layout, rules } = setup;
+  const d = rules.length;
+  if (d < 1 || d > 3) throw new Error(`SDMM engine: rules must give 1, 2 or 3 axes, got ${d}`);
+  if (layout.axes.length !== d) throw new Error(`SDMM engine: the network has ${layout.axes.length} axes but rules give ${d}`);
+  rules.forEach((rule, a) => {
+    if (rule.points.length < 1) throw new Error(`SDMM engine: rules[${a}] has no points`);
+    if (rule.weights.length !== rule.points.length) {
+      throw new Error(`SDMM engine: rules[${a}] has ${rule.points.length} points but ${rule.weights.length} weights`);
+    }
+  });
+  positiveFinite('epsilon', setup.epsilon);
+  positiveFinite('mobility', setup.mobility);
+  positiveFinite('tau', setup.tau);
+  if (setup.threads !== undefined && (!Number.isInteger(setup.threads) || setup.threads < 1)) {
+    throw new Error(`SDMM engine: threads must be a positive integer, got ${String(setup.threads)}`);
+  }
+}
+
+/** The float64 CPU engine for a network and quadrature grid (see CpuEngine). Call dispose() when done. */
+export function createCpuEngine(setup: EngineSetup): SdmmEngine {
+  return new CpuEngine(setup);
+}

@@ -1,0 +1,440 @@
+import { fieldLine, fitDensityLine, preFitDensityLine, stepDensityLine } from './density.js';
+
+/**
+ * The grid contractions of the separable field on the d-dimensional tensor grid (d = 1, 2, 3),
+ * fused line by line along the last axis so that no N-sized temporary exists:
+ *
+ *   s(q)     = Σ_k Π_a X^a_k(i_a),
+ *   ∂_a s(q) = Σ_k T^a_k(i_a) Π_{b≠a} X^b_k(i_b)      (T^a = dX^a/dx_a from the axis MLP).
+ *
+ * A line is a fixed prefix (i_0, …, i_{d−2}) and the whole last axis j. Its prefix factors are
+ *   A_k = Π_{a<d−1} X^a_k(i_a),   A^a_k = T^a_k(i_a) Π_{b<d−1, b≠a} X^b_k(i_b)   (A = 1 in 1D),
+ * so with Y = X^{d−1}, TY = T^{d−1}:
+ *   forward:  s_j = Σ_k A_k Y_jk,  ∂_a s_j = Σ_k A^a_k Y_jk (a < d−1),  ∂_{d−1} s_j = Σ_k A_k TY_jk;
+ *   reverse, from Gs_j = ∂J/∂s_j and Gd^a_j = ∂J/∂(∂_a s_j) (the density module):
+ *     ∂J/∂A_k   = Σ_j Gs_j Y_jk + Gd^{d−1}_j TY_jk,   ∂J/∂A^a_k = Σ_j Gd^a_j Y_jk,
+ *     ∂J/∂Y_jk += Gs_j A_k + Σ_{a<d−1} Gd^a_j A^a_k,  ∂J/∂TY_jk += Gd^{d−1}_j A_k,
+ *   and the prefix reverse distributes ∂J/∂A, ∂J/∂A^a to the prefix axes' X^a, T^a by the product
+ *   rule. In 2D that is the three forward and six reverse contractions of size n²r of DESIGN.md.
+ *
+ * Loop orders: the forward runs j outer, k inner (dot products of the row-major Y_j with A, A^a
+ * in registers); the reverse runs k outer, j inner on the transposed Yᵀ, TYᵀ (r × n), so ∂J/∂A_k
+ * accumulates in a register and ∂J/∂Yᵀ_k is updated contiguously.
+ *
+ * Parallel split: lines are cut into `threads` contiguous blocks; each thread writes its own partial
+ * gradients (partial.gX[a], partial.gT[a]: n_a × r, except the last axis, stored transposed r × n)
+ * and its partial sums acc = [J, ∂J/∂α]; the caller reduces them in thread order, so a given thread
+ * count gives bit-identical results. Each line's terms are summed in j order.
+ */
+
+/** Which pass a grid run computes. */
+export const GridTask = { step: 0, fit: 1, preFit: 2, field: 3 } as const;
+export type GridTaskCode = (typeof GridTask)[keyof typeof GridTask];
+
+/** Sizes of the separable grid and its thread split. */
+export interface GridGeometry {
+  /** n_a per axis (d = shape.length ∈ {1, 2, 3}). */
+  readonly shape: readonly number[];
+  readonly rank: number;
+  readonly threads: number;
+  readonly bound: boolean;
+}
+
+/** The scalar parameters of one run, in `params` (float64). */
+/** hasSource: 1 when the step objective has a source σ (then `sigma` holds it), else 0. */
+export const Param = { alpha: 0, invEps2: 1, invMovement: 2, invN: 3, hasSource: 4 } as const;
+
+/** A thread's partial results. */
+export interface GridPartial {
+  /** ∂J/∂X^a (n_a × r; the last axis transposed, r × n_{d−1}). */
+  readonly gX: Float64Array[];
+  /** ∂J/∂T^a, same layout. */
+  readonly gT: Float64Array[];
+  /** [J, ∂J/∂α]. */
+  readonly acc: Float64Array;
+}
+
+/**
+ * Every array the grid pass reads or writes, as views into one buffer (a SharedArrayBuffer when
+ * workers share it): the same allocation order on every thread gives the same views.
+ */
+export interface GridBuffers {
+  readonly params: Float64Array;
+  /** X^a, T^a (n_a × r row-major), written by the axis MLPs. */
+  readonly X: Float64Array[];
+  readonly T: Float64Array[];
+  /** Yᵀ, TYᵀ: the last axis's X, T transposed (r × n_{d−1}). */
+  readonly Yt: Float64Array;
+  readonly TYt: Float64Array;
+  /** Quadrature weights per axis (n_a). */
+  readonly w: Float64Array[];
+  /** Step and fit data on the grid (N each). */
+  readonly uPrev: Float64Array;
+  readonly sigma: Float64Array;
+  readonly u0: Float64Array;
+  readonly sTarget: Float64Array;
+  /** fieldOnGrid output: u and ∂_a u (N each). */
+  readonly uOut: Float64Array;
+  readonly gradOut: Float64Array[];
+  readonly partials: GridPartial[];
+}
+
+/** Lay out (or, with memory, map) the grid buffers; returns the views and the bytes needed. */
+export function gridBuffers(geom: GridGeometry, memory?: ArrayBufferLike): { buffers: GridBuffers; bytes: number } {
+  const d = geom.shape.length;
+  const r = geom.rank;
+  const N = geom.shape.reduce((a, b) => a * b, 1);
+  let offset = 0;
+  const take = (len: number): Float64Array => {
+    const view = memory ? new Float64Array(memory, offset * 8, len) : new Float64Array(0);
+    offset += len;
+    return view;
+  };
+  const params = take(8);
+  const X = geom.shape.map((n) => take(n * r));
+  const T = geom.shape.map((n) => take(n * r));
+  const nLast = geom.shape[d - 1];
+  const Yt = take(r * nLast);
+  const TYt = take(r * nLast);
+  const w = geom.shape.map((n) => take(n));
+  const uPrev = take(N);
+  const sigma = take(N);
+  const u0 = take(N);
+  const sTarget = take(N);
+  const uOut = take(N);
+  const gradOut = geom.shape.map(() => take(N));
+  const partials: GridPartial[] = [];
+  for (let t = 0; t < geom.threads; t++) {
+    partials.push({ gX: geom.shape.map((n) => take(n * r)), gT: geom.shape.map((n) => take(n * r)), acc: take(2) });
+  }
+  return { buffers: { params, X, T, Yt, TYt, w, uPrev, sigma, u0, sTarget, uOut, gradOut, partials }, bytes: offset * 8 };
+}
+
+/** The block of lines [start, end) of thread t out of `threads` (contiguous, sizes differ by ≤ 1). */
+export function lineRange(lines: number, t: number, threads: number): [number, number] {
+  const base = Math.floor(lines / threads);
+  const extra = lines % threads;
+  const start = t * base + Math.min(t, extra);
+  return [start, start + base + (t < extra ? 1 : 0)];
+}
+
+/**
+ * One thread's share of a grid pass. Holds the line workspace (allocated once); `run` does not
+ * allocate.
+ */
+export class GridKernel {
+  private readonly d: number;
+  private readonly r: number;
+  private readonly n: number;
+  private readonly lines: number;
+  private readonly s: Float64Array;
+  private readonly ds: Float64Array;
+  private readonly Gs: Float64Array;
+  private readonly Gd: Float64Array;
+  private readonly A: Float64Array;
+  private readonly Ad: Float64Array;
+  private readonly gA: Float64Array;
+  private readonly gAd: Float64Array;
+  private readonly idx: Int32Array;
+
+  constructor(
+    readonly geom: GridGeometry,
+    readonly buf: GridBuffers,
+  ) {
+    const d = geom.shape.length;
+    if (d < 1 || d > 3) throw new Error(`GridKernel: the grid must have 1, 2 or 3 axes, got ${d}`);
+    this.d = d;
+    this.r = geom.rank;
+    this.n = geom.shape[d - 1];
+    this.lines = geom.shape.slice(0, d - 1).reduce((a, b) => a * b, 1);
+    this.s = new Float64Array(this.n);
+    this.ds = new Float64Array(d * this.n);
+    this.Gs = new Float64Array(this.n);
+    this.Gd = new Float64Array(d * this.n);
+    this.A = new Float64Array(this.r);
+    this.Ad = new Float64Array(Math.max(1, d - 1) * this.r);
+    this.gA = new Float64Array(this.r);
+    this.gAd = new Float64Array(Math.max(1, d - 1) * this.r);
+    this.idx = new Int32Array(Math.max(1, d - 1));
+  }
+
+  /** Run `task` over thread t's block of lines, writing partials[t] (or the field output). */
+  run(task: GridTaskCode, t: number): void {
+    const { d, r, n, buf, geom } = this;
+    const m = d - 1;
+    const [start, end] = lineRange(this.lines, t, geom.threads);
+    const part = buf.partials[t];
+    const tangents = task === GridTask.step || task === GridTask.field;
+    const reverse = task !== GridTask.field;
+    if (reverse) {
+      for (let a = 0; a < d; a++) {
+        part.gX[a].fill(0);
+        part.gT[a].fill(0);
+      }
+    }
+    const acc = part.acc;
+    acc[0] = 0;
+    acc[1] = 0;
+    const p = buf.params;
+    const alpha = p[Param.alpha];
+    const invEps2 = p[Param.invEps2];
+    const invMovement = p[Param.invMovement];
+    const invN = p[Param.invN];
+    const Y = buf.X[m];
+    const TY = buf.T[m];
+    const wLast = buf.w[m];
+    const sigma = p[Param.hasSource] === 1 ? buf.sigma : null;
+    const { s, ds, Gs, Gd, A, Ad, gA, gAd } = this;
+    for (let line = start; line < end; line++) {
+      const wLine = this.prefix(line);
+      const q0 = line * n;
+      if (tangents) {
+        if (m === 1) forwardTangents2(n, r, A, Ad, Y, TY, s, ds);
+        else forwardTangents(n, r, m, A, Ad, Y, TY, s, ds);
+      } else forwardValue(n, r, A, Y, s);
+      switch (task) {
+        case GridTask.step:
+          stepDensityLine(n, d, q0, wLine, wLast, s, ds, buf.uPrev, sigma, alpha, geom.bound, invEps2, invMovement, Gs, Gd, acc);
+          break;
+        case GridTask.fit:
+          fitDensityLine(n, q0, s, buf.u0, alpha, geom.bound, invN, Gs, acc);
+          break;
+        case GridTask.preFit:
+          preFitDensityLine(n, q0, s, buf.sTarget, alpha, invN, Gs, acc);
+          break;
+        case GridTask.field:
+          fieldLine(n, d, q0, s, ds, alpha, geom.bound, buf.uOut, buf.gradOut);
+          continue;
+      }
+      if (tangents) {
+        if (m === 1) reverseTangents2(n, r, A, Ad, buf.Yt, buf.TYt, Gs, Gd, gA, gAd, part.gX[m], part.gT[m]);
+        else reverseTangents(n, r, m, A, Ad, buf.Yt, buf.TYt, Gs, Gd, gA, gAd, part.gX[m], part.gT[m]);
+      } else reverseValue(n, r, A, buf.Yt, Gs, gA, part.gX[m]);
+      this.prefixReverse(tangents, part);
+    }
+  }
+
+  /** A, A^a of a line (see the module comment) and its weight product Π_{a<d−1} w_a(i_a). */
+  private prefix(line: number): number {
+    const { d, r, A, Ad, idx, buf } = this;
+    const m = d - 1;
+    let rest = line;
+    for (let a = m - 1; a >= 0; a--) {
+      const na = this.geom.shape[a];
+      idx[a] = rest % na;
+      rest = (rest - idx[a]) / na;
+    }
+    if (m === 0) {
+      A.fill(1);
+      return 1;
+    }
+    if (m === 1) {
+      const i = idx[0] * r;
+      const X0 = buf.X[0];
+      const T0 = buf.T[0];
+      for (let k = 0; k < r; k++) {
+        A[k] = X0[i + k];
+        Ad[k] = T0[i + k];
+      }
+      return buf.w[0][idx[0]];
+    }
+    // m = 2
+    const i0 = idx[0] * r;
+    const i1 = idx[1] * r;
+    const X0 = buf.X[0];
+    const T0 = buf.T[0];
+    const X1 = buf.X[1];
+    const T1 = buf.T[1];
+    for (let k = 0; k < r; k++) {
+      A[k] = X0[i0 + k] * X1[i1 + k];
+      Ad[k] = T0[i0 + k] * X1[i1 + k];
+      Ad[r + k] = X0[i0 + k] * T1[i1 + k];
+    }
+    return buf.w[0][idx[0]] * buf.w[1][idx[1]];
+  }
+
+  /** ∂J/∂A, ∂J/∂A^a of the line into the prefix axes' partial gradients (product rule). */
+  private prefixReverse(tangents: boolean, part: GridPartial): void {
+    const { d, r, gA, gAd, idx, buf } = this;
+    const m = d - 1;
+    if (m === 0) return;
+    if (m === 1) {
+      const i = idx[0] * r;
+      const gX0 = part.gX[0];
+      const gT0 = part.gT[0];
+      for (let k = 0; k < r; k++) gX0[i + k] += gA[k];
+      if (tangents) for (let k = 0; k < r; k++) gT0[i + k] += gAd[k];
+      return;
+    }
+    const i0 = idx[0] * r;
+    const i1 = idx[1] * r;
+    const X0 = buf.X[0];
+    const T0 = buf.T[0];
+    const X1 = buf.X[1];
+    const T1 = buf.T[1];
+    const gX0 = part.gX[0];
+    const gT0 = part.gT[0];
+    const gX1 = part.gX[1];
+    const gT1 = part.gT[1];
+    for (let k = 0; k < r; k++) {
+      const x0 = X0[i0 + k];
+      const x1 = X1[i1 + k];
+      if (tangents) {
+        const ga0 = gAd[k];
+        const ga1 = gAd[r + k];
+        gX0[i0 + k] += gA[k] * x1 + ga1 * T1[i1 + k];
+        gT0[i0 + k] += ga0 * x1;
+        gX1[i1 + k] += gA[k] * x0 + ga0 * T0[i0 + k];
+        gT1[i1 + k] += ga1 * x0;
+      } else {
+        gX0[i0 + k] += gA[k] * x1;
+        gX1[i1 + k] += gA[k] * x0;
+      }
+    }
+  }
+}
+
+/** s_j = Σ_k A_k Y_jk. */
+function forwardValue(n: number, r: number, A: Float64Array, Y: Float64Array, s: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    const b = j * r;
+    let v = 0;
+    for (let k = 0; k < r; k++) v += A[k] * Y[b + k];
+    s[j] = v;
+  }
+}
+
+/** Gs into ∂J/∂A_k = Σ_j Gs_j Y_jk and ∂J/∂Yᵀ_kj += Gs_j A_k. */
+function reverseValue(n: number, r: number, A: Float64Array, Yt: Float64Array, Gs: Float64Array, gA: Float64Array, gYt: Float64Array): void {
+  for (let k = 0; k < r; k++) {
+    const a = A[k];
+    const b = k * n;
+    let acc = 0;
+    for (let j = 0; j < n; j++) {
+      const g = Gs[j];
+      acc += g * Yt[b + j];
+      gYt[b + j] += g * a;
+    }
+    gA[k] = acc;
+  }
+}
+
+/** The 2D forward (one prefix axis): s, ∂_0 s = Σ A⁰_k Y_jk, ∂_1 s = Σ A_k TY_jk in one pass. */
+function forwardTangents2(n: number, r: number, A: Float64Array, Ad: Float64Array, Y: Float64Array, TY: Float64Array, s: Float64Array, ds: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    const b = j * r;
+    let v = 0;
+    let v0 = 0;
+    let v1 = 0;
+    for (let k = 0; k < r; k++) {
+      const y = Y[b + k];
+      const a = A[k];
+      v += a * y;
+      v0 += Ad[k] * y;
+      v1 += a * TY[b + k];
+    }
+    s[j] = v;
+    ds[j] = v0;
+    ds[n + j] = v1;
+  }
+}
+
+/** The forward with tangents for any number m of prefix axes (1D: m = 0, A = 1; 3D: m = 2). */
+function forwardTangents(n: number, r: number, m: number, A: Float64Array, Ad: Float64Array, Y: Float64Array, TY: Float64Array, s: Float64Array, ds: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    const b = j * r;
+    let v = 0;
+    let vm = 0;
+    for (let k = 0; k < r; k++) {
+      v += A[k] * Y[b + k];
+      vm += A[k] * TY[b + k];
+    }
+    s[j] = v;
+    ds[m * n + j] = vm;
+    for (let a = 0; a < m; a++) {
+      const o = a * r;
+      let va = 0;
+      for (let k = 0; k < r; k++) va += Ad[o + k] * Y[b + k];
+      ds[a * n + j] = va;
+    }
+  }
+}
+
+/** The 2D reverse (one prefix axis), all six contractions in one pass over the line. */
+function reverseTangents2(
+  n: number,
+  r: number,
+  A: Float64Array,
+  Ad: Float64Array,
+  Yt: Float64Array,
+  TYt: Float64Array,
+  Gs: Float64Array,
+  Gd: Float64Array,
+  gA: Float64Array,
+  gAd: Float64Array,
+  gYt: Float64Array,
+  gTYt: Float64Array,
+): void {
+  for (let k = 0; k < r; k++) {
+    const a = A[k];
+    const a0 = Ad[k];
+    const b = k * n;
+    let accA = 0;
+    let accA0 = 0;
+    for (let j = 0; j < n; j++) {
+      const gs = Gs[j];
+      const g0 = Gd[j];
+      const g1 = Gd[n + j];
+      const y = Yt[b + j];
+      accA += gs * y + g1 * TYt[b + j];
+      accA0 += g0 * y;
+      gYt[b + j] += gs * a + g0 * a0;
+      gTYt[b + j] += g1 * a;
+    }
+    gA[k] = accA;
+    gAd[k] = accA0;
+  }
+}
+
+/** The reverse with tangents for any number m of prefix axes. */
+function reverseTangents(
+  n: number,
+  r: number,
+  m: number,
+  A: Float64Array,
+  Ad: Float64Array,
+  Yt: Float64Array,
+  TYt: Float64Array,
+  Gs: Float64Array,
+  Gd: Float64Array,
+  gA: Float64Array,
+  gAd: Float64Array,
+  gYt: Float64Array,
+  gTYt: Float64Array,
+): void {
+  const om = m * n;
+  for (let k = 0; k < r; k++) {
+    const a = A[k];
+    const b = k * n;
+    let accA = 0;
+    for (let j = 0; j < n; j++) {
+      const gs = Gs[j];
+      const gm = Gd[om + j];
+      accA += gs * Yt[b + j] + gm * TYt[b + j];
+      gYt[b + j] += gs * a;
+      gTYt[b + j] += gm * a;
+    }
+    gA[k] = accA;
+    for (let c = 0; c < m; c++) {
+      const ac = Ad[c * r + k];
+      const oc = c * n;
+      let accC = 0;
+      for (let j = 0; j < n; j++) {
+        const g = Gd[oc + j];
+        accC += g * Yt[b + j];
+        gYt[b + j] += g * ac;
+      }
+      gAd[c * r + k] = accC;
+    }
+  }
+}
