@@ -46,6 +46,12 @@ function parsePositiveInteger(value: string): number {
   if (v < 1) throw new InvalidArgumentError(`must be a positive integer, got ${value}.`);
   return v;
 }
+function parseNonNegativeInteger(value: string): number {
+  const v = parseInteger(value);
+  if (v < 0) throw new InvalidArgumentError(`must be an integer ≥ 0, got ${value}`);
+  return v;
+}
+
 function parseGrid(value: string): number {
   const v = parseInteger(value);
   if (v < 2) throw new InvalidArgumentError(`must be an integer ≥ 2, got ${value}.`);
@@ -101,7 +107,8 @@ interface RunCliOptions {
   history?: number;
   fitTol?: number;
   fitIters?: number;
-  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend?: 'auto' | 'js' | 'tensorflow' | 'wasm' | 'cpu';
+  threads?: number;
 }
 
 /** Options that only make sense for one solver, by commander attribute name → flag. */
@@ -134,6 +141,7 @@ const SDMM_ONLY: Record<string, string> = {
   fitTol: '--fit-tol',
   fitIters: '--fit-iters',
   backend: '--backend',
+  threads: '--threads',
 };
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -207,6 +215,7 @@ async function buildSolver(o: RunCliOptions, cmd: Command): Promise<{ problem: P
     fitMaxIters: o.fitIters,
     seed: o.seed,
     backend: o.backend,
+    threads: o.threads,
   });
   const solver = await sdmm.createSdmmSolver(problem, options);
   return { problem, solver };
@@ -364,7 +373,8 @@ function buildProgram(): Command {
     .option('--history <m>', 'SDMM L-BFGS history size', parsePositiveInteger)
     .option('--fit-tol <mse>', 'SDMM initial-fit tolerance: relative MSE mean (u − u₀)² / mean u₀²', parsePositive)
     .option('--fit-iters <k>', 'SDMM initial-fit iteration cap per phase', parsePositiveInteger)
-    .addOption(new Option('--backend <b>', 'SDMM TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <b>', 'SDMM engine: js (float64 CPU) or a TensorFlow.js backend; auto = tfjs-node if installed, else js').choices(['auto', 'js', 'tensorflow', 'wasm', 'cpu']))
+    .option('--threads <k>', 'SDMM js engine threads (0 = one per core on large grids)', parseNonNegativeInteger)
     .action(async (o: RunCliOptions, cmd: Command) => {
       process.exitCode = await runCommand(o, cmd);
     });

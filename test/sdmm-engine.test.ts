@@ -5,13 +5,11 @@ import { mulberry32 } from '../src/physics/random.js';
 import { compositeGaussLegendre, type Rule1D } from '../src/quadrature/index.js';
 import { createCpuEngine } from '../src/sdmm/engine/cpu-engine.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from '../src/sdmm/engine/types.js';
+import { alphaOf, boundedFieldTf, separableFieldTf } from '../src/sdmm/engine/tfjs.js';
 import {
   NetworkEvaluator,
-  alphaOf,
-  boundedFieldTf,
   encodeAxis,
   networkLayout,
-  separableFieldTf,
   type Activation,
   type AxisLayout,
   type NetworkLayout,

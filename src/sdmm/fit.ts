@@ -1,5 +1,6 @@
 import { CholeskyDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 import type { Rule1D } from '../quadrature/index.js';
+import { mulberry32 } from '../physics/random.js';
 import { DivergenceError } from '../solver.js';
 import { AxisMlp } from './engine/axis-mlp.js';
 import type { SdmmEngine } from './engine/types.js';
@@ -24,7 +25,7 @@ import type { FitReport } from './state.js';
  *     linear least squares for the last layer given the hidden features, then L-BFGS on all the
  *     axis's weights. In 2D the misfit of axis x is Σ_k ‖Y*_k‖² ‖X_k − X*_k‖² / N, the first-order
  *     contribution of its error to mean_q (s − s*)² (the V_k are orthonormal); in 1D it is
- *     mean_i w_i (Σ_k X_k(x_i) − s*_i)² with w_i = α²(1 − u₀ᵢ²)² / mean u₀², the linearised relative
+ *     mean_i w_i (Σ_k X_k(x_i) − s*_i)² with w_i = α²((1 − u₀ᵢ²)² + 10⁻⁶) / mean u₀², the linearised relative
  *     u-error (u − u₀ ≈ α(1 − u₀²)(s − s*)), so a log-singular s* (ac1d touches u = −1) costs nothing
  *     where u cannot see it.
  *  4. L-BFGS on the MSE of u itself through the engine (the full network, α included when trained).
@@ -37,6 +38,13 @@ import type { FitReport } from './state.js';
 
 /** |u| ≤ 1 − 2⁻⁵⁰ before atanh: atanh(1 − 2⁻⁵⁰) ≈ 17.7, tanh of it is 1 to 1e-15. */
 const CLIP = 1 - 2 ** -50;
+
+/**
+ * Floor of the 1D row weights (1 − u₀²)²: where u₀ = ±1 to rounding the linearised weight vanishes and
+ * would leave s free to take the wrong sign there (front1d: a far field at u = −1 instead of +1).
+ * 1e-6 keeps that far field in place while a one-point log cusp of s* (ac1d) costs ~1e-9.
+ */
+const ROW_WEIGHT_FLOOR = 1e-6;
 
 /** What the fit reports besides the FitReport: the rank-r SVD's own error (what rank alone allows). */
 export interface FitDiagnostics extends FitReport {
@@ -122,21 +130,23 @@ function axisMisfit(p: AxisProblem, theta: Float64Array, grad: Float64Array, X: 
 }
 
 /**
- * A start for the per-axis regressions whose hidden features resolve the axis: the first layer's
- * units are tanh ramps z_j = κ_j (ξ − c_j) with centres c_j evenly spaced over [−1, 1] and slopes
- * ±width/2 (one ramp per spacing; periodic axes: κ_j (cos φ cos β_j + sin φ sin β_j) − κ_j cos γ_j
- * with β_j evenly spaced and γ_j alternating so the units are localised arcs), and every later hidden
- * layer starts as the identity. Glorot weights instead give nearly linear features (|w| ≤ 0.43 for
- * one input), a basis in which least squares cannot fit the factors. The last layer is left to the
- * least squares.
+ * A seeded start for the per-axis regressions whose hidden features resolve the axis: the first
+ * layer's units are ramps z_j = κ_j (ξ − c_j), one centre per stratum of [−1, 1]
+ * (c_j = −1 + 2(j + U_j)/width, U_j uniform) and slopes of alternating sign with |κ_j| = (width/2)(0.75 + 0.5 V_j)
+ * (about one ramp width per spacing); on a periodic axis the ramps are arcs
+ * κ_j (cos φ cos β_j + sin φ sin β_j − cos γ_j) with β_j = π(c_j + 1), γ_j alternating 0.5 and 1.
+ * Every later hidden layer starts as the identity plus uniform noise of ±0.05. Glorot weights
+ * instead give nearly linear features (|w| ≤ 0.43 for one input), a basis in which least squares
+ * cannot fit the factors. The last layer is left to the least squares.
  */
-export function regressionStart(layout: NetworkLayout, a: number, theta: Float64Array): void {
+export function regressionStart(layout: NetworkLayout, a: number, theta: Float64Array, seed: number): void {
+  const rand = mulberry32((seed + 7919 * (a + 1)) >>> 0);
   const axis = layout.axes[a];
   const [first, ...rest] = axis.layers;
   const w = first.outputs;
   for (let j = 0; j < w; j++) {
-    const c = -1 + (2 * (j + 0.5)) / w;
-    const slope = (w / 2) * (j % 2 ? 1 : -1);
+    const c = -1 + (2 * (j + rand())) / w;
+    const slope = (w / 2) * (0.75 + 0.5 * rand()) * (j % 2 ? 1 : -1);
     if (axis.inputs === 1) {
       theta[first.weightOffset + j] = slope;
       theta[first.biasOffset + j] = -slope * c;
@@ -149,7 +159,9 @@ export function regressionStart(layout: NetworkLayout, a: number, theta: Float64
     }
   }
   for (const L of rest.slice(0, -1)) {
-    for (let i = 0; i < L.inputs; i++) for (let j = 0; j < L.outputs; j++) theta[L.weightOffset + i * L.outputs + j] = i === j ? 1 : 0;
+    for (let i = 0; i < L.inputs; i++) {
+      for (let j = 0; j < L.outputs; j++) theta[L.weightOffset + i * L.outputs + j] = (i === j ? 1 : 0) + 0.1 * (rand() - 0.5);
+    }
     for (let j = 0; j < L.outputs; j++) theta[L.biasOffset + j] = 0;
   }
 }
@@ -227,7 +239,7 @@ export function fitInitialCondition(
   rules: readonly Rule1D[],
   theta: Float64Array,
   u0: Float64Array,
-  o: Pick<SdmmOptions, 'fitTolerance' | 'fitMaxIters' | 'historySize'>,
+  o: Pick<SdmmOptions, 'fitTolerance' | 'fitMaxIters' | 'historySize' | 'seed'>,
 ): FitDiagnostics {
   const N = u0.length;
   const P = theta.length;
@@ -244,7 +256,7 @@ export function fitInitialCondition(
   let iterations = 0;
   const run = (label: string, t0: number, res: MinimizeResult) => {
     iterations += res.iterations;
-    phases.push(`${label} ${res.iterations} ${res.stopReason} ${res.initial.toExponential(1)}→${res.best.toExponential(1)}`);
+    phases.push(`${label} ${res.iterations}/${res.evaluations} ${res.stopReason} ${res.initial.toExponential(1)}→${res.best.toExponential(1)}`);
     phaseMs[label] = (phaseMs[label] ?? 0) + performance.now() - t0;
     if (res.stopReason === 'non-finite') {
       throw new DivergenceError(`SDMM initial fit (${label}): the loss became NaN or infinite (check the initial condition u₀)`, 0);
@@ -261,7 +273,7 @@ export function fitInitialCondition(
     let rowW: Float64Array | null = null;
     if (layout.bound) {
       rowW = new Float64Array(N);
-      for (let i = 0; i < N; i++) rowW[i] = (alpha * alpha * (1 - u0[i] * u0[i]) ** 2) / (N * scale);
+      for (let i = 0; i < N; i++) rowW[i] = (alpha * alpha * ((1 - u0[i] * u0[i]) ** 2 + ROW_WEIGHT_FLOOR)) / (N * scale);
     } else {
       rowW = new Float64Array(N).fill((alpha * alpha) / (N * scale));
     }
@@ -295,13 +307,13 @@ export function fitInitialCondition(
   phaseMs.factors = performance.now() - t0;
 
   // 3. Per-axis regressions: last layer by least squares, then L-BFGS on the axis's weights.
-  const axisTarget = (0.1 * o.fitTolerance) / dim;
+  const axisTarget = o.fitTolerance / dim;
   for (let a = 0; a < dim; a++) {
     const p = problems[a];
     const X = new Float64Array(p.mlp.points * r);
     const gX = new Float64Array(p.mlp.points * r);
     t0 = performance.now();
-    regressionStart(layout, a, theta);
+    regressionStart(layout, a, theta, o.seed);
     lastLayerLeastSquares(p, layout, a, theta, X);
     phaseMs[`ls${a}`] = performance.now() - t0;
     t0 = performance.now();

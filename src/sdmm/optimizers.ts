@@ -16,8 +16,14 @@ export type Objective = (theta: Float64Array, grad: Float64Array) => number;
 export interface MinimizeOptions {
   /** Iteration cap. */
   maxIters: number;
-  /** Stop when the relative decrease of the loss falls to tol or below (0: never). */
+  /**
+   * Stop when the last iteration's decrease is at most tol times the decrease so far,
+   * f_{k−1} − f_k ≤ tol · (f_0 − f_k) (0: never). Scale-free: it does not depend on |f|, which
+   * for the step functional Jₙ is dominated by the energy (10⁴ on ac1d while a step changes it by 10).
+   */
   tol: number;
+  /** Stop when ‖∇f(θ_k)‖₂ ≤ gradTol · ‖∇f(θ_0)‖₂ (relative to the start of the call; 0 or absent: never). */
+  gradTol?: number;
   /** Stop as soon as the best loss is ≤ target (the initial fit's MSE tolerance). */
   target?: number;
   /** Checked after every `everyIters` iterations with the current (best) θ: true stops with stopReason 'switch'. */
@@ -34,6 +40,15 @@ export interface MinimizeResult {
   /** Loss at the start and at the returned (best) iterate. */
   initial: number;
   best: number;
+  /** ‖∇f‖₂ at the start and at the returned iterate (NaN where not evaluated). */
+  initialGradientNorm: number;
+  gradientNorm: number;
+}
+
+function norm2(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
 }
 
 function dotN(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
@@ -97,8 +112,11 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
   let evaluations = 1;
   let fx = f(theta, g);
   const initial = fx;
-  if (!Number.isFinite(fx)) return { iterations: 0, evaluations, stopReason: 'non-finite', initial, best: fx };
-  if (opts.target !== undefined && fx <= opts.target) return { iterations: 0, evaluations, stopReason: 'target', initial, best: fx };
+  const g0 = norm2(g);
+  const result = (iterations: number, stopReason: string) => ({ iterations, evaluations, stopReason, initial, best: fx, initialGradientNorm: g0, gradientNorm: norm2(g) });
+  if (!Number.isFinite(fx)) return result(0, 'non-finite');
+  if (opts.target !== undefined && fx <= opts.target) return result(0, 'target');
+  if (opts.gradTol && !(g0 > 0)) return result(0, 'gradient');
 
   const direction = () => {
     for (let p = 0; p < P; p++) d[p] = -g[p];
@@ -244,7 +262,11 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
       stopReason = 'target';
       break;
     }
-    if (fPrev - fx <= opts.tol * Math.max(Math.abs(fx), 1e-30)) {
+    if (opts.gradTol && norm2(g) <= opts.gradTol * g0) {
+      stopReason = 'gradient';
+      break;
+    }
+    if (fPrev - fx <= opts.tol * (initial - fx)) {
       stopReason = 'rel-decrease';
       break;
     }
@@ -254,7 +276,7 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
     }
   }
   // Every accepted step decreased f strictly, so the current iterate is the best one.
-  return { iterations, evaluations, stopReason, initial, best: fx };
+  return result(iterations, stopReason);
 }
 
 /** Adam state: first and second moment estimates and the update count t (kept across steps). */
@@ -275,7 +297,8 @@ export const ADAM_WINDOW = 25;
  * Adam (Kingma & Ba 2015; β₁ = 0.9, β₂ = 0.999, ε̂ = 10⁻⁸):
  *   m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,  θ ← θ − lr m̂ / (√v̂ + ε̂)
  * with bias corrections m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ). Keeps the best evaluated iterate;
- * stops when the best loss improved by at most tol (relative) over the last ADAM_WINDOW
+ * stops when the best loss improved over the last ADAM_WINDOW iterations by at most tol times its
+ * total improvement so far
  * iterations, at the target, at the `stop` test, or at the cap. A non-finite loss stops it ('non-finite').
  */
 export function adamMinimize(
@@ -312,7 +335,7 @@ export function adamMinimize(
       stopReason = 'target';
       break;
     }
-    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * Math.abs(best)) {
+    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * (initial - best)) {
       stopReason = 'rel-decrease';
       break;
     }
@@ -334,5 +357,6 @@ export function adamMinimize(
     iterations++;
   }
   if (best < Infinity) theta.set(bestTheta);
-  return { iterations, evaluations, stopReason, initial, best };
+  // Adam does not keep the gradient of the best iterate; report the last one evaluated.
+  return { iterations, evaluations, stopReason, initial, best, initialGradientNorm: NaN, gradientNorm: norm2(g) };
 }

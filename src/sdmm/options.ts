@@ -2,7 +2,19 @@ import type { ProblemConfig } from '../physics/problems.js';
 
 export const SDMM_ACTIVATIONS = ['tanh', 'gelu', 'sin'] as const;
 export const SDMM_OPTIMIZERS = ['lbfgs', 'adam'] as const;
-export const SDMM_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const SDMM_BACKENDS = ['auto', 'js', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/**
+ * Default fit tolerance (relative MSE) on a float64 engine ('js'): working precision where the network
+ * can represent u₀ (DESIGN.md §2).
+ */
+export const FIT_TOLERANCE_FLOAT64 = 1e-8;
+/**
+ * Default fit tolerance on a float32 engine (TensorFlow.js): float32 rounding of s = Σ_k X_k Y_k and of
+ * the misfit's gradient stalls the final L-BFGS phase around relative MSE 1e-7–1e-6 (measured on the
+ * reduced star and circle, wasm and cpu backends), so 1e-8 is not reachable there.
+ */
+export const FIT_TOLERANCE_FLOAT32 = 1e-6;
 
 /**
  * Options of the SDMM solver (separable deep minimizing movement, Mattey & Ghosh,
@@ -30,25 +42,42 @@ export interface SdmmOptions {
   quadPoints: number;
   /** Optimizer of each time step. Default 'lbfgs'. */
   optimizer: (typeof SDMM_OPTIMIZERS)[number];
-  /** Iteration cap per time step. Default 100. */
+  /** Iteration cap per time step. Default 500. */
   maxIters: number;
-  /** Stop a step when the relative decrease of Jₙ falls below tol. Default 1e-6. */
+  /**
+   * Stop a step when an iteration's decrease of Jₙ is at most tol times the step's own decrease so
+   * far, Jₙ(θ_{k−1}) − Jₙ(θ_k) ≤ tol (Jₙ(θⁿ) − Jₙ(θ_k)) (independent of the size of Jₙ). Default 1e-6.
+   */
   tol: number;
+  /**
+   * Stop a step when ‖∇_θ Jₙ‖ ≤ gradTol · ‖∇_θ Jₙ(θⁿ)‖ (the gradient norm relative to the step's
+   * start, whose size is set by the problem: ∇_θ E at θⁿ). 0 disables. Default 1e-3.
+   */
+  gradTol: number;
+  /** Keep the L-BFGS curvature history across time steps (warm start) instead of resetting it. Default true. */
+  keepHistory: boolean;
   /** Adam learning rate (steps with optimizer 'adam', and the Adam phase of the initial fit). Default 1e-3. */
   learningRate: number;
   /** L-BFGS history size (curvature pairs kept). Default 20. */
   historySize: number;
   /**
    * Required relative mean squared error of the initial-condition fit on the quadrature grid,
-   * mean (u_θ − u₀)² / mean u₀² (for a ±1 field about the plain MSE). Default 1e-3.
+   * mean (u_θ − u₀)² / mean u₀² (for a ±1 field about the plain MSE). Default FIT_TOLERANCE_FLOAT64
+   * (1e-8) on the float64 engine, FIT_TOLERANCE_FLOAT32 (1e-6) on a float32 (TensorFlow.js) engine.
    */
   fitTolerance: number;
-  /** Iteration cap of each phase of the initial fit (Adam, then L-BFGS if still above tolerance). Default 20000. */
+  /** Iteration cap of each L-BFGS phase of the initial fit (each axis regression, then the MSE of u). Default 2000. */
   fitMaxIters: number;
   /** Seed of the Glorot initialisation. Default: the problem's seed. */
   seed: number;
-  /** TensorFlow.js backend: 'auto' tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. Default 'auto'. */
+  /**
+   * Engine: 'js' is the float64 CPU engine; 'tensorflow', 'wasm', 'cpu' are TensorFlow.js backends
+   * (float32); 'auto' takes tfjs-node-gpu / tfjs-node when installed (an accelerator), else 'js'.
+   * Default 'auto'.
+   */
   backend: (typeof SDMM_BACKENDS)[number];
+  /** Threads of the 'js' engine; 0 = automatic (one per core on grids large enough to gain). Default 0. */
+  threads: number;
 }
 
 /** Thrown for invalid SDMM options; `message` is one line naming the field. */
@@ -69,14 +98,17 @@ export function defaultSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'>): 
     quadElements: problem.n,
     quadPoints: 2,
     optimizer: 'lbfgs',
-    maxIters: 100,
+    maxIters: 500,
     tol: 1e-6,
+    gradTol: 1e-3,
+    keepHistory: true,
     learningRate: 1e-3,
     historySize: 20,
-    fitTolerance: 1e-3,
-    fitMaxIters: 20000,
+    fitTolerance: FIT_TOLERANCE_FLOAT64,
+    fitMaxIters: 2000,
     seed: problem.seed,
     backend: 'auto',
+    threads: 0,
   };
 }
 
@@ -127,6 +159,10 @@ export function resolveSdmmOptions(problem: ProblemConfig, options: Partial<Sdmm
   if (typeof o.tol !== 'number' || !Number.isFinite(o.tol) || o.tol < 0) {
     throw new SdmmOptionsError(`tol must be a non-negative number, got ${String(o.tol)}`);
   }
+  if (typeof o.gradTol !== 'number' || !Number.isFinite(o.gradTol) || o.gradTol < 0) {
+    throw new SdmmOptionsError(`gradTol must be a non-negative number, got ${String(o.gradTol)}`);
+  }
+  boolean('keepHistory', o.keepHistory);
   positiveNumber('learningRate', o.learningRate);
   positiveInteger('historySize', o.historySize);
   positiveNumber('fitTolerance', o.fitTolerance);
@@ -135,5 +171,8 @@ export function resolveSdmmOptions(problem: ProblemConfig, options: Partial<Sdmm
     throw new SdmmOptionsError(`seed must be an integer, got ${String(o.seed)}`);
   }
   oneOf('backend', o.backend, SDMM_BACKENDS);
+  if (typeof o.threads !== 'number' || !Number.isInteger(o.threads) || o.threads < 0) {
+    throw new SdmmOptionsError(`threads must be a non-negative integer (0 = automatic), got ${String(o.threads)}`);
+  }
   return o;
 }

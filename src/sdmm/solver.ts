@@ -7,7 +7,7 @@ import { fitInitialCondition, type FitDiagnostics } from './fit.js';
 import { gridEnergy, gridRange, newGridField } from './grid.js';
 import { mlpNetwork, networkLayout, type SeparableNetwork } from './network.js';
 import { createAdamState, createLbfgsState } from './optimizers.js';
-import { resolveSdmmOptions, type SdmmOptions } from './options.js';
+import { FIT_TOLERANCE_FLOAT32, resolveSdmmOptions, type SdmmOptions } from './options.js';
 import { restoreSdmmState, saveSdmmState, type FitReport } from './state.js';
 import { minimizingMovementStep, type OptimizerStates, type SchemeState } from './stepping.js';
 
@@ -124,7 +124,9 @@ class SdmmSolver implements GradientFlowSolver {
     );
     this.scheme = out.state;
     this.n = next;
-    return this.record(next, out.movement, out.iterations, performance.now() - t0, out.stopReason);
+    const rec = this.record(next, out.movement, out.iterations, performance.now() - t0, out.stopReason);
+    rec.gradientNorm = out.gradientNorm;
+    return rec;
   }
 
   sample(points: Float64Array, out?: Float64Array): Float64Array {
@@ -209,12 +211,12 @@ export async function createSdmmSolver(problem: ProblemConfig, options: Partial<
   }
   const network = mlpNetwork(networkLayout(problem, o));
   const rules = network.layout.axes.map((a) => compositeGaussLegendre(a.min, a.max, o.quadElements, o.quadPoints));
-  const { engine, backend } = await createEngine(o.backend, {
-    layout: network.layout,
-    rules,
-    epsilon: problem.epsilon,
-    mobility: problem.mobility,
-    tau: problem.tau,
-  });
-  return new SdmmSolver(problem, o, network, engine, backend);
+  const { engine, backend } = await createEngine(
+    o.backend,
+    { layout: network.layout, rules, epsilon: problem.epsilon, mobility: problem.mobility, tau: problem.tau },
+    o.threads,
+  );
+  // The fit tolerance's default follows the engine's precision (options.ts).
+  const fitTolerance = options.fitTolerance === undefined && engine.precision === 'float32' ? FIT_TOLERANCE_FLOAT32 : o.fitTolerance;
+  return new SdmmSolver(problem, { ...o, fitTolerance }, network, engine, backend);
 }

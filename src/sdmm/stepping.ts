@@ -36,6 +36,9 @@ export interface StepOutcome {
   iterations: number;
   stopReason: string;
   accepted: boolean;
+  /** ‖∇_θ Jₙ‖₂ at the optimizer's final iterate, and at the step's start θⁿ (NaN for Adam). */
+  gradientNorm: number;
+  initialGradientNorm: number;
 }
 
 /** The acceptance rule: a candidate is taken iff its float64 Jₙ does not exceed Jₙ(uⁿ). */
@@ -54,7 +57,7 @@ export interface StepContext {
   readonly epsilon: number;
   readonly mobility: number;
   readonly tau: number;
-  readonly options: Pick<SdmmOptions, 'optimizer' | 'maxIters' | 'tol' | 'learningRate'>;
+  readonly options: Pick<SdmmOptions, 'optimizer' | 'maxIters' | 'tol' | 'gradTol' | 'keepHistory' | 'learningRate'>;
   readonly optimizers: OptimizerStates;
 }
 
@@ -68,9 +71,13 @@ export function minimizingMovementStep(ctx: StepContext, current: SchemeState, s
   const jPrev = stepFunctional(current.energy, 0, weights, sigma, current.field.u);
   const theta = new Float64Array(current.theta);
   const objective: Objective = (th, grad) => engine.evaluate('step', th, grad);
+  if (!o.keepHistory) {
+    ctx.optimizers.lbfgs.count = 0;
+    ctx.optimizers.lbfgs.head = 0;
+  }
   const res =
     o.optimizer === 'lbfgs'
-      ? lbfgsMinimize(objective, theta, ctx.optimizers.lbfgs, { maxIters: o.maxIters, tol: o.tol })
+      ? lbfgsMinimize(objective, theta, ctx.optimizers.lbfgs, { maxIters: o.maxIters, tol: o.tol, gradTol: o.gradTol })
       : adamMinimize(objective, theta, ctx.optimizers.adam, { maxIters: o.maxIters, tol: o.tol, learningRate: o.learningRate });
   const stopAt = next - 1;
   if (res.stopReason === 'non-finite') {
@@ -92,7 +99,17 @@ export function minimizingMovementStep(ctx: StepContext, current: SchemeState, s
       iterations: res.iterations,
       stopReason: `${res.stopReason}; kept previous (float64 Jn did not decrease)`,
       accepted: false,
+      gradientNorm: res.gradientNorm,
+      initialGradientNorm: res.initialGradientNorm,
     };
   }
-  return { state: { theta, field, energy }, movement, iterations: res.iterations, stopReason: res.stopReason, accepted: true };
+  return {
+    state: { theta, field, energy },
+    movement,
+    iterations: res.iterations,
+    stopReason: res.stopReason,
+    accepted: true,
+    gradientNorm: res.gradientNorm,
+    initialGradientNorm: res.initialGradientNorm,
+  };
 }
