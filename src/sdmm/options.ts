@@ -46,12 +46,12 @@ export interface SdmmOptions {
   maxIters: number;
   /**
    * Stop a step when an iteration's decrease of Jₙ is at most tol times the step's own decrease so
-   * far, Jₙ(θ_{k−1}) − Jₙ(θ_k) ≤ tol (Jₙ(θⁿ) − Jₙ(θ_k)) (independent of the size of Jₙ). Default 1e-6.
+   * far, Jₙ(θ_{k−1}) − Jₙ(θ_k) ≤ tol (Jₙ(θⁿ) − Jₙ(θ_k)) (independent of the size of Jₙ). Default 1e-7.
    */
   tol: number;
   /**
    * Stop a step when ‖∇_θ Jₙ‖ ≤ gradTol · ‖∇_θ Jₙ(θⁿ)‖ (the gradient norm relative to the step's
-   * start, whose size is set by the problem: ∇_θ E at θⁿ). 0 disables. Default 1e-3.
+   * start, whose size is set by the problem: ∇_θ E at θⁿ). 0 disables. Default 1e-5.
    */
   gradTol: number;
   /** Keep the L-BFGS curvature history across time steps (warm start) instead of resetting it. Default true. */
@@ -99,8 +99,8 @@ export function defaultSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'>): 
     quadPoints: 2,
     optimizer: 'lbfgs',
     maxIters: 500,
-    tol: 1e-6,
-    gradTol: 1e-3,
+    tol: 1e-7,
+    gradTol: 1e-5,
     keepHistory: true,
     learningRate: 1e-3,
     historySize: 20,

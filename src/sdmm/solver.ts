@@ -3,7 +3,7 @@ import { compositeGaussLegendre, tensorRule, type Rule1D } from '../quadrature/i
 import { DivergenceError, type GradientFlowSolver, type SolverState, type StepRecord } from '../solver.js';
 import { createEngine } from './engine/index.js';
 import type { SdmmEngine } from './engine/types.js';
-import { fitInitialCondition, type FitDiagnostics } from './fit.js';
+import { fitInitialCondition, fitRefusal, type FitDiagnostics } from './fit.js';
 import { gridEnergy, gridRange, newGridField } from './grid.js';
 import { mlpNetwork, networkLayout, type SeparableNetwork } from './network.js';
 import { createAdamState, createLbfgsState } from './optimizers.js';
@@ -105,9 +105,7 @@ class SdmmSolver implements GradientFlowSolver {
     if (!this.initialised) throw new Error('SDMM solver: call initialise() before step()');
     const o = this.options;
     if (!(this.fit.mse <= this.fit.tolerance)) {
-      throw new SdmmFitError(
-        `SDMM refuses to step: initial fit relative MSE ${this.fit.mse.toExponential(3)} exceeds fitTolerance ${this.fit.tolerance.toExponential(3)} (raise fitMaxIters, learningRate, rank or width)`,
-      );
+      throw new SdmmFitError(fitRefusal(this.fit, o));
     }
     const t0 = performance.now();
     const next = this.n + 1;

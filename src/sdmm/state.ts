@@ -19,6 +19,8 @@ export interface FitReport {
   stopReason: string;
   /** The tolerance the fit was held to. */
   tolerance: number;
+  /** Relative MSE of the rank-r SVD truncation of the target alone (2D), if measured. */
+  truncationMse?: number;
 }
 
 /** Options a checkpoint must agree on (they fix the network and the grid). */
@@ -57,6 +59,7 @@ export function saveSdmmState(
       fitIterations: fit.iterations,
       fitStopReason: fit.stopReason,
       fitTolerance: fit.tolerance,
+      fitTruncationMse: fit.truncationMse ?? null,
       lbfgsCount: lbfgs.count,
       lbfgsHead: lbfgs.head,
       historySize: lbfgs.historySize,
@@ -118,6 +121,7 @@ export function restoreSdmmState(
       iterations: Number(meta.fitIterations),
       stopReason: String(meta.fitStopReason),
       tolerance: meta.fitTolerance === undefined ? options.fitTolerance : Number(meta.fitTolerance),
+      ...(typeof meta.fitTruncationMse === 'number' ? { truncationMse: meta.fitTruncationMse } : {}),
     },
   };
 }
