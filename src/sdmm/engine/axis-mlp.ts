@@ -1,4 +1,5 @@
 import { encodeAxis, type Activation, type AxisLayout } from '../network.js';
+import { dotCross, dotRows, transpose } from './dense.js';
 
 /**
  * One per-axis MLP of the separable network (src/sdmm/network.ts) evaluated on a whole 1D grid of
@@ -37,18 +38,24 @@ export class AxisMlp {
   /** Per layer l: its input H_l and tangent T_l (n × in_l); H_0, T_0 are the encoded coordinates. */
   private readonly hIn: Float64Array[];
   private readonly tIn: Float64Array[];
+  /** Their transposes H_lᵀ, T_lᵀ (in_l × n), for ∂L/∂W_l. */
+  private readonly hInT: Float64Array[];
+  private readonly tInT: Float64Array[];
   /** Per hidden layer l: σ'(Z_l), σ''(Z_l) and T_l W_l (n × out_l). */
   private readonly d1: Float64Array[];
   private readonly d2: Float64Array[];
   private readonly tw: Float64Array[];
-  /** W_l, b_l copied from θ in float64 at each forward. */
+  /** W_l (in_l × out_l), W_lᵀ and b_l copied from θ in float64 at each forward. */
   private readonly weights: Float64Array[];
+  private readonly weightsT: Float64Array[];
   private readonly biases: Float64Array[];
   /** Reverse scratch: gradients with respect to a layer's output (n × max width), two buffers each. */
   private readonly gH: Float64Array[];
   private readonly gT: Float64Array[];
   private readonly gZ: Float64Array;
   private readonly gTW: Float64Array;
+  private readonly gZT: Float64Array;
+  private readonly gTWT: Float64Array;
   private withTangents = true;
 
   /**
@@ -85,12 +92,22 @@ export class AxisMlp {
       this.d2.push(new Float64Array(n * out));
       this.tw.push(new Float64Array(n * out));
     }
+    this.hInT = this.hIn.map((h) => new Float64Array(h.length));
+    this.tInT = this.tIn.map((t) => new Float64Array(t.length));
     this.weights = axis.layers.map((L) => new Float64Array(L.inputs * L.outputs));
+    this.weightsT = axis.layers.map((L) => new Float64Array(L.inputs * L.outputs));
     this.biases = axis.layers.map((L) => new Float64Array(L.outputs));
     this.gH = [new Float64Array(n * maxWidth), new Float64Array(n * maxWidth)];
     this.gT = [new Float64Array(n * maxWidth), new Float64Array(n * maxWidth)];
     this.gZ = new Float64Array(n * maxWidth);
     this.gTW = new Float64Array(n * maxWidth);
+    this.gZT = new Float64Array(n * maxWidth);
+    this.gTWT = new Float64Array(n * maxWidth);
+    for (let l = 0; l < this.hIn.length; l++) {
+      const inputs = axis.layers[l].inputs;
+      transpose(this.hInT[l], this.hIn[l], n, inputs);
+      transpose(this.tInT[l], this.tIn[l], n, inputs);
+    }
   }
 
   /**
@@ -107,20 +124,34 @@ export class AxisMlp {
     for (let l = 0; l <= last; l++) {
       const L = this.layers[l];
       const W = this.weights[l];
+      const Wt = this.weightsT[l];
       const b = this.biases[l];
-      for (let i = 0; i < W.length; i++) W[i] = theta[L.weightOffset + i];
-      for (let j = 0; j < b.length; j++) b[j] = theta[L.biasOffset + j];
+      const inp = L.inputs;
+      const out = L.outputs;
+      for (let c = 0; c < inp; c++) {
+        for (let j = 0; j < out; j++) {
+          const w = theta[L.weightOffset + c * out + j];
+          W[c * out + j] = w;
+          Wt[j * inp + c] = w;
+        }
+      }
+      for (let j = 0; j < out; j++) b[j] = theta[L.biasOffset + j];
       const isLast = l === last;
       const Zout = isLast ? X : this.hIn[l + 1];
       const TWout = isLast ? T : T ? this.tw[l] : null;
-      affine(Zout, TWout, this.hIn[l], this.tIn[l], W, b, n, L.inputs, L.outputs);
+      // Z = H Wᵀᵀ: dotRows contracts H's rows with the rows of Wᵀ.
+      dotRows(Zout, TWout, this.hIn[l], TWout ? this.tIn[l] : null, Wt, n, out, inp);
+      for (let i = 0; i < n; i++) for (let j = 0; j < out; j++) Zout[i * out + j] += b[j];
       if (!isLast) {
-        activateLayer(this.activation, this.hIn[l + 1], this.d1[l], this.d2[l], n * L.outputs);
+        const m = n * out;
+        activateLayer(this.activation, this.hIn[l + 1], this.d1[l], this.d2[l], m);
+        transpose(this.hInT[l + 1], this.hIn[l + 1], n, out);
         if (T) {
           const t = this.tIn[l + 1];
           const d1 = this.d1[l];
           const tw = this.tw[l];
-          for (let q = 0; q < n * L.outputs; q++) t[q] = d1[q] * tw[q];
+          for (let q = 0; q < m; q++) t[q] = d1[q] * tw[q];
+          transpose(this.tInT[l + 1], t, n, out);
         }
       }
     }
@@ -162,51 +193,23 @@ export class AxisMlp {
           for (let q = 0; q < m; q++) gZ[q] = gH[q] * d1[q];
         }
       }
-      // ∂L/∂W = H_lᵀ gZ + T_lᵀ gTW, ∂L/∂b = Σ_i gZ_i.
-      const H = this.hIn[l];
-      const Tl = this.tIn[l];
-      const wo = L.weightOffset;
-      const bo = L.biasOffset;
-      for (let q = 0; q < inp * out; q++) grad[wo + q] = 0;
-      for (let j = 0; j < out; j++) grad[bo + j] = 0;
-      for (let i = 0; i < n; i++) {
-        const zi = i * out;
-        for (let j = 0; j < out; j++) grad[bo + j] += gZ[zi + j];
-        for (let c = 0; c < inp; c++) {
-          const h = H[i * inp + c];
-          const row = wo + c * out;
-          if (gTW) {
-            const t = Tl[i * inp + c];
-            for (let j = 0; j < out; j++) grad[row + j] += h * gZ[zi + j] + t * gTW[zi + j];
-          } else {
-            for (let j = 0; j < out; j++) grad[row + j] += h * gZ[zi + j];
-          }
-        }
+      // ∂L/∂W = H_lᵀ gZ + T_lᵀ gTW (as dot products over the points of the transposes),
+      // ∂L/∂b = Σ_i gZ_i.
+      const gZT = this.gZT;
+      const gTWT = gTW ? this.gTWT : null;
+      transpose(gZT, gZ, n, out);
+      if (gTW && gTWT) transpose(gTWT, gTW, n, out);
+      dotCross(grad, L.weightOffset, this.hInT[l], gZT, gTWT ? this.tInT[l] : null, gTWT, inp, out, n);
+      for (let j = 0; j < out; j++) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += gZT[j * n + i];
+        grad[L.biasOffset + j] = sum;
       }
       if (l === 0) break;
-      // ∂L/∂H_l = gZ Wᵀ, ∂L/∂T_l = gTW Wᵀ (into the buffer not holding gZ).
-      const W = this.weights[l];
+      // ∂L/∂H_l = gZ W_lᵀ, ∂L/∂T_l = gTW W_lᵀ (into the buffers not holding gH, gT).
       const nextH = gH === this.gH[0] ? this.gH[1] : this.gH[0];
       const nextT = gTc === this.gT[0] ? this.gT[1] : this.gT[0];
-      for (let i = 0; i < n; i++) {
-        const zi = i * out;
-        for (let c = 0; c < inp; c++) {
-          const wr = c * out;
-          let sh = 0;
-          let st = 0;
-          if (gTW) {
-            for (let j = 0; j < out; j++) {
-              const w = W[wr + j];
-              sh += gZ[zi + j] * w;
-              st += gTW[zi + j] * w;
-            }
-            nextT[i * inp + c] = st;
-          } else {
-            for (let j = 0; j < out; j++) sh += gZ[zi + j] * W[wr + j];
-          }
-          nextH[i * inp + c] = sh;
-        }
-      }
+      dotRows(nextH, gTW ? nextT : null, gZ, gTW, this.weights[l], n, inp, out);
       gH = nextH;
       gTc = gTW ? nextT : null;
     }
@@ -220,42 +223,6 @@ export class AxisMlp {
   lastHidden(): { H: Float64Array; T: Float64Array; width: number } {
     const last = this.layers.length - 1;
     return { H: this.hIn[last], T: this.tIn[last], width: this.hiddenWidth };
-  }
-}
-
-/**
- * Z = H W + b and, if TW is given, TW = T W, for n rows (H, T: n × inp; W: inp × out; Z, TW: n × out).
- * Row by row as axpy updates over the contiguous output index j.
- */
-function affine(
-  Z: Float64Array,
-  TW: Float64Array | null,
-  H: Float64Array,
-  T: Float64Array,
-  W: Float64Array,
-  b: Float64Array,
-  n: number,
-  inp: number,
-  out: number,
-): void {
-  for (let i = 0; i < n; i++) {
-    const zi = i * out;
-    for (let j = 0; j < out; j++) Z[zi + j] = b[j];
-    if (TW) for (let j = 0; j < out; j++) TW[zi + j] = 0;
-    for (let c = 0; c < inp; c++) {
-      const h = H[i * inp + c];
-      const wr = c * out;
-      if (TW) {
-        const t = T[i * inp + c];
-        for (let j = 0; j < out; j++) {
-          const w = W[wr + j];
-          Z[zi + j] += h * w;
-          TW[zi + j] += t * w;
-        }
-      } else {
-        for (let j = 0; j < out; j++) Z[zi + j] += h * W[wr + j];
-      }
-    }
   }
 }
 
