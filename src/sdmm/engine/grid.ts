@@ -118,24 +118,31 @@ export function lineRange(lines: number, t: number, threads: number): [number, n
   return [start, start + base + (t < extra ? 1 : 0)];
 }
 
+/** The per-line workspace: line sums, their density gradients, the prefix factors and their gradients. */
+interface LineWork {
+  readonly s: Float64Array;
+  readonly ds: Float64Array;
+  readonly Gs: Float64Array;
+  readonly Gd: Float64Array;
+  readonly A: Float64Array;
+  readonly Ad: Float64Array;
+  readonly gA: Float64Array;
+  readonly gAd: Float64Array;
+  readonly idx: Int32Array;
+}
+
 /**
- * One thread's share of a grid pass. Holds the line workspace (allocated once); `run` does not
- * allocate.
+ * One thread's share of a grid pass. Holds two line workspaces (allocated once): in 2D with
+ * tangents, lines are processed in pairs so that each load of Y_j, TY_j (forward) and of
+ * Yᵀ_k, TYᵀ_k, ∂J/∂Yᵀ_k (reverse) serves two lines (register blocking; about 1.5–2× faster
+ * in V8 than one line at a time). `run` does not allocate.
  */
 export class GridKernel {
   private readonly d: number;
   private readonly r: number;
   private readonly n: number;
   private readonly lines: number;
-  private readonly s: Float64Array;
-  private readonly ds: Float64Array;
-  private readonly Gs: Float64Array;
-  private readonly Gd: Float64Array;
-  private readonly A: Float64Array;
-  private readonly Ad: Float64Array;
-  private readonly gA: Float64Array;
-  private readonly gAd: Float64Array;
-  private readonly idx: Int32Array;
+  private readonly work: [LineWork, LineWork];
 
   constructor(
     readonly geom: GridGeometry,
@@ -147,15 +154,19 @@ export class GridKernel {
     this.r = geom.rank;
     this.n = geom.shape[d - 1];
     this.lines = geom.shape.slice(0, d - 1).reduce((a, b) => a * b, 1);
-    this.s = new Float64Array(this.n);
-    this.ds = new Float64Array(d * this.n);
-    this.Gs = new Float64Array(this.n);
-    this.Gd = new Float64Array(d * this.n);
-    this.A = new Float64Array(this.r);
-    this.Ad = new Float64Array(Math.max(1, d - 1) * this.r);
-    this.gA = new Float64Array(this.r);
-    this.gAd = new Float64Array(Math.max(1, d - 1) * this.r);
-    this.idx = new Int32Array(Math.max(1, d - 1));
+    const m = Math.max(1, d - 1);
+    const make = (): LineWork => ({
+      s: new Float64Array(this.n),
+      ds: new Float64Array(d * this.n),
+      Gs: new Float64Array(this.n),
+      Gd: new Float64Array(d * this.n),
+      A: new Float64Array(this.r),
+      Ad: new Float64Array(m * this.r),
+      gA: new Float64Array(this.r),
+      gAd: new Float64Array(m * this.r),
+      idx: new Int32Array(m),
+    });
+    this.work = [make(), make()];
   }
 
   /** Run `task` over thread t's block of lines, writing partials[t] (or the field output). */
@@ -165,58 +176,73 @@ export class GridKernel {
     const [start, end] = lineRange(this.lines, t, geom.threads);
     const part = buf.partials[t];
     const tangents = task === GridTask.step || task === GridTask.field;
-    const reverse = task !== GridTask.field;
-    if (reverse) {
+    if (task !== GridTask.field) {
       for (let a = 0; a < d; a++) {
         part.gX[a].fill(0);
         part.gT[a].fill(0);
       }
     }
-    const acc = part.acc;
-    acc[0] = 0;
-    acc[1] = 0;
-    const p = buf.params;
-    const alpha = p[Param.alpha];
-    const invEps2 = p[Param.invEps2];
-    const invMovement = p[Param.invMovement];
-    const invN = p[Param.invN];
+    part.acc[0] = 0;
+    part.acc[1] = 0;
     const Y = buf.X[m];
     const TY = buf.T[m];
-    const wLast = buf.w[m];
-    const sigma = p[Param.hasSource] === 1 ? buf.sigma : null;
-    const { s, ds, Gs, Gd, A, Ad, gA, gAd } = this;
-    for (let line = start; line < end; line++) {
-      const wLine = this.prefix(line);
-      const q0 = line * n;
+    const [w0, w1] = this.work;
+    let line = start;
+    if (m === 1 && tangents) {
+      for (; line + 1 < end; line += 2) {
+        const wLine0 = this.prefix(line, w0);
+        const wLine1 = this.prefix(line + 1, w1);
+        forwardTangents2Pair(n, r, w0, w1, Y, TY);
+        this.density(task, w0, line * n, wLine0, part.acc);
+        this.density(task, w1, (line + 1) * n, wLine1, part.acc);
+        if (task === GridTask.field) continue;
+        reverseTangents2Pair(n, r, w0, w1, buf.Yt, buf.TYt, part.gX[m], part.gT[m]);
+        this.prefixReverse(true, part, w0);
+        this.prefixReverse(true, part, w1);
+      }
+    }
+    for (; line < end; line++) {
+      const wLine = this.prefix(line, w0);
+      const { s, ds, Gs, Gd, A, Ad, gA, gAd } = w0;
       if (tangents) {
         if (m === 1) forwardTangents2(n, r, A, Ad, Y, TY, s, ds);
         else forwardTangents(n, r, m, A, Ad, Y, TY, s, ds);
       } else forwardValue(n, r, A, Y, s);
-      switch (task) {
-        case GridTask.step:
-          stepDensityLine(n, d, q0, wLine, wLast, s, ds, buf.uPrev, sigma, alpha, geom.bound, invEps2, invMovement, Gs, Gd, acc);
-          break;
-        case GridTask.fit:
-          fitDensityLine(n, q0, s, buf.u0, alpha, geom.bound, invN, Gs, acc);
-          break;
-        case GridTask.preFit:
-          preFitDensityLine(n, q0, s, buf.sTarget, alpha, invN, Gs, acc);
-          break;
-        case GridTask.field:
-          fieldLine(n, d, q0, s, ds, alpha, geom.bound, buf.uOut, buf.gradOut);
-          continue;
-      }
+      this.density(task, w0, line * n, wLine, part.acc);
+      if (task === GridTask.field) continue;
       if (tangents) {
         if (m === 1) reverseTangents2(n, r, A, Ad, buf.Yt, buf.TYt, Gs, Gd, gA, gAd, part.gX[m], part.gT[m]);
         else reverseTangents(n, r, m, A, Ad, buf.Yt, buf.TYt, Gs, Gd, gA, gAd, part.gX[m], part.gT[m]);
       } else reverseValue(n, r, A, buf.Yt, Gs, gA, part.gX[m]);
-      this.prefixReverse(tangents, part);
+      this.prefixReverse(tangents, part, w0);
+    }
+  }
+
+  /** The task's density on one line (flat indices q0 …), or the field output for 'field'. */
+  private density(task: GridTaskCode, w: LineWork, q0: number, wLine: number, acc: Float64Array): void {
+    const { buf, geom, n, d } = this;
+    const p = buf.params;
+    const alpha = p[Param.alpha];
+    switch (task) {
+      case GridTask.step:
+        stepDensityLine(n, d, q0, wLine, buf.w[d - 1], w.s, w.ds, buf.uPrev, p[Param.hasSource] === 1 ? buf.sigma : null, alpha, geom.bound, p[Param.invEps2], p[Param.invMovement], w.Gs, w.Gd, acc);
+        return;
+      case GridTask.fit:
+        fitDensityLine(n, q0, w.s, buf.u0, alpha, geom.bound, p[Param.invN], w.Gs, acc);
+        return;
+      case GridTask.preFit:
+        preFitDensityLine(n, q0, w.s, buf.sTarget, alpha, p[Param.invN], w.Gs, acc);
+        return;
+      case GridTask.field:
+        fieldLine(n, d, q0, w.s, w.ds, alpha, geom.bound, buf.uOut, buf.gradOut);
+        return;
     }
   }
 
   /** A, A^a of a line (see the module comment) and its weight product Π_{a<d−1} w_a(i_a). */
-  private prefix(line: number): number {
-    const { d, r, A, Ad, idx, buf } = this;
+  private prefix(line: number, w: LineWork): number {
+    const { d, r, buf } = this;
+    const { A, Ad, idx } = w;
     const m = d - 1;
     let rest = line;
     for (let a = m - 1; a >= 0; a--) {
@@ -254,8 +280,9 @@ export class GridKernel {
   }
 
   /** ∂J/∂A, ∂J/∂A^a of the line into the prefix axes' partial gradients (product rule). */
-  private prefixReverse(tangents: boolean, part: GridPartial): void {
-    const { d, r, gA, gAd, idx, buf } = this;
+  private prefixReverse(tangents: boolean, part: GridPartial, w: LineWork): void {
+    const { d, r, buf } = this;
+    const { gA, gAd, idx } = w;
     const m = d - 1;
     if (m === 0) return;
     if (m === 1) {
@@ -291,6 +318,84 @@ export class GridKernel {
         gX1[i1 + k] += gA[k] * x0;
       }
     }
+  }
+}
+
+/** forwardTangents2 for two lines at once (each Y_jk, TY_jk load serves both). */
+function forwardTangents2Pair(n: number, r: number, w0: LineWork, w1: LineWork, Y: Float64Array, TY: Float64Array): void {
+  const A = w0.A;
+  const Ad = w0.Ad;
+  const B = w1.A;
+  const Bd = w1.Ad;
+  const s0 = w0.s;
+  const s1 = w1.s;
+  const ds0 = w0.ds;
+  const ds1 = w1.ds;
+  for (let j = 0; j < n; j++) {
+    const b = j * r;
+    let v = 0;
+    let v0 = 0;
+    let v1 = 0;
+    let u = 0;
+    let u0 = 0;
+    let u1 = 0;
+    for (let k = 0; k < r; k++) {
+      const y = Y[b + k];
+      const ty = TY[b + k];
+      const a = A[k];
+      const c = B[k];
+      v += a * y;
+      v0 += Ad[k] * y;
+      v1 += a * ty;
+      u += c * y;
+      u0 += Bd[k] * y;
+      u1 += c * ty;
+    }
+    s0[j] = v;
+    ds0[j] = v0;
+    ds0[n + j] = v1;
+    s1[j] = u;
+    ds1[j] = u0;
+    ds1[n + j] = u1;
+  }
+}
+
+/** reverseTangents2 for two lines at once (each Yᵀ_kj, TYᵀ_kj, ∂J/∂Yᵀ_kj access serves both). */
+function reverseTangents2Pair(n: number, r: number, w0: LineWork, w1: LineWork, Yt: Float64Array, TYt: Float64Array, gYt: Float64Array, gTYt: Float64Array): void {
+  const Gs0 = w0.Gs;
+  const Gd0 = w0.Gd;
+  const Gs1 = w1.Gs;
+  const Gd1 = w1.Gd;
+  for (let k = 0; k < r; k++) {
+    const a = w0.A[k];
+    const a0 = w0.Ad[k];
+    const c = w1.A[k];
+    const c0 = w1.Ad[k];
+    const b = k * n;
+    let accA = 0;
+    let accA0 = 0;
+    let accC = 0;
+    let accC0 = 0;
+    for (let j = 0; j < n; j++) {
+      const y = Yt[b + j];
+      const ty = TYt[b + j];
+      const gs = Gs0[j];
+      const g0 = Gd0[j];
+      const g1 = Gd0[n + j];
+      const hs = Gs1[j];
+      const h0 = Gd1[j];
+      const h1 = Gd1[n + j];
+      accA += gs * y + g1 * ty;
+      accA0 += g0 * y;
+      accC += hs * y + h1 * ty;
+      accC0 += h0 * y;
+      gYt[b + j] += gs * a + g0 * a0 + (hs * c + h0 * c0);
+      gTYt[b + j] += g1 * a + h1 * c;
+    }
+    w0.gA[k] = accA;
+    w0.gAd[k] = accA0;
+    w1.gA[k] = accC;
+    w1.gAd[k] = accC0;
   }
 }
 
