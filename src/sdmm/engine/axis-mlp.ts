@@ -1,5 +1,6 @@
 import { encodeAxis, type Activation, type AxisLayout } from '../network.js';
 import { dotCross, dotRows, transpose } from './dense.js';
+import { fastTanh } from './density.js';
 
 /**
  * One per-axis MLP of the separable network (src/sdmm/network.ts) evaluated on a whole 1D grid of
@@ -17,6 +18,7 @@ import { dotCross, dotRows, transpose } from './dense.js';
  *   ∂L/∂H_l = gZ W_lᵀ,   ∂L/∂T_l = gTW W_lᵀ.
  * σ'' is exact: tanh: −2 h (1 − h²); sin: −sin; GELU (tanh form, network.ts): t' + ½ z t'' with
  * t = tanh(c(z + a z³)), v = c(1 + 3a z²), t' = (1 − t²) v, t'' = −2 t t' v + (1 − t²) 6 a c z.
+ * tanh is `fastTanh` (density.ts: one Math.exp, absolute error ≤ 4.5e-16).
  *
  * Layouts: every grid array is row-major (n × columns): X[i·r + k], T[i·r + k]; θ is the flat
  * parameter vector of network.ts (W_l row-major in_l × out_l at weightOffset, b_l at biasOffset).
@@ -234,7 +236,7 @@ function activateLayer(act: Activation, Z: Float64Array, d1: Float64Array, d2: F
   switch (act) {
     case 'tanh':
       for (let q = 0; q < m; q++) {
-        const h = Math.tanh(Z[q]);
+        const h = fastTanh(Z[q]);
         const s = 1 - h * h;
         Z[q] = h;
         d1[q] = s;
@@ -254,7 +256,7 @@ function activateLayer(act: Activation, Z: Float64Array, d1: Float64Array, d2: F
       for (let q = 0; q < m; q++) {
         const z = Z[q];
         const z2 = z * z;
-        const t = Math.tanh(GELU_C * (z + GELU_A * z2 * z));
+        const t = fastTanh(GELU_C * (z + GELU_A * z2 * z));
         const v = GELU_C * (1 + 3 * GELU_A * z2);
         const s = 1 - t * t;
         const t1 = s * v;
