@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProblem, type ProblemConfig } from '../src/physics/problems.js';
@@ -322,6 +324,14 @@ describe('CPU engine, threads', () => {
     two.fieldOnGrid(theta, u2, gr2);
     expect(Array.from(u2)).toEqual(Array.from(u1));
     expect(Array.from(gr2[1])).toEqual(Array.from(gr1[1]));
+  });
+
+  it('a process whose 2-thread engine is never disposed still exits', () => {
+    const script = join(import.meta.dirname, 'fixtures', 'engine-exit.ts');
+    const res = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/^threads 2 value -?\d/);
   });
 
   it('dispose is idempotent and a disposed engine refuses work', () => {
