@@ -50,6 +50,8 @@ export interface GridPartial {
   readonly gX: Float64Array[];
   /** ∂J/∂T^a, same layout. */
   readonly gT: Float64Array[];
+  /** [∂J/∂Yᵀ; ∂J/∂TYᵀ] (2r × n): the last axis's gX, gT are views into it. */
+  readonly gYTt: Float64Array;
   /** [J, ∂J/∂α]. */
   readonly acc: Float64Array;
 }
@@ -63,9 +65,12 @@ export interface GridBuffers {
   /** X^a, T^a (n_a × r row-major), written by the axis MLPs. */
   readonly X: Float64Array[];
   readonly T: Float64Array[];
-  /** Yᵀ, TYᵀ: the last axis's X, T transposed (r × n_{d−1}). */
+  /** Yᵀ, TYᵀ: the last axis's X, T transposed (r × n_{d−1}); views into YTt = [Yᵀ; TYᵀ] (2r × n). */
   readonly Yt: Float64Array;
   readonly TYt: Float64Array;
+  readonly YTt: Float64Array;
+  /** The last axis's rows interleaved, row j = [Y_j | TY_j] (n × 2r), for the paired 2D forward. */
+  readonly YTY: Float64Array;
   /** Quadrature weights per axis (n_a). */
   readonly w: Float64Array[];
   /** Step and fit data on the grid (N each). */
@@ -94,8 +99,10 @@ export function gridBuffers(geom: GridGeometry, memory?: ArrayBufferLike): { buf
   const X = geom.shape.map((n) => take(n * r));
   const T = geom.shape.map((n) => take(n * r));
   const nLast = geom.shape[d - 1];
-  const Yt = take(r * nLast);
-  const TYt = take(r * nLast);
+  const YTt = take(2 * r * nLast);
+  const Yt = YTt.subarray(0, r * nLast);
+  const TYt = YTt.subarray(r * nLast);
+  const YTY = take(2 * r * nLast);
   const w = geom.shape.map((n) => take(n));
   const uPrev = take(N);
   const sigma = take(N);
@@ -105,9 +112,14 @@ export function gridBuffers(geom: GridGeometry, memory?: ArrayBufferLike): { buf
   const gradOut = geom.shape.map(() => take(N));
   const partials: GridPartial[] = [];
   for (let t = 0; t < geom.threads; t++) {
-    partials.push({ gX: geom.shape.map((n) => take(n * r)), gT: geom.shape.map((n) => take(n * r)), acc: take(2) });
+    const gX = geom.shape.slice(0, d - 1).map((n) => take(n * r));
+    const gT = geom.shape.slice(0, d - 1).map((n) => take(n * r));
+    const gYTt = take(2 * r * nLast);
+    gX.push(gYTt.subarray(0, r * nLast));
+    gT.push(gYTt.subarray(r * nLast));
+    partials.push({ gX, gT, gYTt, acc: take(2) });
   }
-  return { buffers: { params, X, T, Yt, TYt, w, uPrev, sigma, u0, sTarget, uOut, gradOut, partials }, bytes: offset * 8 };
+  return { buffers: { params, X, T, Yt, TYt, YTt, YTY, w, uPrev, sigma, u0, sTarget, uOut, gradOut, partials }, bytes: offset * 8 };
 }
 
 /** The block of lines [start, end) of thread t out of `threads` (contiguous, sizes differ by ≤ 1). */
@@ -143,6 +155,11 @@ export class GridKernel {
   private readonly n: number;
   private readonly lines: number;
   private readonly work: [LineWork, LineWork];
+  /** Packed pair blocks: [s, ∂s] (SD), [Gs, Gd] (G) per line, [A, A⁰] (P) and their gradients (gP) per line. */
+  private readonly SD: Float64Array;
+  private readonly G: Float64Array;
+  private readonly P: Float64Array;
+  private readonly gP: Float64Array;
 
   constructor(
     readonly geom: GridGeometry,
@@ -155,18 +172,28 @@ export class GridKernel {
     this.n = geom.shape[d - 1];
     this.lines = geom.shape.slice(0, d - 1).reduce((a, b) => a * b, 1);
     const m = Math.max(1, d - 1);
-    const make = (): LineWork => ({
-      s: new Float64Array(this.n),
-      ds: new Float64Array(d * this.n),
-      Gs: new Float64Array(this.n),
-      Gd: new Float64Array(d * this.n),
-      A: new Float64Array(this.r),
-      Ad: new Float64Array(m * this.r),
-      gA: new Float64Array(this.r),
-      gAd: new Float64Array(m * this.r),
+    // The two lines' arrays are views into shared blocks (SD, G, P, gP: line 0 then line 1), so
+    // the paired kernels index a few arrays with offsets (fewer base registers in V8's loops).
+    const n = this.n;
+    const r = this.r;
+    const line = (1 + d) * n;
+    const pre = (1 + m) * r;
+    this.SD = new Float64Array(2 * line);
+    this.G = new Float64Array(2 * line);
+    this.P = new Float64Array(2 * pre);
+    this.gP = new Float64Array(2 * pre);
+    const make = (l: number): LineWork => ({
+      s: this.SD.subarray(l * line, l * line + n),
+      ds: this.SD.subarray(l * line + n, (l + 1) * line),
+      Gs: this.G.subarray(l * line, l * line + n),
+      Gd: this.G.subarray(l * line + n, (l + 1) * line),
+      A: this.P.subarray(l * pre, l * pre + r),
+      Ad: this.P.subarray(l * pre + r, (l + 1) * pre),
+      gA: this.gP.subarray(l * pre, l * pre + r),
+      gAd: this.gP.subarray(l * pre + r, (l + 1) * pre),
       idx: new Int32Array(m),
     });
-    this.work = [make(), make()];
+    this.work = [make(0), make(1)];
   }
 
   /** Run `task` over thread t's block of lines, writing partials[t] (or the field output). */
@@ -192,11 +219,11 @@ export class GridKernel {
       for (; line + 1 < end; line += 2) {
         const wLine0 = this.prefix(line, w0);
         const wLine1 = this.prefix(line + 1, w1);
-        forwardTangents2Pair(n, r, w0, w1, Y, TY);
+        forwardTangents2Pair(n, r, this.P, buf.YTY, this.SD);
         this.density(task, w0, line * n, wLine0, part.acc);
         this.density(task, w1, (line + 1) * n, wLine1, part.acc);
         if (task === GridTask.field) continue;
-        reverseTangents2Pair(n, r, w0, w1, buf.Yt, buf.TYt, part.gX[m], part.gT[m]);
+        reverseTangents2Pair(n, r, this.P, buf.YTt, this.G, part.gYTt, this.gP);
         this.prefixReverse(true, part, w0);
         this.prefixReverse(true, part, w1);
       }
@@ -321,18 +348,15 @@ export class GridKernel {
   }
 }
 
-/** forwardTangents2 for two lines at once (each Y_jk, TY_jk load serves both). */
-function forwardTangents2Pair(n: number, r: number, w0: LineWork, w1: LineWork, Y: Float64Array, TY: Float64Array): void {
-  const A = w0.A;
-  const Ad = w0.Ad;
-  const B = w1.A;
-  const Bd = w1.Ad;
-  const s0 = w0.s;
-  const s1 = w1.s;
-  const ds0 = w0.ds;
-  const ds1 = w1.ds;
+/**
+ * forwardTangents2 for two lines at once (each Y_jk, TY_jk load serves both). Packed operands:
+ * P = [A, A⁰ | B, B⁰] (4r), YTY row j = [Y_j | TY_j] (n × 2r); out SD = [s, ∂₀s, ∂₁s | same for line 1] (6n).
+ */
+function forwardTangents2Pair(n: number, r: number, P: Float64Array, YTY: Float64Array, SD: Float64Array): void {
+  const r2 = 2 * r;
+  const n3 = 3 * n;
   for (let j = 0; j < n; j++) {
-    const b = j * r;
+    const b = j * r2;
     let v = 0;
     let v0 = 0;
     let v1 = 0;
@@ -340,62 +364,69 @@ function forwardTangents2Pair(n: number, r: number, w0: LineWork, w1: LineWork, 
     let u0 = 0;
     let u1 = 0;
     for (let k = 0; k < r; k++) {
-      const y = Y[b + k];
-      const ty = TY[b + k];
-      const a = A[k];
-      const c = B[k];
+      const y = YTY[b + k];
+      const ty = YTY[b + r + k];
+      const a = P[k];
+      const c = P[r2 + k];
       v += a * y;
-      v0 += Ad[k] * y;
+      v0 += P[r + k] * y;
       v1 += a * ty;
       u += c * y;
-      u0 += Bd[k] * y;
+      u0 += P[r2 + r + k] * y;
       u1 += c * ty;
     }
-    s0[j] = v;
-    ds0[j] = v0;
-    ds0[n + j] = v1;
-    s1[j] = u;
-    ds1[j] = u0;
-    ds1[n + j] = u1;
+    SD[j] = v;
+    SD[n + j] = v0;
+    SD[2 * n + j] = v1;
+    SD[n3 + j] = u;
+    SD[n3 + n + j] = u0;
+    SD[n3 + 2 * n + j] = u1;
   }
 }
 
-/** reverseTangents2 for two lines at once (each Yᵀ_kj, TYᵀ_kj, ∂J/∂Yᵀ_kj access serves both). */
-function reverseTangents2Pair(n: number, r: number, w0: LineWork, w1: LineWork, Yt: Float64Array, TYt: Float64Array, gYt: Float64Array, gTYt: Float64Array): void {
-  const Gs0 = w0.Gs;
-  const Gd0 = w0.Gd;
-  const Gs1 = w1.Gs;
-  const Gd1 = w1.Gd;
+/**
+ * reverseTangents2 for two lines at once (each Yᵀ_kj, TYᵀ_kj, ∂J/∂Yᵀ_kj access serves both).
+ * Packed operands: P as above, YTt = [Yᵀ; TYᵀ] (2r × n), G = [Gs, Gd⁰, Gd¹ | line 1] (6n);
+ * accumulates into gYTt = [∂J/∂Yᵀ; ∂J/∂TYᵀ] and writes gP = [∂J/∂A, ∂J/∂A⁰ | line 1] (4r).
+ */
+function reverseTangents2Pair(n: number, r: number, P: Float64Array, YTt: Float64Array, G: Float64Array, gYTt: Float64Array, gP: Float64Array): void {
+  const r2 = 2 * r;
+  const off = r * n;
+  const n2 = 2 * n;
+  const n3 = 3 * n;
+  const n4 = 4 * n;
+  const n5 = 5 * n;
   for (let k = 0; k < r; k++) {
-    const a = w0.A[k];
-    const a0 = w0.Ad[k];
-    const c = w1.A[k];
-    const c0 = w1.Ad[k];
+    const a = P[k];
+    const a0 = P[r + k];
+    const c = P[r2 + k];
+    const c0 = P[r2 + r + k];
     const b = k * n;
+    const bt = off + b;
     let accA = 0;
     let accA0 = 0;
     let accC = 0;
     let accC0 = 0;
     for (let j = 0; j < n; j++) {
-      const y = Yt[b + j];
-      const ty = TYt[b + j];
-      const gs = Gs0[j];
-      const g0 = Gd0[j];
-      const g1 = Gd0[n + j];
-      const hs = Gs1[j];
-      const h0 = Gd1[j];
-      const h1 = Gd1[n + j];
+      const y = YTt[b + j];
+      const ty = YTt[bt + j];
+      const gs = G[j];
+      const g0 = G[n + j];
+      const g1 = G[n2 + j];
+      const hs = G[n3 + j];
+      const h0 = G[n4 + j];
+      const h1 = G[n5 + j];
       accA += gs * y + g1 * ty;
       accA0 += g0 * y;
       accC += hs * y + h1 * ty;
       accC0 += h0 * y;
-      gYt[b + j] += gs * a + g0 * a0 + (hs * c + h0 * c0);
-      gTYt[b + j] += g1 * a + h1 * c;
+      gYTt[b + j] += gs * a + g0 * a0 + (hs * c + h0 * c0);
+      gYTt[bt + j] += g1 * a + h1 * c;
     }
-    w0.gA[k] = accA;
-    w0.gAd[k] = accA0;
-    w1.gA[k] = accC;
-    w1.gAd[k] = accC0;
+    gP[k] = accA;
+    gP[r + k] = accA0;
+    gP[r2 + k] = accC;
+    gP[r2 + r + k] = accC0;
   }
 }
 

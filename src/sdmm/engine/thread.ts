@@ -67,8 +67,22 @@ export class EngineThread {
       if (!mlp) continue;
       mlp.forward(this.theta, buf.X[a], tangents ? buf.T[a] : null);
       if (a === last) {
-        transpose(buf.Yt, buf.X[a], geom.shape[a], geom.rank);
-        if (tangents) transpose(buf.TYt, buf.T[a], geom.shape[a], geom.rank);
+        const n = geom.shape[a];
+        const r = geom.rank;
+        transpose(buf.Yt, buf.X[a], n, r);
+        if (tangents) {
+          transpose(buf.TYt, buf.T[a], n, r);
+          // Rows [Y_j | TY_j] for the paired 2D forward.
+          const X = buf.X[a];
+          const T = buf.T[a];
+          const YTY = buf.YTY;
+          for (let j = 0; j < n; j++) {
+            for (let k = 0; k < r; k++) {
+              YTY[2 * r * j + k] = X[j * r + k];
+              YTY[2 * r * j + r + k] = T[j * r + k];
+            }
+          }
+        }
       }
     }
   }
