@@ -17,7 +17,8 @@
  * backend, precision, threads, quad_elements, points, rank, width, depth, parameters, evaluations
  * (the timed repeats), ms_per_evaluation (median), peak_rss_mb (peak resident set of the benchmark
  * process so far). The sidecar <out>.json holds the machine, versions, git commit, configuration
- * and the 1-minute load average at each row (the machine may be shared: compare rows of one run).
+ * and per row the minimum wall time, the process CPU time per evaluation (all threads) and the
+ * 1-minute load average (the machine may be shared: compare rows of one run).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Command, InvalidArgumentError } from 'commander';
@@ -55,16 +56,26 @@ function median(a: number[]): number {
   return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
 }
 
-/** Median wall time of `repeats` calls after `warmup` calls. */
-function time(f: () => void, warmup: number, repeats: number): number {
+interface Timing {
+  /** Median and minimum wall time of one call (ms). */
+  median: number;
+  min: number;
+  /** Process CPU time (user + system, all threads) per call (ms): on a shared machine, CPU/threads ≈ wall when not preempted. */
+  cpu: number;
+}
+
+/** Wall times of `repeats` calls after `warmup` calls. */
+function time(f: () => void, warmup: number, repeats: number): Timing {
   for (let i = 0; i < warmup; i++) f();
   const t: number[] = [];
+  const c0 = process.cpuUsage();
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
     f();
     t.push(performance.now() - t0);
   }
-  return median(t);
+  const c = process.cpuUsage(c0);
+  return { median: median(t), min: Math.min(...t), cpu: (c.user + c.system) / 1000 / repeats };
 }
 
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
@@ -166,13 +177,14 @@ const program = new Command()
   .option('--backend <list>', `backends (${BACKENDS.join(', ')})`, backendList, ['js'] as Backend[])
   .option('--threads <list>', 'threads of the js engine', intList, [1])
   .option('--repeats <n>', 'timed evaluations (median)', (v) => intList(v)[0], 25)
-  .option('--warmup <n>', 'untimed evaluations first', (v) => intList(v)[0], 5)
+  .option('--warmup <n>', 'untimed evaluations first (tfjs compiles kernels on first use)', (v) => intList(v)[0], 10)
   .option('--out <file>', 'CSV output (a sidecar <file>.json holds the provenance)', 'results/sdmm-eval.csv')
   .action(async (o: Options) => {
     if (o.repeats < 20) throw new InvalidArgumentError(`--repeats must be at least 20, got ${o.repeats}`);
     ensureDirectory(dirname(o.out));
     const rows: (string | number)[][] = [];
-    const loads: number[] = [];
+    /** Per row: minimum wall time, process CPU time per evaluation, 1-minute load average. */
+    const details: { min_ms: number; cpu_ms: number; load_avg_1min: number }[] = [];
     for (const backend of o.backend) {
       if (backend !== 'js') await selectBackend(backend);
       for (const threads of backend === 'js' ? o.threads : [1]) {
@@ -180,7 +192,7 @@ const program = new Command()
           for (const qe of o.quadElements) {
             const c = config(qe, rank, o.width, o.depth);
             const points = c.rules.reduce((p, r) => p * r.points.length, 1);
-            let ms: number;
+            let ms: Timing;
             let used = 1;
             if (backend === 'js') {
               const e = jsEvaluation(c, threads);
@@ -192,16 +204,26 @@ const program = new Command()
               ms = time(e.run, o.warmup, o.repeats);
               e.dispose();
             }
-            const row = [backend, backend === 'js' ? 'float64' : 'float32', used, qe, points, rank, o.width, o.depth, c.layout.size, o.repeats, +ms.toFixed(4), peakRssMb()];
+            const row = [backend, backend === 'js' ? 'float64' : 'float32', used, qe, points, rank, o.width, o.depth, c.layout.size, o.repeats, +ms.median.toFixed(4), peakRssMb()];
             rows.push(row);
-            loads.push(+loadavg()[0].toFixed(2));
-            process.stderr.write(`${COLUMNS.map((k, i) => `${k}=${row[i]}`).join(' ')} load=${loads[loads.length - 1]}\n`);
+            const extra = { min_ms: +ms.min.toFixed(4), cpu_ms: +ms.cpu.toFixed(4), load_avg_1min: +loadavg()[0].toFixed(2) };
+            details.push(extra);
+            process.stderr.write(`${COLUMNS.map((k, i) => `${k}=${row[i]}`).join(' ')} min=${extra.min_ms} cpu=${extra.cpu_ms} load=${extra.load_avg_1min}\n`);
           }
         }
       }
     }
     writeCsvAtomic(o.out, COLUMNS, rows);
-    const sidecar = { benchmark: 'sdmm-eval', problem: 'star (reduced)', objective: 'step', activation: 'tanh', bound: true, options: o, loadAverage1min: loads, environment: environmentInfo() };
+    const sidecar = {
+      benchmark: 'sdmm-eval',
+      problem: 'star (reduced)',
+      objective: 'step',
+      activation: 'tanh',
+      bound: true,
+      options: o,
+      rows: rows.map((row, i) => ({ ...Object.fromEntries(COLUMNS.map((k, c) => [k, row[c]])), ...details[i] })),
+      environment: environmentInfo(),
+    };
     writeFileAtomic(`${o.out.replace(/\.csv$/, '')}.json`, `${JSON.stringify(sidecar, null, 2)}\n`);
     process.stderr.write(`wrote ${o.out} (${rows.length} rows)\n`);
   });

@@ -87,6 +87,7 @@ class CpuEngine implements SdmmEngine {
     if (v.length !== this.points) throw new Error(`SDMM engine: ${name} has ${v.length} entries, the grid has ${this.points} points`);
   }
 
+  /** ∇uⁿ is checked but not kept: the full Jₙ (float64, not the float32 difference form) does not need it. */
   setStep(uPrev: Float64Array, gradPrev: readonly Float64Array[], sigma: Float64Array | null): void {
     this.checkAlive();
     this.gridArray('uPrev', uPrev);
