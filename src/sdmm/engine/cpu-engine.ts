@@ -5,11 +5,14 @@ import { EngineThread, Phase, phaseCode } from './thread.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
 
 /**
- * Below this many grid points per thread the default is one thread: the two futex wake-ups of a
- * parallel grid pass and the serial per-axis MLPs outweigh the split grid work (measured with
- * benchmarks/sdmm-eval.ts, see the engine's README entry in the report).
+ * The default thread count is one per core but at least this many grid points per thread: a
+ * parallel evaluation pays three barrier wake-ups (≈ 10 µs each here) and splits the axis MLPs
+ * only by axis. Measured with benchmarks/sdmm-eval.ts on the 2-core machine (rank 16, width 32,
+ * depth 2; a shared machine, so noisy): 4,096 points (64²) 1.11 ms on one thread, 0.71 ms on two;
+ * 1,024 points 0.50 and 0.42 ms when the machine was quiet but equal under load; 256 points
+ * 0.23 and 0.25 ms. So two threads from 4,096 points on.
  */
-export const MIN_POINTS_PER_THREAD = 8192;
+export const MIN_POINTS_PER_THREAD = 2048;
 
 /**
  * The float64 CPU engine of SDMM (DESIGN.md §2, "Engine"): one evaluation is three phases, each
@@ -50,7 +53,7 @@ class CpuEngine implements SdmmEngine {
     this.d = shape.length;
     this.points = shape.reduce((a, b) => a * b, 1);
     const lines = shape.slice(0, this.d - 1).reduce((a, b) => a * b, 1);
-    const requested = setup.threads ?? (this.points >= 2 * MIN_POINTS_PER_THREAD ? availableParallelism() : 1);
+    const requested = setup.threads ?? Math.max(1, Math.min(availableParallelism(), Math.floor(this.points / MIN_POINTS_PER_THREAD)));
     this.threads = Math.max(1, Math.min(requested, lines));
     this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound };
     const { bytes } = gridBuffers(this.geom);
