@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProblem, type ProblemConfig } from '../src/physics/problems.js';
@@ -293,53 +291,6 @@ describe('CPU engine, 3D (periodic x, y; Neumann z)', () => {
       }
     });
   }
-});
-
-describe('CPU engine, threads', () => {
-  const c = CASES[2];
-  const b = build(c, 8, 16);
-  const theta = randomTheta(b.layout, 9);
-  it('threads 1 and 2 agree within 1e-12; a thread count repeats bit for bit', () => {
-    const one = engineFor(b, 1);
-    const two = engineFor(b, 2);
-    expect(one.threads).toBe(1);
-    expect(two.threads).toBe(2);
-    for (const objective of OBJECTIVES) {
-      const g1 = new Float64Array(b.layout.size);
-      const g2 = new Float64Array(b.layout.size);
-      const g2b = new Float64Array(b.layout.size);
-      const v1 = one.evaluate(objective, theta, g1);
-      const v2 = two.evaluate(objective, theta, g2);
-      const v2b = two.evaluate(objective, theta, g2b);
-      expect(Math.abs(v1 - v2) / Math.abs(v1)).toBeLessThan(1e-12);
-      expect(relErr(g2, g1)).toBeLessThan(1e-12);
-      expect(v2b).toBe(v2);
-      expect(Array.from(g2b)).toEqual(Array.from(g2));
-    }
-    const u1 = new Float64Array(b.N);
-    const u2 = new Float64Array(b.N);
-    const gr1 = [new Float64Array(b.N), new Float64Array(b.N)];
-    const gr2 = [new Float64Array(b.N), new Float64Array(b.N)];
-    one.fieldOnGrid(theta, u1, gr1);
-    two.fieldOnGrid(theta, u2, gr2);
-    expect(Array.from(u2)).toEqual(Array.from(u1));
-    expect(Array.from(gr2[1])).toEqual(Array.from(gr1[1]));
-  });
-
-  it('a process whose 2-thread engine is never disposed still exits', () => {
-    const script = join(import.meta.dirname, 'fixtures', 'engine-exit.ts');
-    const res = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
-    expect(res.stderr).toBe('');
-    expect(res.status).toBe(0);
-    expect(res.stdout).toMatch(/^threads 2 value -?\d/);
-  });
-
-  it('dispose is idempotent and a disposed engine refuses work', () => {
-    const e = engineFor(b, 2);
-    e.dispose();
-    e.dispose();
-    expect(() => e.evaluate('step', theta, new Float64Array(b.layout.size))).toThrow('SDMM engine used after dispose()');
-  });
 });
 
 describe('CPU engine, bad input', () => {
