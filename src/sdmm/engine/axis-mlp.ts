@@ -1,4 +1,5 @@
-import { encodeAxis, type Activation, type AxisLayout } from '../network.js';
+import { encodeAxis } from '../encoding.js';
+import type { Activation, AxisLayout } from '../network.js';
 import { dotCross, dotRows, transpose } from './dense.js';
 import { fastTanh } from './density.js';
 
