@@ -5,6 +5,7 @@ import { makeProblem } from '../src/physics/problems.js';
 import { mulberry32 } from '../src/physics/random.js';
 import { compositeGaussLegendre } from '../src/quadrature/index.js';
 import { createCpuEngine } from '../src/sdmm/engine/cpu-engine.js';
+import { WorkerPool } from '../src/sdmm/engine/pool.js';
 import type { EngineObjective, SdmmEngine } from '../src/sdmm/engine/types.js';
 import { networkLayout } from '../src/sdmm/network.js';
 
@@ -92,6 +93,16 @@ describe('CPU engine, threads', () => {
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     expect(res.stdout).toMatch(/^threads 2 value -?\d/);
+  });
+
+  it('a worker that cannot start is reported as a one-line error, not a hang', () => {
+    const pool = new WorkerPool(1, new URL('./no-such-worker.ts', import.meta.url), () => ({}));
+    try {
+      expect(() => pool.run(0, () => {})).toThrow(/^SDMM engine worker 0 failed: .*no-such-worker/);
+      expect(() => pool.run(0, () => {})).toThrow(/^SDMM engine worker 0 failed/);
+    } finally {
+      pool.dispose();
+    }
   });
 
   it('dispose is idempotent and a disposed engine refuses work', () => {
