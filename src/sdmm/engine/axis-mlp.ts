@@ -142,20 +142,10 @@ export class AxisMlp {
       const isLast = l === last;
       const Zout = isLast ? X : this.hIn[l + 1];
       const TWout = isLast ? T : T ? this.tw[l] : null;
-      // Z = H Wᵀᵀ: dotRows contracts H's rows with the rows of Wᵀ.
-      dotRows(Zout, TWout, this.hIn[l], TWout ? this.tIn[l] : null, Wt, n, out, inp);
-      for (let i = 0; i < n; i++) for (let j = 0; j < out; j++) Zout[i * out + j] += b[j];
+      // Z = H W + b: dotRows contracts H's rows with the rows of Wᵀ.
+      dotRows(Zout, TWout, this.hIn[l], TWout ? this.tIn[l] : null, Wt, n, out, inp, b);
       if (!isLast) {
-        const m = n * out;
-        activateLayer(this.activation, this.hIn[l + 1], this.d1[l], this.d2[l], m);
-        transpose(this.hInT[l + 1], this.hIn[l + 1], n, out);
-        if (T) {
-          const t = this.tIn[l + 1];
-          const d1 = this.d1[l];
-          const tw = this.tw[l];
-          for (let q = 0; q < m; q++) t[q] = d1[q] * tw[q];
-          transpose(this.tInT[l + 1], t, n, out);
-        }
+        activateLayer(this.activation, n, out, this.hIn[l + 1], this.hInT[l + 1], this.d1[l], this.d2[l], T ? this.tw[l] : null, this.tIn[l + 1], this.tInT[l + 1]);
       }
     }
   }
@@ -174,7 +164,6 @@ export class AxisMlp {
       const L = this.layers[l];
       const out = L.outputs;
       const inp = L.inputs;
-      const m = n * out;
       let gZ: Float64Array;
       let gTW: Float64Array | null;
       if (l === last) {
@@ -182,26 +171,17 @@ export class AxisMlp {
         gTW = gTc;
       } else {
         gZ = this.gZ;
-        const d1 = this.d1[l];
-        if (gTc) {
-          gTW = this.gTW;
-          const d2 = this.d2[l];
-          const tw = this.tw[l];
-          for (let q = 0; q < m; q++) {
-            gZ[q] = gH[q] * d1[q] + gTc[q] * d2[q] * tw[q];
-            gTW[q] = gTc[q] * d1[q];
-          }
-        } else {
-          gTW = null;
-          for (let q = 0; q < m; q++) gZ[q] = gH[q] * d1[q];
-        }
+        gTW = gTc ? this.gTW : null;
+        hiddenGradients(n, out, gH, gTc, this.d1[l], this.d2[l], this.tw[l], gZ, gTW, this.gZT, this.gTWT);
       }
       // ∂L/∂W = H_lᵀ gZ + T_lᵀ gTW (as dot products over the points of the transposes),
       // ∂L/∂b = Σ_i gZ_i.
       const gZT = this.gZT;
       const gTWT = gTW ? this.gTWT : null;
-      transpose(gZT, gZ, n, out);
-      if (gTW && gTWT) transpose(gTWT, gTW, n, out);
+      if (l === last) {
+        transpose(gZT, gZ, n, out);
+        if (gTW && gTWT) transpose(gTWT, gTW, n, out);
+      }
       dotCross(grad, L.weightOffset, this.hInT[l], gZT, gTWT ? this.tInT[l] : null, gTWT, inp, out, n);
       for (let j = 0; j < out; j++) {
         let sum = 0;
@@ -232,42 +212,97 @@ export class AxisMlp {
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
 
-/** In place: Z ← σ(Z), and d1 = σ'(Z), d2 = σ''(Z) (m entries); formulas in the module comment. */
-function activateLayer(act: Activation, Z: Float64Array, d1: Float64Array, d2: Float64Array, m: number): void {
-  switch (act) {
-    case 'tanh':
-      for (let q = 0; q < m; q++) {
-        const h = fastTanh(Z[q]);
-        const s = 1 - h * h;
-        Z[q] = h;
-        d1[q] = s;
-        d2[q] = -2 * h * s;
-      }
-      return;
-    case 'sin':
-      for (let q = 0; q < m; q++) {
-        const z = Z[q];
-        const h = Math.sin(z);
-        Z[q] = h;
-        d1[q] = Math.cos(z);
-        d2[q] = -h;
-      }
-      return;
-    case 'gelu':
-      for (let q = 0; q < m; q++) {
-        const z = Z[q];
+/**
+ * One pass over a hidden layer's output (n × out, row-major) after Z = H W + b: in place Z ← σ(Z)
+ * (also written transposed into hT), d1 = σ'(Z), d2 = σ''(Z), and with tangents T_{l+1} = σ'(Z) ⊙ tw
+ * (into t and, transposed, tT). Formulas in the module comment.
+ */
+function activateLayer(
+  act: Activation,
+  n: number,
+  out: number,
+  Z: Float64Array,
+  hT: Float64Array,
+  d1: Float64Array,
+  d2: Float64Array,
+  tw: Float64Array | null,
+  t: Float64Array,
+  tT: Float64Array,
+): void {
+  const kind = act === 'tanh' ? 0 : act === 'sin' ? 1 : act === 'gelu' ? 2 : -1;
+  if (kind < 0) throw new Error(`AxisMlp: unknown activation '${String(act)}'`);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < out; j++) {
+      const q = i * out + j;
+      const z = Z[q];
+      let h: number;
+      let s1: number;
+      let s2: number;
+      if (kind === 0) {
+        h = fastTanh(z);
+        s1 = 1 - h * h;
+        s2 = -2 * h * s1;
+      } else if (kind === 1) {
+        h = Math.sin(z);
+        s1 = Math.cos(z);
+        s2 = -h;
+      } else {
         const z2 = z * z;
-        const t = fastTanh(GELU_C * (z + GELU_A * z2 * z));
+        const th = fastTanh(GELU_C * (z + GELU_A * z2 * z));
         const v = GELU_C * (1 + 3 * GELU_A * z2);
-        const s = 1 - t * t;
-        const t1 = s * v;
-        const t2 = -2 * t * t1 * v + s * 6 * GELU_A * GELU_C * z;
-        Z[q] = 0.5 * z * (1 + t);
-        d1[q] = 0.5 * (1 + t) + 0.5 * z * t1;
-        d2[q] = t1 + 0.5 * z * t2;
+        const sech2 = 1 - th * th;
+        const t1 = sech2 * v;
+        const t2 = -2 * th * t1 * v + sech2 * 6 * GELU_A * GELU_C * z;
+        h = 0.5 * z * (1 + th);
+        s1 = 0.5 * (1 + th) + 0.5 * z * t1;
+        s2 = t1 + 0.5 * z * t2;
       }
-      return;
-    default:
-      throw new Error(`AxisMlp: unknown activation '${String(act)}'`);
+      Z[q] = h;
+      hT[j * n + i] = h;
+      d1[q] = s1;
+      d2[q] = s2;
+      if (tw) {
+        const tv = s1 * tw[q];
+        t[q] = tv;
+        tT[j * n + i] = tv;
+      }
+    }
+  }
+}
+
+/**
+ * The reverse through a hidden layer's activation (n × out): gZ = gH ⊙ σ'(Z) + gT ⊙ σ''(Z) ⊙ tw and
+ * gTW = gT ⊙ σ'(Z) (gT null: gZ = gH ⊙ σ'(Z) only), each also written transposed (gZT, gTWT).
+ */
+function hiddenGradients(
+  n: number,
+  out: number,
+  gH: Float64Array,
+  gT: Float64Array | null,
+  d1: Float64Array,
+  d2: Float64Array,
+  tw: Float64Array,
+  gZ: Float64Array,
+  gTW: Float64Array | null,
+  gZT: Float64Array,
+  gTWT: Float64Array,
+): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < out; j++) {
+      const q = i * out + j;
+      if (gT && gTW) {
+        const gt = gT[q];
+        const z = gH[q] * d1[q] + gt * d2[q] * tw[q];
+        const w = gt * d1[q];
+        gZ[q] = z;
+        gZT[j * n + i] = z;
+        gTW[q] = w;
+        gTWT[j * n + i] = w;
+      } else {
+        const z = gH[q] * d1[q];
+        gZ[q] = z;
+        gZT[j * n + i] = z;
+      }
+    }
   }
 }

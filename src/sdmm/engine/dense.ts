@@ -8,8 +8,9 @@
  */
 
 /**
- * out[i·cols + p] = Σ_q a[i·inner + q] M[p·inner + q] and, if b is given,
- * outB[i·cols + p] = Σ_q b[i·inner + q] M[p·inner + q]  (i < rows, p < cols): out = a Mᵀ, outB = b Mᵀ.
+ * out[i·cols + p] = bias[p] + Σ_q a[i·inner + q] M[p·inner + q] and, if b is given,
+ * outB[i·cols + p] = Σ_q b[i·inner + q] M[p·inner + q]  (i < rows, p < cols): out = a Mᵀ + 1 biasᵀ,
+ * outB = b Mᵀ. bias null means zero.
  */
 export function dotRows(
   out: Float64Array,
@@ -20,12 +21,21 @@ export function dotRows(
   rows: number,
   cols: number,
   inner: number,
+  bias: Float64Array | null = null,
 ): void {
-  if (b && outB) dotRowsPair(out, outB, a, b, M, rows, cols, inner);
-  else dotRowsSingle(out, a, M, rows, cols, inner);
+  const beta = bias ?? zeros(cols);
+  if (b && outB) dotRowsPair(out, outB, a, b, M, rows, cols, inner, beta);
+  else dotRowsSingle(out, a, M, rows, cols, inner, beta);
 }
 
-function dotRowsPair(out: Float64Array, outB: Float64Array, a: Float64Array, b: Float64Array, M: Float64Array, rows: number, cols: number, inner: number): void {
+let zeroBuffer = new Float64Array(64);
+/** A shared all-zero vector of at least n entries (grown once; never written). */
+function zeros(n: number): Float64Array {
+  if (zeroBuffer.length < n) zeroBuffer = new Float64Array(n);
+  return zeroBuffer;
+}
+
+function dotRowsPair(out: Float64Array, outB: Float64Array, a: Float64Array, b: Float64Array, M: Float64Array, rows: number, cols: number, inner: number, bias: Float64Array): void {
   let i = 0;
   for (; i + 1 < rows; i += 2) {
     const r0 = i * inner;
@@ -60,10 +70,10 @@ function dotRowsPair(out: Float64Array, outB: Float64Array, a: Float64Array, b: 
         b10 += y1 * w0;
         b11 += y1 * w1;
       }
-      out[o0 + p] = a00;
-      out[o0 + p + 1] = a01;
-      out[o1 + p] = a10;
-      out[o1 + p + 1] = a11;
+      out[o0 + p] = a00 + bias[p];
+      out[o0 + p + 1] = a01 + bias[p + 1];
+      out[o1 + p] = a10 + bias[p];
+      out[o1 + p + 1] = a11 + bias[p + 1];
       outB[o0 + p] = b00;
       outB[o0 + p + 1] = b01;
       outB[o1 + p] = b10;
@@ -82,8 +92,8 @@ function dotRowsPair(out: Float64Array, outB: Float64Array, a: Float64Array, b: 
         b0 += b[r0 + q] * w;
         b1 += b[r1 + q] * w;
       }
-      out[o0 + p] = a0;
-      out[o1 + p] = a1;
+      out[o0 + p] = a0 + bias[p];
+      out[o1 + p] = a1 + bias[p];
       outB[o0 + p] = b0;
       outB[o1 + p] = b1;
     }
@@ -99,13 +109,13 @@ function dotRowsPair(out: Float64Array, outB: Float64Array, a: Float64Array, b: 
         s += a[r0 + q] * w;
         t += b[r0 + q] * w;
       }
-      out[i * cols + p] = s;
+      out[i * cols + p] = s + bias[p];
       outB[i * cols + p] = t;
     }
   }
 }
 
-function dotRowsSingle(out: Float64Array, a: Float64Array, M: Float64Array, rows: number, cols: number, inner: number): void {
+function dotRowsSingle(out: Float64Array, a: Float64Array, M: Float64Array, rows: number, cols: number, inner: number, bias: Float64Array): void {
   let i = 0;
   for (; i + 1 < rows; i += 2) {
     const r0 = i * inner;
@@ -130,10 +140,10 @@ function dotRowsSingle(out: Float64Array, a: Float64Array, M: Float64Array, rows
         a10 += x1 * w0;
         a11 += x1 * w1;
       }
-      out[o0 + p] = a00;
-      out[o0 + p + 1] = a01;
-      out[o1 + p] = a10;
-      out[o1 + p + 1] = a11;
+      out[o0 + p] = a00 + bias[p];
+      out[o0 + p + 1] = a01 + bias[p + 1];
+      out[o1 + p] = a10 + bias[p];
+      out[o1 + p + 1] = a11 + bias[p + 1];
     }
     for (; p < cols; p++) {
       const m0 = p * inner;
@@ -144,8 +154,8 @@ function dotRowsSingle(out: Float64Array, a: Float64Array, M: Float64Array, rows
         a0 += a[r0 + q] * w;
         a1 += a[r1 + q] * w;
       }
-      out[o0 + p] = a0;
-      out[o1 + p] = a1;
+      out[o0 + p] = a0 + bias[p];
+      out[o1 + p] = a1 + bias[p];
     }
   }
   for (; i < rows; i++) {
@@ -154,7 +164,7 @@ function dotRowsSingle(out: Float64Array, a: Float64Array, M: Float64Array, rows
       const m0 = p * inner;
       let s = 0;
       for (let q = 0; q < inner; q++) s += a[r0 + q] * M[m0 + q];
-      out[i * cols + p] = s;
+      out[i * cols + p] = s + bias[p];
     }
   }
 }
