@@ -215,6 +215,23 @@ for (const c of CASES) {
   });
 }
 
+describe('CPU engine, long lines (the paired reverse works in blocks of 128 points)', () => {
+  const c = CASES[2];
+  const layout = networkLayout(c.problem, { rank: 3, width: 5, depth: 2, activation: 'tanh', alpha: 1.3, trainAlpha: true, bound: true });
+  // 5 lines of 300 points: two full blocks and a partial one, paired and unpaired lines.
+  const rules = [compositeGaussLegendre(0, 1, 5, 1), compositeGaussLegendre(0, 1, 150, 2)];
+  const N = 5 * 300;
+  it('step gradient equals central differences (1e-6)', () => {
+    const e = createCpuEngine({ layout, rules, epsilon: c.problem.epsilon, mobility: c.problem.mobility, tau: c.problem.tau, threads: 1 });
+    engines.push(e);
+    e.setStep(randomArray(N, 1, 0.9), [randomArray(N, 2), randomArray(N, 3)], randomArray(N, 4, 3));
+    const theta = randomTheta(layout, 8);
+    const grad = new Float64Array(layout.size);
+    e.evaluate('step', theta, grad);
+    expect(relErr(grad, centralDifferences(e, 'step', theta))).toBeLessThan(1e-6);
+  });
+});
+
 /** A 3-axis layout (network.ts builds 1D and 2D ones): the 2D star layout with a third axis on [0, 2]. */
 function layout3d(activation: Activation, bound: boolean, trainAlpha: boolean): NetworkLayout {
   const base = networkLayout(makeProblem('coarsening'), { rank: 3, width: 4, depth: 2, activation, alpha: 1.1, trainAlpha: false, bound });
