@@ -1,6 +1,11 @@
 import { isPeriodic, type ProblemConfig } from '../physics/problems.js';
 import { mulberry32 } from '../physics/random.js';
 import type { SdmmOptions } from './options.js';
+import { encodeAxis, encodePoint } from './encoding.js';
+
+// The coordinate encoding lives in encoding.ts (no TensorFlow.js import, so the engine's worker
+// threads can load it); re-exported here as part of the network's API.
+export { encodeAxis };
 
 /**
  * The separable network of SDMM (Mattey & Ghosh, arXiv 2405.06119; the separable structure of
@@ -113,33 +118,6 @@ export function initialParameters(layout: NetworkLayout, seed: number): Float64A
   }
   if (layout.alphaIndex >= 0) theta[layout.alphaIndex] = layout.alpha;
   return theta;
-}
-
-/** The encoding of one coordinate x (see the module comment) into enc[o..o+inputs) and its x-derivative into dEnc. */
-function encodePoint(axis: AxisLayout, x: number, enc: Float64Array, dEnc: Float64Array, o: number): void {
-  const L = axis.max - axis.min;
-  if (axis.periodic) {
-    const phi = (2 * Math.PI * (x - axis.min)) / L;
-    enc[o] = Math.cos(phi);
-    enc[o + 1] = Math.sin(phi);
-    dEnc[o] = (-Math.sin(phi) * 2 * Math.PI) / L;
-    dEnc[o + 1] = (Math.cos(phi) * 2 * Math.PI) / L;
-  } else {
-    enc[o] = (2 * (x - axis.min)) / L - 1;
-    dEnc[o] = 2 / L;
-  }
-}
-
-/**
- * Encoded coordinates and their x-derivatives for points x_i of one axis.
- * Layout: enc[i·inputs + c], dEnc[i·inputs + c] (row-major n × inputs).
- */
-export function encodeAxis(axis: AxisLayout, xs: ArrayLike<number>): { enc: Float64Array; dEnc: Float64Array } {
-  const n = xs.length;
-  const enc = new Float64Array(n * axis.inputs);
-  const dEnc = new Float64Array(n * axis.inputs);
-  for (let i = 0; i < n; i++) encodePoint(axis, xs[i], enc, dEnc, i * axis.inputs);
-  return { enc, dEnc };
 }
 
 /** σ(z), σ'(z) in float64. GELU is the tanh approximation 0.5 z (1 + tanh(c (z + 0.044715 z³))), c = √(2/π). */

@@ -1,4 +1,7 @@
-import { encodeAxis, type Activation, type AxisLayout } from '../network.js';
+import { encodeAxis } from '../encoding.js';
+import type { Activation, AxisLayout } from '../network.js';
+import { dotCross, dotRows, transpose } from './dense.js';
+import { fastTanh } from './density.js';
 
 /**
  * One per-axis MLP of the separable network (src/sdmm/network.ts) evaluated on a whole 1D grid of
@@ -16,6 +19,7 @@ import { encodeAxis, type Activation, type AxisLayout } from '../network.js';
  *   ∂L/∂H_l = gZ W_lᵀ,   ∂L/∂T_l = gTW W_lᵀ.
  * σ'' is exact: tanh: −2 h (1 − h²); sin: −sin; GELU (tanh form, network.ts): t' + ½ z t'' with
  * t = tanh(c(z + a z³)), v = c(1 + 3a z²), t' = (1 − t²) v, t'' = −2 t t' v + (1 − t²) 6 a c z.
+ * tanh is `fastTanh` (density.ts: one Math.exp, absolute error ≤ 4.5e-16).
  *
  * Layouts: every grid array is row-major (n × columns): X[i·r + k], T[i·r + k]; θ is the flat
  * parameter vector of network.ts (W_l row-major in_l × out_l at weightOffset, b_l at biasOffset).
@@ -37,18 +41,24 @@ export class AxisMlp {
   /** Per layer l: its input H_l and tangent T_l (n × in_l); H_0, T_0 are the encoded coordinates. */
   private readonly hIn: Float64Array[];
   private readonly tIn: Float64Array[];
+  /** Their transposes H_lᵀ, T_lᵀ (in_l × n), for ∂L/∂W_l. */
+  private readonly hInT: Float64Array[];
+  private readonly tInT: Float64Array[];
   /** Per hidden layer l: σ'(Z_l), σ''(Z_l) and T_l W_l (n × out_l). */
   private readonly d1: Float64Array[];
   private readonly d2: Float64Array[];
   private readonly tw: Float64Array[];
-  /** W_l, b_l copied from θ in float64 at each forward. */
+  /** W_l (in_l × out_l), W_lᵀ and b_l copied from θ in float64 at each forward. */
   private readonly weights: Float64Array[];
+  private readonly weightsT: Float64Array[];
   private readonly biases: Float64Array[];
   /** Reverse scratch: gradients with respect to a layer's output (n × max width), two buffers each. */
   private readonly gH: Float64Array[];
   private readonly gT: Float64Array[];
   private readonly gZ: Float64Array;
   private readonly gTW: Float64Array;
+  private readonly gZT: Float64Array;
+  private readonly gTWT: Float64Array;
   private withTangents = true;
 
   /**
@@ -85,12 +95,22 @@ export class AxisMlp {
       this.d2.push(new Float64Array(n * out));
       this.tw.push(new Float64Array(n * out));
     }
+    this.hInT = this.hIn.map((h) => new Float64Array(h.length));
+    this.tInT = this.tIn.map((t) => new Float64Array(t.length));
     this.weights = axis.layers.map((L) => new Float64Array(L.inputs * L.outputs));
+    this.weightsT = axis.layers.map((L) => new Float64Array(L.inputs * L.outputs));
     this.biases = axis.layers.map((L) => new Float64Array(L.outputs));
     this.gH = [new Float64Array(n * maxWidth), new Float64Array(n * maxWidth)];
     this.gT = [new Float64Array(n * maxWidth), new Float64Array(n * maxWidth)];
     this.gZ = new Float64Array(n * maxWidth);
     this.gTW = new Float64Array(n * maxWidth);
+    this.gZT = new Float64Array(n * maxWidth);
+    this.gTWT = new Float64Array(n * maxWidth);
+    for (let l = 0; l < this.hIn.length; l++) {
+      const inputs = axis.layers[l].inputs;
+      transpose(this.hInT[l], this.hIn[l], n, inputs);
+      transpose(this.tInT[l], this.tIn[l], n, inputs);
+    }
   }
 
   /**
@@ -107,21 +127,25 @@ export class AxisMlp {
     for (let l = 0; l <= last; l++) {
       const L = this.layers[l];
       const W = this.weights[l];
+      const Wt = this.weightsT[l];
       const b = this.biases[l];
-      for (let i = 0; i < W.length; i++) W[i] = theta[L.weightOffset + i];
-      for (let j = 0; j < b.length; j++) b[j] = theta[L.biasOffset + j];
+      const inp = L.inputs;
+      const out = L.outputs;
+      for (let c = 0; c < inp; c++) {
+        for (let j = 0; j < out; j++) {
+          const w = theta[L.weightOffset + c * out + j];
+          W[c * out + j] = w;
+          Wt[j * inp + c] = w;
+        }
+      }
+      for (let j = 0; j < out; j++) b[j] = theta[L.biasOffset + j];
       const isLast = l === last;
       const Zout = isLast ? X : this.hIn[l + 1];
       const TWout = isLast ? T : T ? this.tw[l] : null;
-      affine(Zout, TWout, this.hIn[l], this.tIn[l], W, b, n, L.inputs, L.outputs);
+      // Z = H W + b: dotRows contracts H's rows with the rows of Wᵀ.
+      dotRows(Zout, TWout, this.hIn[l], TWout ? this.tIn[l] : null, Wt, n, out, inp, b);
       if (!isLast) {
-        activateLayer(this.activation, this.hIn[l + 1], this.d1[l], this.d2[l], n * L.outputs);
-        if (T) {
-          const t = this.tIn[l + 1];
-          const d1 = this.d1[l];
-          const tw = this.tw[l];
-          for (let q = 0; q < n * L.outputs; q++) t[q] = d1[q] * tw[q];
-        }
+        activateLayer(this.activation, n, out, this.hIn[l + 1], this.hInT[l + 1], this.d1[l], this.d2[l], T ? this.tw[l] : null, this.tIn[l + 1], this.tInT[l + 1]);
       }
     }
   }
@@ -140,7 +164,6 @@ export class AxisMlp {
       const L = this.layers[l];
       const out = L.outputs;
       const inp = L.inputs;
-      const m = n * out;
       let gZ: Float64Array;
       let gTW: Float64Array | null;
       if (l === last) {
@@ -148,65 +171,28 @@ export class AxisMlp {
         gTW = gTc;
       } else {
         gZ = this.gZ;
-        const d1 = this.d1[l];
-        if (gTc) {
-          gTW = this.gTW;
-          const d2 = this.d2[l];
-          const tw = this.tw[l];
-          for (let q = 0; q < m; q++) {
-            gZ[q] = gH[q] * d1[q] + gTc[q] * d2[q] * tw[q];
-            gTW[q] = gTc[q] * d1[q];
-          }
-        } else {
-          gTW = null;
-          for (let q = 0; q < m; q++) gZ[q] = gH[q] * d1[q];
-        }
+        gTW = gTc ? this.gTW : null;
+        hiddenGradients(n, out, gH, gTc, this.d1[l], this.d2[l], this.tw[l], gZ, gTW, this.gZT, this.gTWT);
       }
-      // ∂L/∂W = H_lᵀ gZ + T_lᵀ gTW, ∂L/∂b = Σ_i gZ_i.
-      const H = this.hIn[l];
-      const Tl = this.tIn[l];
-      const wo = L.weightOffset;
-      const bo = L.biasOffset;
-      for (let q = 0; q < inp * out; q++) grad[wo + q] = 0;
-      for (let j = 0; j < out; j++) grad[bo + j] = 0;
-      for (let i = 0; i < n; i++) {
-        const zi = i * out;
-        for (let j = 0; j < out; j++) grad[bo + j] += gZ[zi + j];
-        for (let c = 0; c < inp; c++) {
-          const h = H[i * inp + c];
-          const row = wo + c * out;
-          if (gTW) {
-            const t = Tl[i * inp + c];
-            for (let j = 0; j < out; j++) grad[row + j] += h * gZ[zi + j] + t * gTW[zi + j];
-          } else {
-            for (let j = 0; j < out; j++) grad[row + j] += h * gZ[zi + j];
-          }
-        }
+      // ∂L/∂W = H_lᵀ gZ + T_lᵀ gTW (as dot products over the points of the transposes),
+      // ∂L/∂b = Σ_i gZ_i.
+      const gZT = this.gZT;
+      const gTWT = gTW ? this.gTWT : null;
+      if (l === last) {
+        transpose(gZT, gZ, n, out);
+        if (gTW && gTWT) transpose(gTWT, gTW, n, out);
+      }
+      dotCross(grad, L.weightOffset, this.hInT[l], gZT, gTWT ? this.tInT[l] : null, gTWT, inp, out, n);
+      for (let j = 0; j < out; j++) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += gZT[j * n + i];
+        grad[L.biasOffset + j] = sum;
       }
       if (l === 0) break;
-      // ∂L/∂H_l = gZ Wᵀ, ∂L/∂T_l = gTW Wᵀ (into the buffer not holding gZ).
-      const W = this.weights[l];
+      // ∂L/∂H_l = gZ W_lᵀ, ∂L/∂T_l = gTW W_lᵀ (into the buffers not holding gH, gT).
       const nextH = gH === this.gH[0] ? this.gH[1] : this.gH[0];
       const nextT = gTc === this.gT[0] ? this.gT[1] : this.gT[0];
-      for (let i = 0; i < n; i++) {
-        const zi = i * out;
-        for (let c = 0; c < inp; c++) {
-          const wr = c * out;
-          let sh = 0;
-          let st = 0;
-          if (gTW) {
-            for (let j = 0; j < out; j++) {
-              const w = W[wr + j];
-              sh += gZ[zi + j] * w;
-              st += gTW[zi + j] * w;
-            }
-            nextT[i * inp + c] = st;
-          } else {
-            for (let j = 0; j < out; j++) sh += gZ[zi + j] * W[wr + j];
-          }
-          nextH[i * inp + c] = sh;
-        }
-      }
+      dotRows(nextH, gTW ? nextT : null, gZ, gTW, this.weights[l], n, inp, out);
       gH = nextH;
       gTc = gTW ? nextT : null;
     }
@@ -223,81 +209,100 @@ export class AxisMlp {
   }
 }
 
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
 /**
- * Z = H W + b and, if TW is given, TW = T W, for n rows (H, T: n × inp; W: inp × out; Z, TW: n × out).
- * Row by row as axpy updates over the contiguous output index j.
+ * One pass over a hidden layer's output (n × out, row-major) after Z = H W + b: in place Z ← σ(Z)
+ * (also written transposed into hT), d1 = σ'(Z), d2 = σ''(Z), and with tangents T_{l+1} = σ'(Z) ⊙ tw
+ * (into t and, transposed, tT). Formulas in the module comment.
  */
-function affine(
-  Z: Float64Array,
-  TW: Float64Array | null,
-  H: Float64Array,
-  T: Float64Array,
-  W: Float64Array,
-  b: Float64Array,
+function activateLayer(
+  act: Activation,
   n: number,
-  inp: number,
   out: number,
+  Z: Float64Array,
+  hT: Float64Array,
+  d1: Float64Array,
+  d2: Float64Array,
+  tw: Float64Array | null,
+  t: Float64Array,
+  tT: Float64Array,
 ): void {
+  const kind = act === 'tanh' ? 0 : act === 'sin' ? 1 : act === 'gelu' ? 2 : -1;
+  if (kind < 0) throw new Error(`AxisMlp: unknown activation '${String(act)}'`);
   for (let i = 0; i < n; i++) {
-    const zi = i * out;
-    for (let j = 0; j < out; j++) Z[zi + j] = b[j];
-    if (TW) for (let j = 0; j < out; j++) TW[zi + j] = 0;
-    for (let c = 0; c < inp; c++) {
-      const h = H[i * inp + c];
-      const wr = c * out;
-      if (TW) {
-        const t = T[i * inp + c];
-        for (let j = 0; j < out; j++) {
-          const w = W[wr + j];
-          Z[zi + j] += h * w;
-          TW[zi + j] += t * w;
-        }
+    for (let j = 0; j < out; j++) {
+      const q = i * out + j;
+      const z = Z[q];
+      let h: number;
+      let s1: number;
+      let s2: number;
+      if (kind === 0) {
+        h = fastTanh(z);
+        s1 = 1 - h * h;
+        s2 = -2 * h * s1;
+      } else if (kind === 1) {
+        h = Math.sin(z);
+        s1 = Math.cos(z);
+        s2 = -h;
       } else {
-        for (let j = 0; j < out; j++) Z[zi + j] += h * W[wr + j];
+        const z2 = z * z;
+        const th = fastTanh(GELU_C * (z + GELU_A * z2 * z));
+        const v = GELU_C * (1 + 3 * GELU_A * z2);
+        const sech2 = 1 - th * th;
+        const t1 = sech2 * v;
+        const t2 = -2 * th * t1 * v + sech2 * 6 * GELU_A * GELU_C * z;
+        h = 0.5 * z * (1 + th);
+        s1 = 0.5 * (1 + th) + 0.5 * z * t1;
+        s2 = t1 + 0.5 * z * t2;
+      }
+      Z[q] = h;
+      hT[j * n + i] = h;
+      d1[q] = s1;
+      d2[q] = s2;
+      if (tw) {
+        const tv = s1 * tw[q];
+        t[q] = tv;
+        tT[j * n + i] = tv;
       }
     }
   }
 }
 
-const GELU_C = Math.sqrt(2 / Math.PI);
-const GELU_A = 0.044715;
-
-/** In place: Z ← σ(Z), and d1 = σ'(Z), d2 = σ''(Z) (m entries); formulas in the module comment. */
-function activateLayer(act: Activation, Z: Float64Array, d1: Float64Array, d2: Float64Array, m: number): void {
-  switch (act) {
-    case 'tanh':
-      for (let q = 0; q < m; q++) {
-        const h = Math.tanh(Z[q]);
-        const s = 1 - h * h;
-        Z[q] = h;
-        d1[q] = s;
-        d2[q] = -2 * h * s;
+/**
+ * The reverse through a hidden layer's activation (n × out): gZ = gH ⊙ σ'(Z) + gT ⊙ σ''(Z) ⊙ tw and
+ * gTW = gT ⊙ σ'(Z) (gT null: gZ = gH ⊙ σ'(Z) only), each also written transposed (gZT, gTWT).
+ */
+function hiddenGradients(
+  n: number,
+  out: number,
+  gH: Float64Array,
+  gT: Float64Array | null,
+  d1: Float64Array,
+  d2: Float64Array,
+  tw: Float64Array,
+  gZ: Float64Array,
+  gTW: Float64Array | null,
+  gZT: Float64Array,
+  gTWT: Float64Array,
+): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < out; j++) {
+      const q = i * out + j;
+      if (gT && gTW) {
+        const gt = gT[q];
+        const z = gH[q] * d1[q] + gt * d2[q] * tw[q];
+        const w = gt * d1[q];
+        gZ[q] = z;
+        gZT[j * n + i] = z;
+        gTW[q] = w;
+        gTWT[j * n + i] = w;
+      } else {
+        const z = gH[q] * d1[q];
+        gZ[q] = z;
+        gZT[j * n + i] = z;
       }
-      return;
-    case 'sin':
-      for (let q = 0; q < m; q++) {
-        const z = Z[q];
-        const h = Math.sin(z);
-        Z[q] = h;
-        d1[q] = Math.cos(z);
-        d2[q] = -h;
-      }
-      return;
-    case 'gelu':
-      for (let q = 0; q < m; q++) {
-        const z = Z[q];
-        const z2 = z * z;
-        const t = Math.tanh(GELU_C * (z + GELU_A * z2 * z));
-        const v = GELU_C * (1 + 3 * GELU_A * z2);
-        const s = 1 - t * t;
-        const t1 = s * v;
-        const t2 = -2 * t * t1 * v + s * 6 * GELU_A * GELU_C * z;
-        Z[q] = 0.5 * z * (1 + t);
-        d1[q] = 0.5 * (1 + t) + 0.5 * z * t1;
-        d2[q] = t1 + 0.5 * z * t2;
-      }
-      return;
-    default:
-      throw new Error(`AxisMlp: unknown activation '${String(act)}'`);
+    }
   }
 }

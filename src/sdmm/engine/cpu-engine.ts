@@ -1,24 +1,29 @@
 import { availableParallelism } from 'node:os';
-import { AxisMlp } from './axis-mlp.js';
-import { GridKernel, GridTask, Param, gridBuffers, type GridBuffers, type GridGeometry, type GridTaskCode } from './grid.js';
+import { GridTask, Param, gridBuffers, type GridBuffers, type GridGeometry, type GridTaskCode } from './grid.js';
 import { WorkerPool } from './pool.js';
+import { EngineThread, Phase, phaseCode } from './thread.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
 
 /**
- * Below this many grid points per thread the default is one thread: the two futex wake-ups of a
- * parallel grid pass and the serial per-axis MLPs outweigh the split grid work (measured with
- * benchmarks/sdmm-eval.ts, see the engine's README entry in the report).
+ * The default thread count is one per core but at least this many grid points per thread: a
+ * parallel evaluation pays three barrier wake-ups (≈ 10 µs each here) and splits the axis MLPs
+ * only by axis. Measured with benchmarks/sdmm-eval.ts on the 2-core machine (rank 16, width 32,
+ * depth 2; a shared machine, so noisy): 4,096 points (64²) 1.11 ms on one thread, 0.71 ms on two;
+ * 1,024 points 0.50 and 0.42 ms when the machine was quiet but equal under load; 256 points
+ * 0.23 and 0.25 ms. So two threads from 4,096 points on.
  */
-export const MIN_POINTS_PER_THREAD = 8192;
+export const MIN_POINTS_PER_THREAD = 2048;
 
 /**
- * The float64 CPU engine of SDMM (DESIGN.md §2, "Engine"): one evaluation is
- *   1. each axis MLP forward on its 1D grid, with tangents for 'step' (AxisMlp, main thread);
+ * The float64 CPU engine of SDMM (DESIGN.md §2, "Engine"): one evaluation is three phases, each
+ * run on all `threads` participants (the main thread and threads − 1 workers sharing
+ * SharedArrayBuffers; see EngineThread):
+ *   1. each axis MLP forward on its 1D grid, with tangents for 'step' (AxisMlp; axis a on thread
+ *      a mod threads);
  *   2. the fused grid pass — s, ∂_a s, the objective's density and its reverse contraction, line
- *      by line (GridKernel), split over `threads` blocks of lines (main thread + worker threads
- *      on a SharedArrayBuffer);
- *   3. the per-thread partial factor gradients reduced in thread order, then each axis MLP
- *      backward into ∂/∂θ; ∂/∂α from the reduced partial sums.
+ *      by line (GridKernel), split into `threads` blocks of lines;
+ *   3. per axis, the threads' partial factor gradients reduced in thread order, then the axis MLP
+ *      backward into ∂/∂θ; ∂/∂α from the threads' partial sums, in thread order.
  * Same thread count → bit-identical results; different counts differ only by the summation order
  * of the partials (≈ 1e-15 relative).
  */
@@ -31,11 +36,11 @@ class CpuEngine implements SdmmEngine {
   private readonly d: number;
   private readonly geom: GridGeometry;
   private readonly buf: GridBuffers;
-  private readonly kernel: GridKernel;
-  private readonly mlps: AxisMlp[];
+  private readonly main: EngineThread;
   private readonly pool: WorkerPool | null;
-  private readonly gX: Float64Array[];
-  private readonly gT: Float64Array[];
+  /** θ and ∂J/∂θ where every thread sees them. */
+  private readonly theta: Float64Array;
+  private readonly grad: Float64Array;
   private hasStep = false;
   private hasFit = false;
   private disposed = false;
@@ -48,7 +53,7 @@ class CpuEngine implements SdmmEngine {
     this.d = shape.length;
     this.points = shape.reduce((a, b) => a * b, 1);
     const lines = shape.slice(0, this.d - 1).reduce((a, b) => a * b, 1);
-    const requested = setup.threads ?? (this.points >= 2 * MIN_POINTS_PER_THREAD ? availableParallelism() : 1);
+    const requested = setup.threads ?? Math.max(1, Math.min(availableParallelism(), Math.floor(this.points / MIN_POINTS_PER_THREAD)));
     this.threads = Math.max(1, Math.min(requested, lines));
     this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound };
     const { bytes } = gridBuffers(this.geom);
@@ -59,13 +64,21 @@ class CpuEngine implements SdmmEngine {
     p[Param.invEps2] = 1 / (setup.epsilon * setup.epsilon);
     p[Param.invMovement] = 1 / (2 * setup.mobility * setup.tau);
     p[Param.invN] = 1 / this.points;
-    this.kernel = new GridKernel(this.geom, this.buf);
-    this.mlps = layout.axes.map((axis, a) => new AxisMlp(axis, layout.activation, rules[a].points));
-    this.gX = shape.map((n) => new Float64Array(n * layout.rank));
-    this.gT = shape.map((n) => new Float64Array(n * layout.rank));
+    const shared = (len: number) => new Float64Array(this.threads > 1 ? new SharedArrayBuffer(8 * len) : new ArrayBuffer(8 * len));
+    this.theta = shared(layout.size);
+    this.grad = shared(layout.size);
+    const coordinates = rules.map((r) => Float64Array.from(r.points));
+    this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grad);
     this.pool =
       this.threads > 1
-        ? new WorkerPool(this.threads - 1, new URL('./worker.ts', import.meta.url), () => ({ memory, geometry: this.geom }))
+        ? new WorkerPool(this.threads - 1, new URL('./worker.ts', import.meta.url), () => ({
+            memory,
+            geometry: this.geom,
+            layout,
+            coordinates,
+            theta: this.theta,
+            grad: this.grad,
+          }))
         : null;
   }
 
@@ -77,6 +90,7 @@ class CpuEngine implements SdmmEngine {
     if (v.length !== this.points) throw new Error(`SDMM engine: ${name} has ${v.length} entries, the grid has ${this.points} points`);
   }
 
+  /** ∇uⁿ is checked but not kept: the full Jₙ (float64, not the float32 difference form) does not need it. */
   setStep(uPrev: Float64Array, gradPrev: readonly Float64Array[], sigma: Float64Array | null): void {
     this.checkAlive();
     this.gridArray('uPrev', uPrev);
@@ -100,27 +114,21 @@ class CpuEngine implements SdmmEngine {
     this.hasFit = true;
   }
 
-  /** Steps 1–2 of the class comment: the axis MLPs forward, then the grid task on every thread. */
-  private forwardAndGrid(task: GridTaskCode, theta: Float64Array, tangents: boolean): void {
+  /** One phase on every thread. */
+  private phase(phase: number, task: GridTaskCode): void {
+    const code = phaseCode(phase, task);
+    if (this.pool) this.pool.run(code, () => this.main.run(code));
+    else this.main.run(code);
+  }
+
+  /** Phases 1–2 of the class comment at θ. */
+  private forwardAndGrid(task: GridTaskCode, theta: Float64Array): void {
     const { layout } = this.setup;
     if (theta.length !== layout.size) throw new Error(`SDMM engine: theta has ${theta.length} entries, the network has ${layout.size}`);
-    const buf = this.buf;
-    buf.params[Param.alpha] = layout.alphaIndex >= 0 ? theta[layout.alphaIndex] : layout.alpha;
-    for (let a = 0; a < this.d; a++) this.mlps[a].forward(theta, buf.X[a], tangents ? buf.T[a] : null);
-    // The last axis transposed (r × n) for the reverse contractions.
-    const last = this.d - 1;
-    const n = this.geom.shape[last];
-    const r = this.geom.rank;
-    const Y = buf.X[last];
-    const TY = buf.T[last];
-    for (let j = 0; j < n; j++) {
-      for (let k = 0; k < r; k++) {
-        buf.Yt[k * n + j] = Y[j * r + k];
-        if (tangents) buf.TYt[k * n + j] = TY[j * r + k];
-      }
-    }
-    if (this.pool) this.pool.run(task, () => this.kernel.run(task, 0));
-    else this.kernel.run(task, 0);
+    this.buf.params[Param.alpha] = layout.alphaIndex >= 0 ? theta[layout.alphaIndex] : layout.alpha;
+    this.theta.set(theta);
+    this.phase(Phase.forward, task);
+    this.phase(Phase.grid, task);
   }
 
   evaluate(objective: EngineObjective, theta: Float64Array, grad: Float64Array): number {
@@ -141,9 +149,9 @@ class CpuEngine implements SdmmEngine {
       default:
         throw new Error(`SDMM engine: objective must be one of step, fit, pre-fit, got ${String(objective)}`);
     }
-    const tangents = task === GridTask.step;
-    this.forwardAndGrid(task, theta, tangents);
-    // Reduce the partials in thread order (fixed order → reproducible bits for a thread count).
+    this.forwardAndGrid(task, theta);
+    this.phase(Phase.backward, task);
+    // ∂J/∂α and J from the partial sums in thread order (fixed order → reproducible bits).
     const { partials } = this.buf;
     let value = 0;
     let gAlpha = 0;
@@ -151,31 +159,7 @@ class CpuEngine implements SdmmEngine {
       value += partials[t].acc[0];
       gAlpha += partials[t].acc[1];
     }
-    const r = this.geom.rank;
-    for (let a = 0; a < this.d; a++) {
-      const n = this.geom.shape[a];
-      const gX = this.gX[a];
-      const gT = this.gT[a];
-      gX.fill(0);
-      gT.fill(0);
-      const transposed = a === this.d - 1;
-      for (let t = 0; t < this.threads; t++) {
-        const px = partials[t].gX[a];
-        const pt = partials[t].gT[a];
-        if (!transposed) {
-          for (let q = 0; q < n * r; q++) gX[q] += px[q];
-          if (tangents) for (let q = 0; q < n * r; q++) gT[q] += pt[q];
-        } else {
-          for (let j = 0; j < n; j++) {
-            for (let k = 0; k < r; k++) {
-              gX[j * r + k] += px[k * n + j];
-              if (tangents) gT[j * r + k] += pt[k * n + j];
-            }
-          }
-        }
-      }
-      this.mlps[a].backward(grad, gX, tangents ? gT : null);
-    }
+    grad.set(this.grad);
     if (layout.alphaIndex >= 0) grad[layout.alphaIndex] = gAlpha;
     return value;
   }
@@ -185,7 +169,7 @@ class CpuEngine implements SdmmEngine {
     this.gridArray('u', u);
     if (grad.length !== this.d) throw new Error(`SDMM engine: grad has ${grad.length} arrays, the grid has ${this.d} axes`);
     grad.forEach((g, a) => this.gridArray(`grad[${a}]`, g));
-    this.forwardAndGrid(GridTask.field, theta, true);
+    this.forwardAndGrid(GridTask.field, theta);
     u.set(this.buf.uOut);
     grad.forEach((g, a) => g.set(this.buf.gradOut[a]));
   }

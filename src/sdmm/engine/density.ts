@@ -50,6 +50,10 @@ export function stepDensityLine(
   Gd: Float64Array,
   acc: Float64Array,
 ): void {
+  if (d === 2 && bound) {
+    stepDensityLine2Bound(n, q0, wLine, w, s, ds, uPrev, sigma, alpha, invEps2, invMovement, Gs, Gd, acc);
+    return;
+  }
   let value = 0;
   let gAlpha = 0;
   const twoInvMovement = 2 * invMovement;
@@ -91,6 +95,53 @@ export function stepDensityLine(
     }
     const wgg = wg * g;
     for (let a = 0; a < d; a++) Gd[a * n + j] = wgg * ds[a * n + j];
+  }
+  acc[0] += value;
+  acc[1] += gAlpha;
+}
+
+/** stepDensityLine for the common case d = 2 with the bounding, without the loops over axes. */
+function stepDensityLine2Bound(
+  n: number,
+  q0: number,
+  wLine: number,
+  w: Float64Array,
+  s: Float64Array,
+  ds: Float64Array,
+  uPrev: Float64Array,
+  sigma: Float64Array | null,
+  alpha: number,
+  invEps2: number,
+  invMovement: number,
+  Gs: Float64Array,
+  Gd: Float64Array,
+  acc: Float64Array,
+): void {
+  let value = 0;
+  let gAlpha = 0;
+  const twoInvMovement = 2 * invMovement;
+  const twoAlpha = 2 * alpha;
+  for (let j = 0; j < n; j++) {
+    const wq = wLine * w[j];
+    const sj = s[j];
+    const u = fastTanh(alpha * sj);
+    const one = 1 - u * u;
+    const g = alpha * one;
+    const dx = ds[j];
+    const dy = ds[n + j];
+    const ds2 = dx * dx + dy * dy;
+    const du = u - uPrev[q0 + j];
+    const u2m1 = -one;
+    const src = sigma === null ? 0 : sigma[q0 + j];
+    const c = g * ds2;
+    value += wq * (0.5 * g * c + 0.25 * invEps2 * u2m1 * u2m1 + invMovement * du * du - src * u);
+    const phiU = invEps2 * u * u2m1 + twoInvMovement * du - src;
+    const wg = wq * g;
+    Gs[j] = wg * (phiU - twoAlpha * u * c);
+    gAlpha += wq * one * (phiU * sj + c * (1 - twoAlpha * u * sj));
+    const wgg = wg * g;
+    Gd[j] = wgg * dx;
+    Gd[n + j] = wgg * dy;
   }
   acc[0] += value;
   acc[1] += gAlpha;

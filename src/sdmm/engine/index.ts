@@ -1,8 +1,15 @@
+/**
+ * SDMM engines: the contract (types.ts), the float64 CPU engine and its building blocks (the
+ * per-axis MLP on a whole 1D grid, AxisMlp, serves the initial fit's 1D regressions), the
+ * TensorFlow.js engine (tfjs.ts, loaded on demand), and the choice between them (createEngine).
+ */
 import type { SdmmOptions } from '../options.js';
 import { createCpuEngine } from './cpu-engine.js';
 import type { EngineSetup, SdmmEngine } from './types.js';
 
 export type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
+export { createCpuEngine, MIN_POINTS_PER_THREAD } from './cpu-engine.js';
+export { AxisMlp } from './axis-mlp.js';
 
 /** tfjs-node-gpu and tfjs-node: optional peer dependencies (their install downloads libtensorflow). */
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];

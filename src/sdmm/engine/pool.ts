@@ -124,6 +124,9 @@ export class WorkerPool {
   /** Run `task` on every worker while the main thread runs `own`; returns when all are done. */
   run(task: number, own: () => void): void {
     if (this.disposed) throw new Error('SDMM engine: worker pool used after dispose()');
+    // A worker that failed has left its loop; the pool cannot run tasks any more.
+    const failedBefore = this.failure();
+    if (failedBefore) throw failedBefore;
     this.waitReady();
     const c = this.control;
     Atomics.store(c, TASK, task);
