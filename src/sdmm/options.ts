@@ -56,7 +56,7 @@ export interface SdmmOptions {
   gradTol: number;
   /** Keep the L-BFGS curvature history across time steps (warm start) instead of resetting it. Default true. */
   keepHistory: boolean;
-  /** Adam learning rate (steps with optimizer 'adam', and the Adam phase of the initial fit). Default 1e-3. */
+  /** Adam learning rate (steps with optimizer 'adam'; the initial fit does not use Adam). Default 1e-3. */
   learningRate: number;
   /** L-BFGS history size (curvature pairs kept). Default 20. */
   historySize: number;
