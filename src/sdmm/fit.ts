@@ -1,4 +1,4 @@
-import { CholeskyDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import type { Rule1D } from '../quadrature/index.js';
 import { mulberry32 } from '../physics/random.js';
 import { DivergenceError } from '../solver.js';
@@ -125,6 +125,48 @@ interface AxisProblem {
   readonly sum: boolean;
   readonly rowW: Float64Array | null;
   readonly colW: Float64Array | null;
+  /** Least-squares workspace: normal matrix (m × m, m = width + 1), right-hand sides (m × cols), one row. */
+  readonly ata: Float64Array;
+  readonly atb: Float64Array;
+  readonly row: Float64Array;
+}
+
+function axisProblem(mlp: AxisMlp, target: Float64Array, sum: boolean, rowW: Float64Array | null, colW: Float64Array | null): AxisProblem {
+  const m = mlp.hiddenWidth + 1;
+  const cols = sum ? 1 : mlp.rank;
+  return { mlp, target, sum, rowW, colW, ata: new Float64Array(m * m), atb: new Float64Array(m * cols), row: new Float64Array(m) };
+}
+
+/**
+ * Solve A X = B in place for symmetric positive definite A (m × m, row-major; its lower triangle
+ * is overwritten by the Cholesky factor L, A = L Lᵀ) and B (m × cols, overwritten by X).
+ * Throws if A is not positive definite (cannot happen with the ridge term λ > 0 unless NaN).
+ */
+function choleskySolveInPlace(A: Float64Array, B: Float64Array, m: number, cols: number): void {
+  for (let j = 0; j < m; j++) {
+    let d = A[j * m + j];
+    for (let k = 0; k < j; k++) d -= A[j * m + k] * A[j * m + k];
+    if (!(d > 0)) throw new Error(`SDMM initial fit: the least-squares normal matrix is not positive definite (pivot ${d})`);
+    const ljj = Math.sqrt(d);
+    A[j * m + j] = ljj;
+    for (let i = j + 1; i < m; i++) {
+      let v = A[i * m + j];
+      for (let k = 0; k < j; k++) v -= A[i * m + k] * A[j * m + k];
+      A[i * m + j] = v / ljj;
+    }
+  }
+  for (let c = 0; c < cols; c++) {
+    for (let i = 0; i < m; i++) {
+      let v = B[i * cols + c];
+      for (let k = 0; k < i; k++) v -= A[i * m + k] * B[k * cols + c];
+      B[i * cols + c] = v / A[i * m + i];
+    }
+    for (let i = m - 1; i >= 0; i--) {
+      let v = B[i * cols + c];
+      for (let k = i + 1; k < m; k++) v -= A[k * m + i] * B[k * cols + c];
+      B[i * cols + c] = v / A[i * m + i];
+    }
+  }
 }
 
 function axisMisfit(p: AxisProblem, theta: Float64Array, grad: Float64Array, X: Float64Array, gX: Float64Array): number {
@@ -207,18 +249,16 @@ function lastLayerLeastSquares(p: AxisProblem, layout: NetworkLayout, a: number,
   const { H, width } = mlp.lastHidden();
   const m = width + 1;
   const cols = p.sum ? 1 : r;
-  const AtA = new Matrix(m, m);
-  const AtB = new Matrix(m, cols);
-  const ata = new Float64Array(m * m);
-  const atb = new Float64Array(m * cols);
-  const row = new Float64Array(m);
+  const { ata, atb, row } = p;
+  ata.fill(0);
+  atb.fill(0);
   for (let i = 0; i < n; i++) {
     const w = p.rowW ? p.rowW[i] : 1;
     for (let c = 0; c < width; c++) row[c] = H[i * width + c];
     row[width] = 1;
     for (let c = 0; c < m; c++) {
       const wc = w * row[c];
-      for (let d = c; d < m; d++) ata[c * m + d] += wc * row[d];
+      for (let d = 0; d <= c; d++) ata[c * m + d] += wc * row[d];
       if (p.sum) atb[c] += wc * p.target[i];
       else for (let k = 0; k < r; k++) atb[c * r + k] += wc * p.target[i * r + k];
     }
@@ -226,21 +266,15 @@ function lastLayerLeastSquares(p: AxisProblem, layout: NetworkLayout, a: number,
   let trace = 0;
   for (let c = 0; c < m; c++) trace += ata[c * m + c];
   const lambda = (1e-12 * trace) / m;
-  for (let c = 0; c < m; c++) {
-    for (let d = c; d < m; d++) {
-      const v = ata[c * m + d] + (c === d ? lambda : 0);
-      AtA.set(c, d, v);
-      AtA.set(d, c, v);
-    }
-    for (let k = 0; k < cols; k++) AtB.set(c, k, atb[c * cols + k]);
-  }
-  const beta = new CholeskyDecomposition(AtA).solve(AtB);
+  for (let c = 0; c < m; c++) ata[c * m + c] += lambda;
+  choleskySolveInPlace(ata, atb, m, cols);
+  const beta = (c: number, col: number) => atb[c * cols + col];
   const L = layout.axes[a].layers[layout.axes[a].layers.length - 1];
   const split = p.sum ? 1 / r : 1;
   for (let k = 0; k < r; k++) {
     const col = p.sum ? 0 : k;
-    for (let c = 0; c < width; c++) theta[L.weightOffset + c * r + k] = split * beta.get(c, col);
-    theta[L.biasOffset + k] = split * beta.get(width, col);
+    for (let c = 0; c < width; c++) theta[L.weightOffset + c * r + k] = split * beta(c, col);
+    theta[L.biasOffset + k] = split * beta(width, col);
   }
 }
 
@@ -303,7 +337,7 @@ export function fitInitialCondition(
     } else {
       rowW = new Float64Array(N).fill((alpha * alpha) / (N * scale));
     }
-    problems.push({ mlp: new AxisMlp(layout.axes[0], layout.activation, rules[0].points), target: sTarget, sum: true, rowW, colW: null });
+    problems.push(axisProblem(new AxisMlp(layout.axes[0], layout.activation, rules[0].points), sTarget, true, rowW, null));
   } else {
     const [nx, ny] = shape;
     const { X, Y } = svdFactors(sTarget, nx, ny, r);
@@ -327,8 +361,8 @@ export function fitInitialCondition(
       }
       return w;
     };
-    problems.push({ mlp: new AxisMlp(layout.axes[0], layout.activation, rules[0].points), target: X, sum: false, rowW: null, colW: colWeights(Y, ny) });
-    problems.push({ mlp: new AxisMlp(layout.axes[1], layout.activation, rules[1].points), target: Y, sum: false, rowW: null, colW: colWeights(X, nx) });
+    problems.push(axisProblem(new AxisMlp(layout.axes[0], layout.activation, rules[0].points), X, false, null, colWeights(Y, ny)));
+    problems.push(axisProblem(new AxisMlp(layout.axes[1], layout.activation, rules[1].points), Y, false, null, colWeights(X, nx)));
   }
   phaseMs.factors = performance.now() - t0;
 
