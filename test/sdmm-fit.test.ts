@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeProblem, type ProblemConfig } from '../src/physics/problems.js';
 import { compositeGaussLegendre, tensorRule } from '../src/quadrature/index.js';
 import { createSdmmSolver, SdmmFitError, type SdmmOptions } from '../src/sdmm/index.js';
+import { preActivationTarget, svdFactors } from '../src/sdmm/fit.js';
 import { FIT_TOLERANCE_FLOAT32, FIT_TOLERANCE_FLOAT64 } from '../src/sdmm/options.js';
 
 /**
@@ -38,6 +39,42 @@ function sampledRelativeMse(problem: ProblemConfig, sample: (p: Float64Array) =>
   }
   return se / ms;
 }
+
+describe('SDMM fit building blocks', () => {
+  it('svdFactors: a rank-2 separable target S = f gᵀ + p qᵀ is reproduced by X Yᵀ to rounding; factors beyond its rank are 0', () => {
+    const nx = 9;
+    const ny = 7;
+    const S = new Float64Array(nx * ny);
+    for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) S[i * ny + j] = Math.sin(i + 1) * Math.cos(0.3 * j) + (i * i - 3) * (j - 2.5);
+    const r = 4;
+    const { X, Y, sigma } = svdFactors(S, nx, ny, r);
+    let err = 0;
+    let norm = 0;
+    for (let i = 0; i < nx; i++) {
+      for (let j = 0; j < ny; j++) {
+        let v = 0;
+        for (let k = 0; k < r; k++) v += X[i * r + k] * Y[j * r + k];
+        err = Math.max(err, Math.abs(v - S[i * ny + j]));
+        norm = Math.max(norm, Math.abs(S[i * ny + j]));
+      }
+    }
+    expect(err).toBeLessThan(1e-12 * norm);
+    expect(sigma[0]).toBeGreaterThanOrEqual(sigma[1]);
+    expect(sigma[1]).toBeGreaterThan(1e-6 * sigma[0]);
+    expect(sigma[2]).toBeLessThan(1e-12 * sigma[0]);
+  });
+
+  it('preActivationTarget: atanh(u₀)/α, finite where u₀ rounds to ±1; u₀/α without the bounding', () => {
+    const u0 = Float64Array.from([0.5, -0.25, 1, -1, 0]);
+    const s = preActivationTarget(u0, true, 2);
+    expect(s[0]).toBeCloseTo(Math.atanh(0.5) / 2, 14);
+    expect(s[1]).toBeCloseTo(Math.atanh(-0.25) / 2, 14);
+    expect(Number.isFinite(s[2]) && s[2] > 8).toBe(true);
+    expect(s[3]).toBe(-s[2]);
+    expect(s[4]).toBe(0);
+    expect([...preActivationTarget(u0, false, 2)]).toEqual([0.25, -0.125, 0.5, -0.5, 0]);
+  });
+});
 
 describe('SDMM initial fit reaches its tolerance', () => {
   for (const [backend, tolerance] of [
