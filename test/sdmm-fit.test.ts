@@ -100,6 +100,22 @@ describe('SDMM initial fit reaches its tolerance', () => {
   }
 });
 
+describe('SDMM initial fit with the other network options', () => {
+  for (const [name, options] of [
+    ['coarsening, unbounded (u = α s, periodic axes)', { bound: false }],
+    ['circle, trainable α = 2', { trainAlpha: true, alpha: 2 }],
+  ] as const) {
+    it(`${name}: relative MSE ≤ 1e-8 on js`, async () => {
+      const problem = makeProblem(name.split(',')[0], 'reduced');
+      const solver = await createSdmmSolver(problem, { rank: 8, width: 16, quadElements: 24, backend: 'js', ...options });
+      const r0 = await solver.initialise();
+      expect(r0.stopReason).toMatch(/^fit relative mse \S+ <= tolerance 1\.000e-8/);
+      expect(sampledRelativeMse(problem, (p) => solver.sample(p), 24)).toBeLessThanOrEqual(1e-8);
+      solver.dispose();
+    });
+  }
+});
+
 describe('SDMM fit refusals are one clear line', () => {
   it('a rank too small for u₀: names the achieved MSE, the rank and its truncation error', async () => {
     const solver = await createSdmmSolver(makeProblem('star', 'reduced'), { rank: 1, width: 8, quadElements: 16, fitMaxIters: 20, backend: 'js' });
