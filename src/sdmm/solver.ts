@@ -27,7 +27,6 @@ export class SdmmFitError extends Error {
  */
 class SdmmSolver implements GradientFlowSolver {
   readonly kind = 'sdmm';
-  private readonly rules: Rule1D[];
   private readonly weights: Float64Array;
   private readonly points: Float64Array;
   private readonly optimizers: OptimizerStates;
@@ -43,9 +42,10 @@ class SdmmSolver implements GradientFlowSolver {
     readonly network: SeparableNetwork,
     readonly engine: SdmmEngine,
     readonly backend: string,
+    /** The 1D composite Gauss–Legendre rule of each axis (the engine's grid). */
+    private readonly rules: readonly Rule1D[],
   ) {
     const layout = network.layout;
-    this.rules = layout.axes.map((a) => compositeGaussLegendre(a.min, a.max, options.quadElements, options.quadPoints));
     const rule = tensorRule(this.rules);
     this.weights = rule.weights;
     this.points = rule.points;
@@ -216,5 +216,5 @@ export async function createSdmmSolver(problem: ProblemConfig, options: Partial<
   );
   // The fit tolerance's default follows the engine's precision (options.ts).
   const fitTolerance = options.fitTolerance === undefined && engine.precision === 'float32' ? FIT_TOLERANCE_FLOAT32 : o.fitTolerance;
-  return new SdmmSolver(problem, { ...o, fitTolerance }, network, engine, backend);
+  return new SdmmSolver(problem, { ...o, fitTolerance }, network, engine, backend, rules);
 }
