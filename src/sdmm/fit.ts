@@ -21,9 +21,10 @@ import type { FitReport } from './state.js';
  *     rank-r factors X*_k = √σ_k U_k, Y*_k = √σ_k V_k directly (the best rank-r approximation in the
  *     Frobenius norm, Eckart–Young); in 1D the target itself, s = Σ_k X_k, is split evenly over the
  *     r outputs (only their sum enters u, and the gradient of every output is the same).
- *  3. Per axis, a 1D regression of the axis MLP onto its factors (float64, the engine's AxisMlp):
- *     linear least squares for the last layer given the hidden features, then L-BFGS on all the
- *     axis's weights. In 2D the misfit of axis x is Σ_k ‖Y*_k‖² ‖X_k − X*_k‖² / N, the first-order
+ *  3. Per axis, a 1D regression of the axis MLP onto its factors (float64, the engine's AxisMlp),
+ *     from a seeded start whose hidden features resolve the axis (regressionStart): variable
+ *     projection, i.e. L-BFGS on the hidden weights with the last layer re-solved by linear least
+ *     squares at every evaluation (projectedMisfit). In 2D the misfit of axis x is Σ_k ‖Y*_k‖² ‖X_k − X*_k‖² / N, the first-order
  *     contribution of its error to mean_q (s − s*)² (the V_k are orthonormal); in 1D it is
  *     mean_i w_i (Σ_k X_k(x_i) − s*_i)² with w_i = α²((1 − u₀ᵢ²)² + 10⁻⁶) / mean u₀², the linearised relative
  *     u-error (u − u₀ ≈ α(1 − u₀²)(s − s*)), so a log-singular s* (ac1d touches u = −1) costs nothing
