@@ -5,7 +5,7 @@ import { makeProblem } from '../src/physics/problems.js';
 import { mulberry32 } from '../src/physics/random.js';
 import { compositeGaussLegendre } from '../src/quadrature/index.js';
 import { createCpuEngine } from '../src/sdmm/engine/cpu-engine.js';
-import { WorkerPool } from '../src/sdmm/engine/pool.js';
+import { WorkerPool, type WorkerLoader } from '../src/sdmm/engine/pool.js';
 import type { EngineObjective, SdmmEngine } from '../src/sdmm/engine/types.js';
 import { networkLayout } from '../src/sdmm/network.js';
 
@@ -43,8 +43,8 @@ const theta = randomArray(layout.size, 9, 0.9);
 theta[layout.alphaIndex] = 1.3;
 const OBJECTIVES: EngineObjective[] = ['step', 'fit', 'pre-fit'];
 
-function engineFor(threads: number): SdmmEngine {
-  const e = createCpuEngine({ layout, rules, epsilon: problem.epsilon, mobility: problem.mobility, tau: problem.tau, threads });
+function engineFor(threads: number, workerLoader: WorkerLoader = 'bundle'): SdmmEngine {
+  const e = createCpuEngine({ layout, rules, epsilon: problem.epsilon, mobility: problem.mobility, tau: problem.tau, threads }, { workerLoader });
   engines.push(e);
   e.setStep(randomArray(N, 21, 0.9), [randomArray(N, 30), randomArray(N, 31)], randomArray(N, 41, 5));
   e.setFitTargets(randomArray(N, 51, 0.95), randomArray(N, 61, 2));
@@ -81,6 +81,17 @@ describe('CPU engine, threads', () => {
     expect(Array.from(gr2[1])).toEqual(Array.from(gr1[1]));
   });
 
+  it('workers loaded through tsx (the fallback) give the same bits as bundled workers', () => {
+    const bundled = engineFor(2, 'bundle');
+    const viaTsx = engineFor(2, 'tsx');
+    const g1 = new Float64Array(layout.size);
+    const g2 = new Float64Array(layout.size);
+    expect(viaTsx.evaluate('step', theta, g2)).toBe(bundled.evaluate('step', theta, g1));
+    expect(Array.from(g2)).toEqual(Array.from(g1));
+    bundled.dispose();
+    viaTsx.dispose();
+  });
+
   it('more threads than lines are capped at the line count', () => {
     const e = createCpuEngine({ layout, rules: [compositeGaussLegendre(0, 1, 1, 2), rules[1]], epsilon: 1, mobility: 1, tau: 1, threads: 5 });
     engines.push(e);
@@ -96,10 +107,22 @@ describe('CPU engine, threads', () => {
   });
 
   it('a worker that cannot start is reported as a one-line error, not a hang', () => {
+    // Bundling fails (no such file), so the pool falls back to tsx, whose import fails in the worker.
     const pool = new WorkerPool(1, new URL('./no-such-worker.ts', import.meta.url), () => ({}));
+    expect(pool.loader).toBe('tsx');
     try {
       expect(() => pool.run(0, () => {})).toThrow(/^SDMM engine worker 0 failed: .*no-such-worker/);
       expect(() => pool.run(0, () => {})).toThrow(/^SDMM engine worker 0 failed/);
+    } finally {
+      pool.dispose();
+    }
+  });
+
+  it('the engine worker is bundled, and a worker whose set-up throws reports it', () => {
+    const pool = new WorkerPool(1, new URL('../src/sdmm/engine/worker.ts', import.meta.url), () => ({ geometry: { shape: [1, 2, 3, 4], rank: 1, threads: 2, bound: true } }));
+    try {
+      expect(pool.loader).toBe('bundle');
+      expect(() => pool.run(0, () => {})).toThrow(/^SDMM engine worker 0 failed: /);
     } finally {
       pool.dispose();
     }

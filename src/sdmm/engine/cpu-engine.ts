@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { GridTask, Param, gridBuffers, type GridBuffers, type GridGeometry, type GridTaskCode } from './grid.js';
-import { WorkerPool } from './pool.js';
+import { WorkerPool, type WorkerLoader } from './pool.js';
 import { EngineThread, Phase, phaseCode } from './thread.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
 
@@ -45,7 +45,7 @@ class CpuEngine implements SdmmEngine {
   private hasFit = false;
   private disposed = false;
 
-  constructor(setup: EngineSetup) {
+  constructor(setup: EngineSetup, options: CpuEngineOptions = {}) {
     validateSetup(setup);
     this.setup = setup;
     const { layout, rules } = setup;
@@ -78,7 +78,7 @@ class CpuEngine implements SdmmEngine {
             coordinates,
             theta: this.theta,
             grad: this.grad,
-          }))
+          }), options.workerLoader)
         : null;
   }
 
@@ -205,7 +205,13 @@ function validateSetup(setup: EngineSetup): void {
   }
 }
 
+/** Options of the CPU engine beyond the contract's EngineSetup. */
+export interface CpuEngineOptions {
+  /** How worker threads load the engine's TypeScript (pool.ts): 'bundle' (default) or 'tsx'. */
+  readonly workerLoader?: WorkerLoader;
+}
+
 /** The float64 CPU engine for a network and quadrature grid (see CpuEngine). Call dispose() when done. */
-export function createCpuEngine(setup: EngineSetup): SdmmEngine {
-  return new CpuEngine(setup);
+export function createCpuEngine(setup: EngineSetup, options: CpuEngineOptions = {}): SdmmEngine {
+  return new CpuEngine(setup, options);
 }
