@@ -14,13 +14,13 @@ const data = workerData as {
   layout: NetworkLayout;
   coordinates: Float64Array[];
   theta: Float64Array;
-  grad: Float64Array;
+  grads: Float64Array[];
   control: Int32Array;
   worker: number;
 };
 try {
   const { buffers } = gridBuffers(data.geometry, data.memory);
-  const thread = new EngineThread(data.worker + 1, data.geometry, buffers, data.layout, data.coordinates, data.theta, data.grad);
+  const thread = new EngineThread(data.worker + 1, data.geometry, buffers, data.layout, data.coordinates, data.theta, data.grads[data.worker + 1]);
   serveTasks(data.control, data.worker, (code) => thread.run(code));
 } catch (err) {
   // A failure to set up is reported through the shared control block (the main thread is blocked).
