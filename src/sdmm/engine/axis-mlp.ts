@@ -19,7 +19,7 @@ import { fastTanh } from './density.js';
  *   ∂L/∂H_l = gZ W_lᵀ,   ∂L/∂T_l = gTW W_lᵀ.
  * σ'' is exact: tanh: −2 h (1 − h²); sin: −sin; GELU (tanh form, network.ts): t' + ½ z t'' with
  * t = tanh(c(z + a z³)), v = c(1 + 3a z²), t' = (1 − t²) v, t'' = −2 t t' v + (1 − t²) 6 a c z.
- * tanh is `fastTanh` (density.ts: one Math.exp, absolute error ≤ 4.5e-16).
+ * tanh is `fastTanh` (density.ts: a table-driven exponential, ≤ 5e-15 relative error).
  *
  * Layouts: every grid array is row-major (n × columns): X[i·r + k], T[i·r + k]; θ is the flat
  * parameter vector of network.ts (W_l row-major in_l × out_l at weightOffset, b_l at biasOffset).

@@ -1,29 +1,45 @@
 import { availableParallelism } from 'node:os';
 import { GridTask, Param, gridBuffers, type GridBuffers, type GridGeometry, type GridTaskCode } from './grid.js';
-import { WorkerPool } from './pool.js';
-import { EngineThread, Phase, phaseCode } from './thread.js';
+import { WorkerPool, type WorkerLoader } from './pool.js';
+import { EngineThread, Phase, axisPieces, phaseCode } from './thread.js';
+import type { NetworkLayout } from '../network.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
 
 /**
- * The default thread count is one per core but at least this many grid points per thread: a
- * parallel evaluation pays three barrier wake-ups (≈ 10 µs each here) and splits the axis MLPs
- * only by axis. Measured with benchmarks/sdmm-eval.ts on the 2-core machine (rank 16, width 32,
- * depth 2; a shared machine, so noisy): 4,096 points (64²) 1.11 ms on one thread, 0.71 ms on two;
- * 1,024 points 0.50 and 0.42 ms when the machine was quiet but equal under load; 256 points
- * 0.23 and 0.25 ms. So two threads from 4,096 points on.
+ * The default thread count is one per core but at least this many multiply-adds per thread and
+ * evaluation (estimated by `evaluationWork`): a parallel evaluation pays three barrier wake-ups
+ * (≈ 10 µs each here). Measured with benchmarks/sdmm-eval.ts on the 2-core machine (rank 16,
+ * width 32, depth 2; a shared machine, so noisy): 4,096 points (64², 1.8 M multiply-adds) 1.11 ms
+ * on one thread, 0.71 ms on two; 1,024 points (0.75 M) 0.50 and 0.42 ms when the machine was quiet
+ * but equal under load; 256 points 0.23 and 0.25 ms. So about 0.8 M multiply-adds per thread.
  */
-export const MIN_POINTS_PER_THREAD = 2048;
+export const MIN_WORK_PER_THREAD = 800_000;
+
+/**
+ * Multiply-adds of one step evaluation: the grid contractions per point, 4r in 1D, 9r in 2D (3r
+ * forward, 6r reverse), 12r in 3D; and per axis point 6 Σ_l in_l·out_l for the MLP with its
+ * tangent (forward, ∂/∂W and ∂/∂H, each for values and tangents).
+ */
+export function evaluationWork(shape: readonly number[], layout: NetworkLayout): number {
+  const N = shape.reduce((a, b) => a * b, 1);
+  const d = shape.length;
+  const perPoint = (d === 1 ? 4 : d === 2 ? 9 : 12) * layout.rank;
+  let mlp = 0;
+  for (let a = 0; a < d; a++) mlp += shape[a] * 6 * layout.axes[a].layers.reduce((s, L) => s + L.inputs * L.outputs, 0);
+  return N * perPoint + mlp;
+}
 
 /**
  * The float64 CPU engine of SDMM (DESIGN.md §2, "Engine"): one evaluation is three phases, each
  * run on all `threads` participants (the main thread and threads − 1 workers sharing
  * SharedArrayBuffers; see EngineThread):
  *   1. each axis MLP forward on its 1D grid, with tangents for 'step' (AxisMlp; axis a on thread
- *      a mod threads);
+ *      a mod threads, or its rows split between threads when there are fewer axes than threads);
  *   2. the fused grid pass — s, ∂_a s, the objective's density and its reverse contraction, line
  *      by line (GridKernel), split into `threads` blocks of lines;
  *   3. per axis, the threads' partial factor gradients reduced in thread order, then the axis MLP
- *      backward into ∂/∂θ; ∂/∂α from the threads' partial sums, in thread order.
+ *      backward into ∂/∂θ (summed over the threads holding pieces of that axis, in thread order);
+ *      ∂/∂α from the threads' partial sums, in thread order.
  * Same thread count → bit-identical results; different counts differ only by the summation order
  * of the partials (≈ 1e-15 relative).
  */
@@ -38,14 +54,15 @@ class CpuEngine implements SdmmEngine {
   private readonly buf: GridBuffers;
   private readonly main: EngineThread;
   private readonly pool: WorkerPool | null;
-  /** θ and ∂J/∂θ where every thread sees them. */
+  /** θ, and each thread's ∂J/∂θ, where every thread sees them. */
   private readonly theta: Float64Array;
-  private readonly grad: Float64Array;
+  private readonly grads: Float64Array[];
+  private readonly axisSlices: { start: number; end: number; owners: number[] }[];
   private hasStep = false;
   private hasFit = false;
   private disposed = false;
 
-  constructor(setup: EngineSetup) {
+  constructor(setup: EngineSetup, options: CpuEngineOptions = {}) {
     validateSetup(setup);
     this.setup = setup;
     const { layout, rules } = setup;
@@ -53,8 +70,9 @@ class CpuEngine implements SdmmEngine {
     this.d = shape.length;
     this.points = shape.reduce((a, b) => a * b, 1);
     const lines = shape.slice(0, this.d - 1).reduce((a, b) => a * b, 1);
-    const requested = setup.threads ?? Math.max(1, Math.min(availableParallelism(), Math.floor(this.points / MIN_POINTS_PER_THREAD)));
-    this.threads = Math.max(1, Math.min(requested, lines));
+    const requested = setup.threads ?? Math.max(1, Math.min(availableParallelism(), Math.floor(evaluationWork(shape, layout) / MIN_WORK_PER_THREAD)));
+    // At most one thread per grid line (1D: per point of the axis, whose MLP rows are split).
+    this.threads = Math.max(1, Math.min(requested, this.d === 1 ? shape[0] : lines));
     this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound };
     const { bytes } = gridBuffers(this.geom);
     const memory = this.threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
@@ -66,9 +84,17 @@ class CpuEngine implements SdmmEngine {
     p[Param.invN] = 1 / this.points;
     const shared = (len: number) => new Float64Array(this.threads > 1 ? new SharedArrayBuffer(8 * len) : new ArrayBuffer(8 * len));
     this.theta = shared(layout.size);
-    this.grad = shared(layout.size);
+    this.grads = Array.from({ length: this.threads }, () => shared(layout.size));
+    // Per axis: its slice of θ and the threads holding a piece of its MLP, in thread order.
+    const pieces = axisPieces(shape, this.threads);
+    this.axisSlices = layout.axes.map((axis, a) => {
+      const first = axis.layers[0];
+      const lastLayer = axis.layers[axis.layers.length - 1];
+      const owners = pieces.flatMap((own, t) => (own.some((p) => p.axis === a) ? [t] : []));
+      return { start: first.weightOffset, end: lastLayer.biasOffset + lastLayer.outputs, owners };
+    });
     const coordinates = rules.map((r) => Float64Array.from(r.points));
-    this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grad);
+    this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grads[0]);
     this.pool =
       this.threads > 1
         ? new WorkerPool(this.threads - 1, new URL('./worker.ts', import.meta.url), () => ({
@@ -77,8 +103,8 @@ class CpuEngine implements SdmmEngine {
             layout,
             coordinates,
             theta: this.theta,
-            grad: this.grad,
-          }))
+            grads: this.grads,
+          }), options.workerLoader)
         : null;
   }
 
@@ -159,7 +185,14 @@ class CpuEngine implements SdmmEngine {
       value += partials[t].acc[0];
       gAlpha += partials[t].acc[1];
     }
-    grad.set(this.grad);
+    // Each axis's slice of θ: the sum of its owners' contributions, in thread order.
+    for (const { start, end, owners } of this.axisSlices) {
+      for (let p = start; p < end; p++) grad[p] = 0;
+      for (const t of owners) {
+        const g = this.grads[t];
+        for (let p = start; p < end; p++) grad[p] += g[p];
+      }
+    }
     if (layout.alphaIndex >= 0) grad[layout.alphaIndex] = gAlpha;
     return value;
   }
@@ -205,7 +238,13 @@ function validateSetup(setup: EngineSetup): void {
   }
 }
 
+/** Options of the CPU engine beyond the contract's EngineSetup. */
+export interface CpuEngineOptions {
+  /** How worker threads load the engine's TypeScript (pool.ts): 'bundle' (default) or 'tsx'. */
+  readonly workerLoader?: WorkerLoader;
+}
+
 /** The float64 CPU engine for a network and quadrature grid (see CpuEngine). Call dispose() when done. */
-export function createCpuEngine(setup: EngineSetup): SdmmEngine {
-  return new CpuEngine(setup);
+export function createCpuEngine(setup: EngineSetup, options: CpuEngineOptions = {}): SdmmEngine {
+  return new CpuEngine(setup, options);
 }

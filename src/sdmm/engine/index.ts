@@ -8,7 +8,7 @@ import { createCpuEngine } from './cpu-engine.js';
 import type { EngineSetup, SdmmEngine } from './types.js';
 
 export type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
-export { createCpuEngine, MIN_POINTS_PER_THREAD } from './cpu-engine.js';
+export { createCpuEngine, evaluationWork, MIN_WORK_PER_THREAD, type CpuEngineOptions } from './cpu-engine.js';
 export { AxisMlp } from './axis-mlp.js';
 
 /** tfjs-node-gpu and tfjs-node: optional peer dependencies (their install downloads libtensorflow). */

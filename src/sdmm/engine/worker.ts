@@ -1,7 +1,7 @@
 import { workerData } from 'node:worker_threads';
 import type { NetworkLayout } from '../network.js';
 import { gridBuffers, type GridGeometry } from './grid.js';
-import { serveTasks } from './pool.js';
+import { reportFailure, serveTasks } from './pool.js';
 import { EngineThread } from './thread.js';
 
 /**
@@ -14,10 +14,15 @@ const data = workerData as {
   layout: NetworkLayout;
   coordinates: Float64Array[];
   theta: Float64Array;
-  grad: Float64Array;
+  grads: Float64Array[];
   control: Int32Array;
   worker: number;
 };
-const { buffers } = gridBuffers(data.geometry, data.memory);
-const thread = new EngineThread(data.worker + 1, data.geometry, buffers, data.layout, data.coordinates, data.theta, data.grad);
-serveTasks(data.control, data.worker, (code) => thread.run(code));
+try {
+  const { buffers } = gridBuffers(data.geometry, data.memory);
+  const thread = new EngineThread(data.worker + 1, data.geometry, buffers, data.layout, data.coordinates, data.theta, data.grads[data.worker + 1]);
+  serveTasks(data.control, data.worker, (code) => thread.run(code));
+} catch (err) {
+  // A failure to set up is reported through the shared control block (the main thread is blocked).
+  reportFailure(data.control, data.worker, err);
+}
