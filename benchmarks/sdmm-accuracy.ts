@@ -1,20 +1,20 @@
 /**
- * SDMM accuracy benchmark: on the reduced star problem
- * (ε = 0.04, m = 1, τ = 1e-4, T = 0.004: 40 steps), SDMM's final field against a converged FEM
- * reference (mms-newton, P1 triangles, N = 256 cells per side, the same τ), both sampled on the
- * same 101 × 101 uniform grid:
+ * SDMM accuracy benchmark: SDMM's final field on a reduced problem against a converged FEM
+ * reference (mms-newton, the same τ, N and 2N cells per side in 2D, or 4096 and 8192 elements in
+ * 1D), both sampled on the same uniform grid (101 × 101 in 2D, 2001 points in 1D):
  *
  *   relative L2 = ( Σ_i (u_sdmm − u_fem)² / Σ_i u_fem² )^½  over the grid points.
  *
- * The reference's own discretisation error is estimated by the same norm between N = 128 and
- * N = 256. Each SDMM configuration (rank, width, quadrature elements, tanh bounding on/off) is
- * run from its own fit; fit error, per-step stop reasons, energies, iterations and wall times
- * are recorded. Times come from a shared 2-core machine: noisy, compare within one run.
+ * The reference's own discretisation error is estimated by the same norm between its two
+ * resolutions. Each SDMM configuration is run from its own fit; fit error and time, per-step stop
+ * reasons, gradient norms, energies, iterations and wall times are recorded. Times come from a
+ * shared 2-core machine: noisy, compare within one run.
  *
- * Run: npx tsx benchmarks/sdmm-accuracy.ts ['[{"rank":16,"width":32,...}, …]'] (rows of other
- * configurations already in results/sdmm-accuracy.json are kept)
- *   → results/sdmm-accuracy.csv, results/sdmm-accuracy.json (and the FEM reference cached in
- *     results/sdmm-accuracy-reference.json, reused when its configuration matches).
+ * Run: npx tsx benchmarks/sdmm-accuracy.ts <problem> ['[{"rank":16,…}, …]']  (problem: star, circle
+ * or ac1d; default star). Environment: DT, T_END override τ and the final time (ac1d: the issue's
+ * run uses DT=1e-3 T_END=0.25). Rows of other configurations already in the output are kept.
+ *   → results/sdmm-accuracy-<problem>.csv / .json (FEM reference cached in
+ *     results/sdmm-accuracy-<problem>-reference.json, reused when its configuration matches).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,26 +26,21 @@ import { createSdmmSolver, type SdmmOptions } from '../src/sdmm/index.js';
 import { uniformGrid, type GradientFlowSolver, type StepRecord } from '../src/solver.js';
 import { checkStability } from '../src/stability/index.js';
 
-const PROBLEM = makeProblem('star', 'reduced');
+const NAME = process.argv[2] && !process.argv[2].startsWith('[') ? process.argv[2] : 'star';
+const PROBLEM = makeProblem(NAME, 'reduced', {
+  tau: process.env.DT ? Number(process.env.DT) : undefined,
+  tEnd: process.env.T_END ? Number(process.env.T_END) : undefined,
+});
 const STEPS = stepCount(PROBLEM);
-const GRID = 101;
-const FEM_N = [128, 256];
+const GRID = PROBLEM.dim === 1 ? 2001 : 101;
+const FEM_N = PROBLEM.dim === 1 ? [4096, 8192] : [128, 256];
 const OUT = 'results';
+const TAG = `sdmm-accuracy-${NAME}`;
 
-/**
- * The configurations compared. bound: false cannot fit the star to 2e-4 (measured: MSE 2.9e-4
- * after 28k iterations, 330 s), so the bounding comparison is made at fitTolerance 5e-4 for both.
- */
-const DEFAULT_CONFIGS: Partial<SdmmOptions>[] = [
-  { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 2e-4, bound: true },
-  { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 5e-4, bound: true },
-  { rank: 16, width: 32, depth: 2, quadElements: 64, fitTolerance: 5e-4, bound: false },
-  { rank: 8, width: 16, depth: 2, quadElements: 64, fitTolerance: 2e-4, bound: true },
-  { rank: 16, width: 32, depth: 2, quadElements: 32, fitTolerance: 2e-4, bound: true },
-];
-
+/** The configurations compared: the defaults (float64 'js' engine), unless given on the command line. */
+const DEFAULT_CONFIGS: Partial<SdmmOptions>[] = [{}];
 /** The relative L2 of the module comment: relativeL2Error with unit weights (every grid point counts once). */
-const unitWeights = new Float64Array(GRID * GRID).fill(1);
+const unitWeights = new Float64Array(PROBLEM.dim === 1 ? GRID : GRID * GRID).fill(1);
 const relL2 = (a: Float64Array, b: Float64Array): number => relativeL2Error(a, b, unitWeights);
 
 async function run(solver: GradientFlowSolver, label: string, records: StepRecord[] = []): Promise<{ records: StepRecord[]; wallMs: number }> {
@@ -61,7 +56,7 @@ async function run(solver: GradientFlowSolver, label: string, records: StepRecor
 }
 
 const points = uniformGrid(PROBLEM, GRID);
-const refPath = `${OUT}/sdmm-accuracy-reference.json`;
+const refPath = `${OUT}/${TAG}-reference.json`;
 const refKey = JSON.stringify({ problem: describeProblem(PROBLEM), FEM_N, GRID, scheme: 'mms-newton' });
 
 interface Reference {
@@ -96,11 +91,12 @@ const uRef = Float64Array.from(reference.values);
 const referenceError = relL2(Float64Array.from(reference.coarse), uRef);
 console.log(`FEM reference: relative L2 (N=${FEM_N[0]} vs N=${FEM_N[1]}) = ${referenceError.toExponential(3)}, final E = ${reference.energy}`);
 
-const configs: Partial<SdmmOptions>[] = process.argv[2] ? (JSON.parse(process.argv[2]) as Partial<SdmmOptions>[]) : DEFAULT_CONFIGS;
+const cfgArg = process.argv.slice(2).find((a) => a.startsWith('['));
+const configs: Partial<SdmmOptions>[] = cfgArg ? (JSON.parse(cfgArg) as Partial<SdmmOptions>[]) : DEFAULT_CONFIGS;
 const rows: Record<string, unknown>[] = [];
 for (const config of configs) {
-  const solver = await createSdmmSolver(PROBLEM, { backend: 'wasm', ...config });
-  const label = `sdmm r${config.rank} w${config.width} ne${config.quadElements} bound=${config.bound ?? true} fit≤${config.fitTolerance}`;
+  const solver = await createSdmmSolver(PROBLEM, { backend: 'js', ...config });
+  const label = `sdmm ${JSON.stringify(config)}`;
   let result: { records: StepRecord[]; wallMs: number } | null = null;
   let error = '';
   const partial: StepRecord[] = [];
@@ -123,17 +119,20 @@ for (const config of configs) {
   for (const r of records) maxAbsU = Math.max(maxAbsU, Math.abs(r.minU), Math.abs(r.maxU));
   const row = {
     label,
-    rank: config.rank,
-    width: config.width,
-    depth: config.depth,
-    quadElements: config.quadElements,
+    rank: (desc.options as SdmmOptions).rank,
+    width: (desc.options as SdmmOptions).width,
+    depth: (desc.options as SdmmOptions).depth,
+    quadElements: (desc.options as SdmmOptions).quadElements,
     quadPoints: (desc.options as SdmmOptions).quadPoints,
-    fitTolerance: config.fitTolerance,
+    fitTolerance: desc.fitTolerance,
     bound: (desc.options as SdmmOptions).bound,
     optimizer: (desc.options as SdmmOptions).optimizer,
     maxIters: (desc.options as SdmmOptions).maxIters,
     parameters: desc.parameters,
     backend: desc.backend,
+    engine: desc.engine,
+    precision: desc.precision,
+    threads: desc.threads,
     fitRelativeMse: desc.fitMse,
     fitIterations: desc.fitIterations,
     fitMs: records[0]?.wallMs ?? NaN,
@@ -143,6 +142,7 @@ for (const config of configs) {
     referenceEnergy: reference.energy,
     stable: records.length > 1 ? checkStability(records, { rtol: 0, atol: 0 }).energyInequality.ok : false,
     maxAbsU,
+    maxGradientNorm: records.slice(1).reduce((m, r) => Math.max(m, r.gradientNorm ?? 0), 0),
     totalIterations: records.slice(1).reduce((s, r) => s + r.iterations, 0),
     stepMsMean: records.length > 1 ? records.slice(1).reduce((s, r) => s + r.wallMs, 0) / (records.length - 1) : NaN,
     wallMs: result?.wallMs ?? NaN,
@@ -155,16 +155,16 @@ for (const config of configs) {
 }
 
 // Rows of earlier invocations (other configurations) are kept; a re-run configuration replaces its row.
-const jsonPath = `${OUT}/sdmm-accuracy.json`;
+const jsonPath = `${OUT}/${TAG}.json`;
 if (existsSync(jsonPath)) {
   const previous = JSON.parse(readFileSync(jsonPath, 'utf8')) as { rows?: Record<string, unknown>[] };
   const labels = new Set(rows.map((r) => r.label));
   rows.unshift(...(previous.rows ?? []).filter((r) => !labels.has(r.label)));
 }
 mkdirSync(OUT, { recursive: true });
-writeFileSync(`${OUT}/sdmm-accuracy.csv`, stringify(rows, { header: true }));
+writeFileSync(`${OUT}/${TAG}.csv`, stringify(rows, { header: true }));
 writeFileSync(
-  `${OUT}/sdmm-accuracy.json`,
+  jsonPath,
   JSON.stringify(
     {
       benchmark: 'sdmm-accuracy',
@@ -180,4 +180,4 @@ writeFileSync(
     2,
   ),
 );
-console.log(`wrote ${OUT}/sdmm-accuracy.csv and ${OUT}/sdmm-accuracy.json`);
+console.log(`wrote ${OUT}/${TAG}.csv and ${jsonPath}`);

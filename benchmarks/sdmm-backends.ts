@@ -11,7 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { stringify } from 'csv-stringify/sync';
 import { makeProblem } from '../src/physics/problems.js';
-import { createSdmmSolver, initialParameters, networkLayout, type SdmmSolver } from '../src/sdmm/index.js';
+import { compositeGaussLegendre } from '../src/quadrature/index.js';
+import { createEngine, initialParameters, networkLayout, newGridField, type SdmmEngine } from '../src/sdmm/index.js';
 
 const WARMUP = 10;
 const REPEATS = 15;
@@ -22,26 +23,33 @@ const rows: Record<string, unknown>[] = [];
 
 for (const backend of backends) {
   for (const quadElements of [32, 64, 128]) {
-    let solver: SdmmSolver;
+    const layout = networkLayout(problem, net);
+    const rules = layout.axes.map((a) => compositeGaussLegendre(a.min, a.max, quadElements, 2));
+    let engine: SdmmEngine;
+    let name: string;
     try {
-      solver = (await createSdmmSolver(problem, { ...net, quadElements, backend: backend as 'wasm' })) as SdmmSolver;
+      ({ engine, backend: name } = await createEngine(backend as 'wasm', { layout, rules, epsilon: problem.epsilon, mobility: problem.mobility, tau: problem.tau }));
     } catch (e) {
       console.log(`${backend}: not available (${(e as Error).message})`);
       break;
     }
-    solver.loadParameters(initialParameters(networkLayout(problem, net), 1));
-    for (let i = 0; i < WARMUP; i++) solver.trainingLoss();
+    const theta = initialParameters(layout, 1);
+    const grad = new Float64Array(layout.size);
+    const field = newGridField(engine.points, layout.dim);
+    engine.fieldOnGrid(theta, field.u, field.grad);
+    engine.setStep(field.u, field.grad, null);
+    for (let i = 0; i < WARMUP; i++) engine.evaluate('step', theta, grad);
     const times: number[] = [];
     for (let i = 0; i < REPEATS; i++) {
       const t0 = performance.now();
-      solver.trainingLoss();
+      engine.evaluate('step', theta, grad);
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
-    const row = { backend: solver.describe().backend, quadElements, gridPoints: (2 * quadElements) ** 2, parameters: solver.describe().parameters, msPerEvaluation: times[times.length >> 1] };
+    const row = { backend: name, quadElements, gridPoints: engine.points, parameters: layout.size, msPerEvaluation: times[times.length >> 1] };
     console.log(row);
     rows.push(row);
-    solver.dispose();
+    engine.dispose();
   }
 }
 mkdirSync('results', { recursive: true });

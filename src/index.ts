@@ -54,6 +54,7 @@ export { solverKinds, solverKind, registerSolverKind, createSolver, RegistryErro
 // The two solvers.
 export { createFemSolver, FemSolver, FemSetupError, FEM_OPTIONS, FEM_SCHEMES, femKind, type FemOptions, type FemScheme } from './fem/index.js';
 export { createSdmmSolver, SdmmFitError, sdmmKind, SDMM_OPTIONS, resolveSdmmOptions, SdmmOptionsError, type SdmmOptions } from './sdmm/index.js';
+export { createSpinnSolver, spinnKind, spinnOptionsSchema, SpinnOptionsError, type SpinnOptions } from './spinn/index.js';
 
 // One run to files, and the stability check of any sequence of step records.
 export { runSolver, readRunSteps, RunError, RunFolderError, RunLayout, type RunOptions, type RunSummary, type RunStatus, type RunTotals } from './run/index.js';

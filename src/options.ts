@@ -60,6 +60,12 @@ export const option = {
     const max = LIMITS[limit];
     return s.max(max, { error: (i) => `must be at most ${max} (the limit), got ${got(i.input)}` });
   },
+  /** An integer ≥ 0, at most `max` when given. */
+  nonNegativeInteger: (max?: number) => {
+    const m = (i: { input: unknown }) => `must be an integer ≥ 0, got ${got(i.input)}`;
+    const s = z.number({ error: m }).int({ error: m }).min(0, { error: m });
+    return max === undefined ? s : s.max(max, { error: (i) => `must be at most ${max}, got ${got(i.input)}` });
+  },
   /** Any integer. */
   integer: () => {
     const m = (i: { input: unknown }) => `must be an integer, got ${got(i.input)}`;

@@ -1,6 +1,7 @@
 import { femKind } from './fem/kind.js';
 import type { ProblemConfig } from './physics/problems.js';
 import { sdmmKind } from './sdmm/kind.js';
+import { spinnKind } from './spinn/kind.js';
 import type { GradientFlowSolver, SolverKind } from './solver.js';
 
 /**
@@ -15,6 +16,7 @@ import type { GradientFlowSolver, SolverKind } from './solver.js';
 const KINDS = new Map<string, SolverKind>([
   [femKind.name, femKind],
   [sdmmKind.name, sdmmKind],
+  [spinnKind.name, spinnKind],
 ]);
 
 /** Thrown for an unknown kind or a duplicate registration; one line. */

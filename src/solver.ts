@@ -29,8 +29,10 @@ export interface StepRecord {
   /** min and max of u over the solver's own points (nodes or quadrature grid). */
   minU: number;
   maxU: number;
-  /** Why the step's iteration stopped (e.g. 'converged', 'max-iters', 'rel-decrease'). */
+  /** Why the step's iteration stopped (e.g. 'converged', 'max-iters', 'rel-decrease', 'gradient'). */
   stopReason: string;
+  /** Optional: the norm of the gradient the iteration drove down, at its final iterate (SDMM: ‖∇_θ Jₙ‖₂). */
+  gradientNorm?: number;
 }
 
 /** Progress of a long set-up (e.g. the SDMM initial fit): its phase and iterations so far against the cap. */

@@ -13,18 +13,20 @@ const ALLOWED: Record<string, readonly string[]> = {
   quadrature: ['util'],
   linalg: ['util'],
   physics: ['util'],
+  optim: ['util'],
   mesh: ['util'],
   options: ['util'],
   solver: ['physics', 'mesh', 'options', 'util'],
   stability: ['solver', 'util'],
   io: ['mesh', 'solver', 'util'],
   fem: ['quadrature', 'linalg', 'mesh', 'physics', 'options', 'solver', 'io', 'util'],
-  sdmm: ['quadrature', 'linalg', 'physics', 'options', 'solver', 'io', 'util'],
+  sdmm: ['quadrature', 'linalg', 'physics', 'optim', 'options', 'solver', 'io', 'util'],
+  spinn: ['quadrature', 'physics', 'optim', 'options', 'solver', 'util'],
   run: ['solver', 'stability', 'io', 'physics', 'util'],
-  registry: ['fem', 'sdmm', 'solver', 'physics', 'options', 'util'],
+  registry: ['fem', 'sdmm', 'spinn', 'solver', 'physics', 'options', 'util'],
   bench: ['run', 'registry', 'io', 'physics', 'stability', 'solver', 'options', 'mesh', 'quadrature', 'util'],
   cli: ['bench', 'run', 'registry', 'io', 'physics', 'stability', 'solver', 'options', 'mesh', 'util'],
-  index: ['quadrature', 'linalg', 'physics', 'mesh', 'options', 'solver', 'stability', 'io', 'fem', 'sdmm', 'run', 'registry', 'util'],
+  index: ['quadrature', 'linalg', 'physics', 'optim', 'mesh', 'options', 'solver', 'stability', 'io', 'fem', 'sdmm', 'spinn', 'run', 'registry', 'util'],
 };
 
 const SRC = resolve(import.meta.dirname, '..', 'src');
@@ -96,8 +98,9 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
   it('the key rules, spelled out: FEM and SDMM never import each other, physics knows no discretisation, the run layer and the suite see solvers only through the contract and the registry', () => {
     expect(ALLOWED.fem).not.toContain('sdmm');
     expect(ALLOWED.sdmm).not.toContain('fem');
+    for (const a of ['fem', 'sdmm', 'spinn']) for (const b of ['fem', 'sdmm', 'spinn']) if (a !== b) expect(ALLOWED[a]).not.toContain(b);
     expect(ALLOWED.physics).toEqual(['util']);
-    for (const l of ['run', 'bench']) for (const solver of ['fem', 'sdmm']) expect(ALLOWED[l]).not.toContain(solver);
+    for (const l of ['run', 'bench']) for (const solver of ['fem', 'sdmm', 'spinn']) expect(ALLOWED[l]).not.toContain(solver);
     for (const l of ['solver', 'options']) for (const high of ['fem', 'sdmm', 'registry', 'run', 'bench', 'cli']) expect(ALLOWED[l]).not.toContain(high);
     expect(Object.entries(ALLOWED).filter(([, deps]) => deps.includes('cli')).map(([l]) => l)).toEqual([]);
   });

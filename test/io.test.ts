@@ -175,11 +175,11 @@ describe('steps.csv', () => {
     w2.close();
     const text = readFileSync(p, 'utf8');
     const lines = text.trimEnd().split('\n');
-    expect(lines[0]).toBe('step,t,energy,movement,wall_ms,iterations,linear_iterations,min_u,max_u,stable,stop_reason');
+    expect(lines[0]).toBe('step,t,energy,movement,wall_ms,iterations,linear_iterations,min_u,max_u,stable,stop_reason,gradient_norm');
     expect(lines[0].split(',')).toEqual([...STEP_COLUMNS]);
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toBe('0,0,0.3333333333333333,0,0.5,0,0,-1,0.30000000000000004,true,initial');
-    expect(lines[2]).toContain(',false,"max-iters, ""line search"""');
+    expect(lines[1]).toBe('0,0,0.3333333333333333,0,0.5,0,0,-1,0.30000000000000004,true,initial,');
+    expect(lines[2]).toContain(',false,"max-iters, ""line search""",');
     const { rows, partial } = readStepsCsv(p);
     expect(partial).toBe(false);
     expect(rows).toHaveLength(3);
@@ -218,11 +218,11 @@ describe('steps.csv', () => {
     writeFileSync(p, 'step,t,energy\n0,0,1\n');
     expect(() => readStepsCsv(p)).toThrow(`${p}: line 1: expected the steps.csv header '${STEP_COLUMNS.join(',')}', got 'step,t,energy'`);
     expect(() => new StepsCsvWriter(p)).toThrow(`${p}: line 1: expected the steps.csv header`);
-    writeFileSync(p, STEP_COLUMNS.join(',') + '\n0,0,1,0,1,0,0,-1,1,true,initial\n1,0.1,0.9\n');
-    expect(() => readStepsCsv(p)).toThrow(`${p}: line 3: expected 11 fields, got 3`);
-    writeFileSync(p, STEP_COLUMNS.join(',') + '\n0,0,abc,0,1,0,0,-1,1,true,initial\n');
+    writeFileSync(p, STEP_COLUMNS.join(',') + '\n0,0,1,0,1,0,0,-1,1,true,initial,\n1,0.1,0.9\n');
+    expect(() => readStepsCsv(p)).toThrow(`${p}: line 3: expected 12 fields, got 3`);
+    writeFileSync(p, STEP_COLUMNS.join(',') + '\n0,0,abc,0,1,0,0,-1,1,true,initial,\n');
     expect(() => readStepsCsv(p)).toThrow(`${p}: line 2: column 'energy' is not a number: 'abc'`);
-    writeFileSync(p, STEP_COLUMNS.join(',') + '\n0,0,1,0,1,0,0,-1,1,yes,initial\n');
+    writeFileSync(p, STEP_COLUMNS.join(',') + '\n0,0,1,0,1,0,0,-1,1,yes,initial,\n');
     expect(() => readStepsCsv(p)).toThrow(`${p}: line 2: column 'stable' must be true or false, got 'yes'`);
   });
 

@@ -79,7 +79,7 @@ describe('SDMM exact spatial derivatives', () => {
             const n = axesPoints[k].length;
             return { enc: tf.tensor2d(Float32Array.from(enc), [n, axis.inputs]), dEnc: tf.tensor2d(Float32Array.from(dEnc), [n, axis.inputs]) };
           });
-          const th = tf.tensor1d(theta);
+          const th = tf.tensor1d(Float32Array.from(theta));
           const { u, grad } = boundedFieldTf(separableFieldTf(th, layout, inputs), alphaOf(th, layout), layout.bound);
           return { u: u.dataSync().slice(), grad: grad.map((g) => g.dataSync().slice()) };
         });

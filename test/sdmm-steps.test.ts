@@ -64,8 +64,8 @@ describe('SDMM steps: energy inequality and the tanh bound', () => {
   for (const name of ['star', 'circle', 'coarsening']) {
     for (const optimizer of ['lbfgs', 'adam'] as const) {
       it(`${name}, ${optimizer}: checkStability with zero tolerance passes on every step, |u| < 1, and the energy decreases`, async () => {
-        // Adam's step size is absolute: near a slowly moving state (coarsening) 1e-2 only overshoots.
-        const records = await runFromFit(name, optimizer === 'adam' ? { optimizer, learningRate: 1e-3 } : { optimizer }, STEPS);
+        // Adam's step size is absolute: after the least-squares fit (output weights of order 10) 1e-3 already overshoots every step of the star.
+        const records = await runFromFit(name, optimizer === 'adam' ? { optimizer, learningRate: 1e-4 } : { optimizer }, STEPS);
         const verdict = checkStability(records, { rtol: 0, atol: 0 });
         expect(verdict.energyInequality.ok, verdict.message).toBe(true);
         expect(verdict.monotone.ok).toBe(true);
@@ -76,7 +76,7 @@ describe('SDMM steps: energy inequality and the tanh bound', () => {
         }
         for (const r of records.slice(1)) {
           expect(r.iterations).toBeGreaterThan(0);
-          expect(r.stopReason).toMatch(/^(rel-decrease|max-iters|line-search|converged)/);
+          expect(r.stopReason).toMatch(/^(rel-decrease|gradient|max-iters|line-search|converged)/);
           expect(r.t).toBeCloseTo(r.step * makeProblem(name, 'reduced').tau, 12);
         }
         // The steps really move (at least one accepted step with a positive movement term) and E decays.
@@ -128,7 +128,7 @@ describe('SDMM reproducibility and state', () => {
       const checkpoint = a.saveState();
       expect(checkpoint.kind).toBe('sdmm');
       expect(checkpoint.step).toBe(2);
-      expect(checkpoint.arrays.theta).toBeInstanceOf(Float32Array);
+      expect(checkpoint.arrays.theta).toBeInstanceOf(Float64Array);
       const third = await a.step();
       const b = await createSdmmSolver(problem, { ...TINY, fitTolerance: FIT_TOLERANCE.star, optimizer });
       b.restoreState(checkpoint);
@@ -181,7 +181,7 @@ describe('SDMM failures are loud', () => {
     const problem: ProblemConfig = { ...makeProblem('circle', 'reduced'), initial: () => NaN };
     const solver = await createSdmmSolver(problem, { ...TINY, fitMaxIters: 5 });
     await expect(solver.initialise()).rejects.toThrow(
-      'SDMM initial fit (adam(s)): the loss became NaN or infinite (check the initial condition u₀ and learningRate)',
+      'SDMM initial fit: u₀ is NaN or infinite on the quadrature grid (check the initial condition)',
     );
     solver.dispose();
   });
@@ -205,7 +205,7 @@ describe('SDMM failures are loud', () => {
     [{ tol: -1 }, 'tol must be a non-negative number, got -1'],
     [{ learningRate: Number.NaN }, 'learningRate must be a positive number, got NaN'],
     [{ bound: 'yes' as never }, 'bound must be true or false, got yes'],
-    [{ backend: 'gpu' as never }, 'backend must be one of auto, tensorflow, wasm, cpu, got gpu'],
+    [{ backend: 'gpu' as never }, 'backend must be one of auto, js, tensorflow, wasm, cpu, got gpu'],
     [{ ranks: 3 } as never, "unknown SDMM option 'ranks'"],
   ];
   for (const [options, message] of bad) {

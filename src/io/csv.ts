@@ -7,11 +7,12 @@ import { AppendLog, writeFileAtomic, type WriteOptions } from './atomic.js';
  * CSV outputs (all written with csv-stringify).
  *
  * steps.csv — one row per step, step 0 (the initial state) included, columns in this order:
- *   step, t, energy, movement, wall_ms, iterations, linear_iterations, min_u, max_u, stable, stop_reason
+ *   step, t, energy, movement, wall_ms, iterations, linear_iterations, min_u, max_u, stable, stop_reason, gradient_norm
  * Numbers are written with JavaScript's shortest round-trip representation (so reading them
  * back gives the identical float64; NaN and Infinity appear as `NaN`, `Infinity`), `stable` is
  * `true`/`false` (this step satisfies the energy inequality, see src/stability; always `true`
- * at step 0), `stop_reason` is free text (quoted by csv-stringify when needed).
+ * at step 0), `stop_reason` is free text (quoted by csv-stringify when needed), `gradient_norm` the
+ * final gradient norm of the step's iteration where the solver reports one (SDMM: ‖∇_θ Jₙ‖₂), else empty.
  *
  * The writer appends a row as soon as a step is produced, so after a kill (even kill -9) the
  * file holds every completed step; at most the last line can be cut short, and the reader drops
@@ -29,6 +30,7 @@ export const STEP_COLUMNS = [
   'max_u',
   'stable',
   'stop_reason',
+  'gradient_norm',
 ] as const;
 
 /** A steps.csv row: the StepRecord plus its `stable` flag. */
@@ -42,7 +44,7 @@ export class CsvFormatError extends Error {
 }
 
 function stepValues(r: StepRecord, stable: boolean): (string | number)[] {
-  return [r.step, r.t, r.energy, r.movement, r.wallMs, r.iterations, r.linearIterations, r.minU, r.maxU, stable ? 'true' : 'false', r.stopReason];
+  return [r.step, r.t, r.energy, r.movement, r.wallMs, r.iterations, r.linearIterations, r.minU, r.maxU, stable ? 'true' : 'false', r.stopReason, r.gradientNorm ?? ''];
 }
 
 /** csv-stringify with an explicit number cast (shortest round-trip form, NaN/Infinity kept). */
@@ -200,6 +202,7 @@ export function readStepsCsv(path: string): { rows: StepRow[]; partial: boolean 
       maxU: num(8),
       stable: f[9] === 'true',
       stopReason: f[10],
+      ...(f[11] === '' ? {} : { gradientNorm: num(11) }),
     });
   }
   return { rows, partial };

@@ -47,7 +47,7 @@ async function tryWasm(): Promise<boolean> {
  * Select and initialise a TensorFlow.js backend; returns the name of the backend that runs
  * ('tensorflow', 'wasm' or 'cpu'). A forced backend that is not available is an error.
  */
-export async function selectBackend(preference: SdmmOptions['backend']): Promise<string> {
+export async function selectBackend(preference: Exclude<SdmmOptions['backend'], 'js'>): Promise<string> {
   switch (preference) {
     case 'auto': {
       if (tf.getBackend() === 'tensorflow') return 'tensorflow';

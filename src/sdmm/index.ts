@@ -7,13 +7,14 @@ export {
   networkLayout,
   initialParameters,
   encodeAxis,
-  axisFeaturesTf,
-  separableFieldTf,
-  boundedFieldTf,
-  alphaOf,
+  mlpNetwork,
   NetworkEvaluator,
+  type SeparableNetwork,
   type NetworkLayout,
   type AxisLayout,
   type Activation,
 } from './network.js';
-export { lbfgsMinimize, adamMinimize, createLbfgsState, createAdamState, type Objective, type MinimizeResult } from './optimizers.js';
+export { createEngine, type SdmmEngine, type EngineSetup, type EngineObjective } from './engine/index.js';
+export { TfjsEngine, axisFeaturesTf, separableFieldTf, boundedFieldTf, alphaOf } from './engine/tfjs.js';
+export { gridEnergy, newGridField, type GridField } from './grid.js';
+export { lbfgsMinimize, adamMinimize, createLbfgsState, createAdamState, type Objective, type MinimizeResult } from '../optim/optimizers.js';

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import type { ProblemConfig } from '../physics/problems.js';
-import type { GradientFlowSolver, SolverDescription } from '../solver.js';
+import type { GradientFlowSolver } from '../solver.js';
 import { defineSolverKind } from '../solver.js';
 import { SDMM_OPTIONS } from './options.js';
 
 type Written = z.input<typeof SDMM_OPTIONS>;
 
-/** The SDMM solver kind (src/registry.ts lists it). Creating one loads TensorFlow.js. */
+/** The SDMM solver kind (src/registry.ts lists it). TensorFlow.js loads only for a tfjs backend. */
 export const sdmmKind = defineSolverKind({
   name: 'sdmm',
   description: 'separable neural network in the minimizing movement scheme (Mattey & Ghosh)',
@@ -24,18 +24,7 @@ export const sdmmKind = defineSolverKind({
   },
   family: (o: Written) => (o.optimizer === 'adam' ? 'sdmm-adam' : 'sdmm'),
   async create(problem: ProblemConfig, options: Written): Promise<GradientFlowSolver> {
-    const [{ createSdmmSolver }, tf] = await Promise.all([import('./solver.js'), import('./tf.js')]);
-    const solver = await createSdmmSolver(problem, options);
-    // Typed facts for the run layer (unknowns, backend, precision, library versions).
-    // Transitional: SdmmSolver.describe() predates SolverDescription; once the SDMM split gives
-    // it these fields itself, this wrapper goes.
-    const describe = solver.describe.bind(solver);
-    solver.describe = (): SolverDescription => {
-      const d = describe();
-      const versions: Record<string, string> = { 'tfjs-core': tf.version_core };
-      versions.tfjsBackend = tf.getBackend();
-      return { ...d, unknowns: Number(d.parameters), backend: String(d.backend), precision: 'float32', versions };
-    };
-    return solver;
+    const { createSdmmSolver } = await import('./solver.js');
+    return createSdmmSolver(problem, options);
   },
 });

@@ -1,7 +1,11 @@
-import * as tf from './tf.js';
 import { isPeriodic, type ProblemConfig } from '../physics/problems.js';
 import { mulberry32 } from '../physics/random.js';
 import type { SdmmOptions } from './options.js';
+import { encodeAxis, encodePoint } from './encoding.js';
+
+// The coordinate encoding lives in encoding.ts (no TensorFlow.js import, so the engine's worker
+// threads can load it); re-exported here as part of the network's API.
+export { encodeAxis };
 
 /**
  * The separable network of SDMM (Mattey & Ghosh, arXiv 2405.06119; the separable structure of
@@ -25,7 +29,7 @@ import type { SdmmOptions } from './options.js';
  *   X = h_L W_L + b_L,  X' = t_L W_L
  * and then ∂u/∂x = α (1 − u²) Σ_k X'_k Y_k, ∂u/∂y = α (1 − u²) Σ_k X_k Y'_k.
  *
- * Parameter layout θ (one flat Float32Array): for each axis in order x, y, for each layer l in
+ * Parameter layout θ (one flat Float64Array): for each axis in order x, y, for each layer l in
  * order, W_l row-major (in_l × out_l: W[i·out + j]), then b_l (out_l); then α if trainable.
  * Initialisation: Glorot (Xavier) uniform, limit √(6/(in + out)), biases zero, from mulberry32(seed).
  */
@@ -103,9 +107,9 @@ export function networkLayout(
 }
 
 /** Seeded Glorot-uniform weights, zero biases, α at its initial value. */
-export function initialParameters(layout: NetworkLayout, seed: number): Float32Array {
+export function initialParameters(layout: NetworkLayout, seed: number): Float64Array {
   const rand = mulberry32(seed);
-  const theta = new Float32Array(layout.size);
+  const theta = new Float64Array(layout.size);
   for (const axis of layout.axes) {
     for (const L of axis.layers) {
       const limit = Math.sqrt(6 / (L.inputs + L.outputs));
@@ -116,57 +120,8 @@ export function initialParameters(layout: NetworkLayout, seed: number): Float32A
   return theta;
 }
 
-/** The encoding of one coordinate x (see the module comment) into enc[o..o+inputs) and its x-derivative into dEnc. */
-function encodePoint(axis: AxisLayout, x: number, enc: Float64Array, dEnc: Float64Array, o: number): void {
-  const L = axis.max - axis.min;
-  if (axis.periodic) {
-    const phi = (2 * Math.PI * (x - axis.min)) / L;
-    enc[o] = Math.cos(phi);
-    enc[o + 1] = Math.sin(phi);
-    dEnc[o] = (-Math.sin(phi) * 2 * Math.PI) / L;
-    dEnc[o + 1] = (Math.cos(phi) * 2 * Math.PI) / L;
-  } else {
-    enc[o] = (2 * (x - axis.min)) / L - 1;
-    dEnc[o] = 2 / L;
-  }
-}
-
-/**
- * Encoded coordinates and their x-derivatives for points x_i of one axis.
- * Layout: enc[i·inputs + c], dEnc[i·inputs + c] (row-major n × inputs).
- */
-export function encodeAxis(axis: AxisLayout, xs: ArrayLike<number>): { enc: Float64Array; dEnc: Float64Array } {
-  const n = xs.length;
-  const enc = new Float64Array(n * axis.inputs);
-  const dEnc = new Float64Array(n * axis.inputs);
-  for (let i = 0; i < n; i++) encodePoint(axis, xs[i], enc, dEnc, i * axis.inputs);
-  return { enc, dEnc };
-}
-
-/** σ(z) and σ'(z) as tensors. GELU is the tanh approximation 0.5 z (1 + tanh(c (z + 0.044715 z³))), c = √(2/π). */
-function activateTf(act: Activation, z: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  switch (act) {
-    case 'tanh': {
-      const h = tf.tanh(z);
-      return [h, tf.sub(1, tf.square(h))];
-    }
-    case 'sin':
-      return [tf.sin(z), tf.cos(z)];
-    case 'gelu': {
-      const c = Math.sqrt(2 / Math.PI);
-      const z2 = tf.square(z);
-      const t = tf.tanh(tf.mul(c, tf.add(z, tf.mul(0.044715, tf.mul(z2, z)))));
-      const onePlusT = tf.add(1, t);
-      const h = tf.mul(0.5, tf.mul(z, onePlusT));
-      const dInner = tf.mul(c, tf.add(1, tf.mul(3 * 0.044715, z2)));
-      const dh = tf.add(tf.mul(0.5, onePlusT), tf.mul(0.5, tf.mul(z, tf.mul(tf.sub(1, tf.square(t)), dInner))));
-      return [h, dh];
-    }
-  }
-}
-
-/** The same σ, σ' in float64 (for sampling and tests). */
-function activate64(act: Activation, z: number): [number, number] {
+/** σ(z), σ'(z) in float64. GELU is the tanh approximation 0.5 z (1 + tanh(c (z + 0.044715 z³))), c = √(2/π). */
+export function activate64(act: Activation, z: number): [number, number] {
   switch (act) {
     case 'tanh': {
       const h = Math.tanh(z);
@@ -180,76 +135,6 @@ function activate64(act: Activation, z: number): [number, number] {
       return [0.5 * z * (1 + t), 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * c * (1 + 3 * 0.044715 * z * z)];
     }
   }
-}
-
-/**
- * Features X (n × r) and tangents X' = dX/dx (n × r) of one axis, as tensors, from the flat
- * parameter tensor θ and the encoded inputs (n × inputs) with their derivatives. Differentiable
- * in θ (reverse mode through all of it).
- */
-export function axisFeaturesTf(
-  theta: tf.Tensor1D,
-  axis: AxisLayout,
-  activation: Activation,
-  enc: tf.Tensor2D,
-  dEnc: tf.Tensor2D,
-): { X: tf.Tensor2D; dX: tf.Tensor2D } {
-  let h: tf.Tensor2D = enc;
-  let t: tf.Tensor2D = dEnc;
-  const last = axis.layers.length - 1;
-  for (let l = 0; l <= last; l++) {
-    const L = axis.layers[l];
-    const W = tf.reshape(tf.slice(theta, L.weightOffset, L.inputs * L.outputs), [L.inputs, L.outputs]) as tf.Tensor2D;
-    const b = tf.slice(theta, L.biasOffset, L.outputs);
-    const z = tf.add(tf.matMul(h, W), b) as tf.Tensor2D;
-    const tW = tf.matMul(t, W);
-    if (l === last) return { X: z, dX: tW as tf.Tensor2D };
-    const [hn, dsig] = activateTf(activation, z);
-    h = hn as tf.Tensor2D;
-    t = tf.mul(dsig, tW) as tf.Tensor2D;
-  }
-  throw new Error('unreachable: a network has at least one layer');
-}
-
-/** Grid quantities of the separable field as tensors: s and its derivatives ∂s/∂x_k, shaped [n_x] (1D) or [n_x, n_y] (2D). */
-export interface FieldTensors {
-  s: tf.Tensor;
-  ds: tf.Tensor[];
-}
-
-/**
- * s = Σ_k X_k Y_k on the tensor grid (2D: s = X Yᵀ, ∂s/∂x = X' Yᵀ, ∂s/∂y = X Y'ᵀ; 1D: row sums).
- * `inputs[a]` are the encoded grid coordinates of axis a and their derivatives.
- */
-export function separableFieldTf(
-  theta: tf.Tensor1D,
-  layout: NetworkLayout,
-  inputs: readonly { enc: tf.Tensor2D; dEnc: tf.Tensor2D }[],
-): FieldTensors {
-  const f = layout.axes.map((axis, a) => axisFeaturesTf(theta, axis, layout.activation, inputs[a].enc, inputs[a].dEnc));
-  if (layout.dim === 1) return { s: tf.sum(f[0].X, 1), ds: [tf.sum(f[0].dX, 1)] };
-  const [x, y] = f;
-  return {
-    s: tf.matMul(x.X, y.X, false, true),
-    ds: [tf.matMul(x.dX, y.X, false, true), tf.matMul(x.X, y.dX, false, true)],
-  };
-}
-
-/** α as a tensor (trainable: the last entry of θ) or a number. */
-export function alphaOf(theta: tf.Tensor1D, layout: NetworkLayout): tf.Tensor | number {
-  return layout.alphaIndex >= 0 ? tf.reshape(tf.slice(theta, layout.alphaIndex, 1), []) : layout.alpha;
-}
-
-/**
- * u and ∇u on the grid from s: bounded u = tanh(α s), ∂u/∂x_k = α (1 − u²) ∂s/∂x_k;
- * unbounded u = α s, ∂u/∂x_k = α ∂s/∂x_k.
- */
-export function boundedFieldTf(field: FieldTensors, alpha: tf.Tensor | number, bound: boolean): { u: tf.Tensor; grad: tf.Tensor[] } {
-  const as = tf.mul(alpha, field.s);
-  if (!bound) return { u: as, grad: field.ds.map((d) => tf.mul(alpha, d)) };
-  const u = tf.tanh(as);
-  const g = tf.mul(alpha, tf.sub(1, tf.square(u)));
-  return { u, grad: field.ds.map((d) => tf.mul(g, d)) };
 }
 
 /**
@@ -365,4 +250,56 @@ export class NetworkEvaluator {
     }
     return u;
   }
+}
+
+/**
+ * A separable network architecture, u_θ = tanh(α Σ_k Π_a X_k^a(x_a)) with one feature map per axis:
+ * what the solver, the initial fit and the engines need from it. The engines evaluate the losses
+ * from `layout` (the per-axis MLP today); a new architecture is a new implementation of this
+ * interface and a layout the engines know.
+ */
+export interface SeparableNetwork {
+  readonly layout: NetworkLayout;
+  /** Seeded initial parameters θ (length layout.size). */
+  initialParameters(seed: number): Float64Array;
+  /**
+   * Forward pass of axis a with input tangents, float64: X_k(x_i) into X[i·r + k] and
+   * X'_k(x_i) = dX_k/dx into dX[i·r + k] for the points xs (r = layout.rank).
+   */
+  axisFeatures(theta: Float64Array, a: number, xs: ArrayLike<number>, X: Float64Array, dX: Float64Array): void;
+  /** u_θ at points (layout points[dim·i + k]) into out[i], float64; ∇u_θ into grad[dim·i + k] if given. */
+  evaluate(theta: Float64Array, points: Float64Array, out: Float64Array, grad?: Float64Array): Float64Array;
+}
+
+/** The per-axis MLP architecture of the module comment as a SeparableNetwork. */
+export function mlpNetwork(layout: NetworkLayout): SeparableNetwork {
+  const ev = new NetworkEvaluator(layout);
+  const r = layout.rank;
+  const dim = layout.dim;
+  const out1 = new Float64Array(r);
+  const dOut1 = new Float64Array(r);
+  const p = new Float64Array(dim);
+  const g = new Float64Array(dim);
+  return {
+    layout,
+    initialParameters: (seed) => initialParameters(layout, seed),
+    axisFeatures(theta, a, xs, X, dX) {
+      ev.setParameters(theta);
+      for (let i = 0; i < xs.length; i++) {
+        ev.axisFeatures(a, xs[i], out1, dOut1);
+        X.set(out1, i * r);
+        dX.set(dOut1, i * r);
+      }
+    },
+    evaluate(theta, points, out, grad) {
+      ev.setParameters(theta);
+      const n = points.length / dim;
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < dim; k++) p[k] = points[dim * i + k];
+        out[i] = ev.value(p, grad ? g : undefined);
+        if (grad) for (let k = 0; k < dim; k++) grad[dim * i + k] = g[k];
+      }
+      return out;
+    },
+  };
 }

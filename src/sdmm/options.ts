@@ -5,7 +5,19 @@ import { checkTotal, LimitError } from '../util/limits.js';
 
 export const SDMM_ACTIVATIONS = ['tanh', 'gelu', 'sin'] as const;
 export const SDMM_OPTIMIZERS = ['lbfgs', 'adam'] as const;
-export const SDMM_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const SDMM_BACKENDS = ['auto', 'js', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/**
+ * Default fit tolerance (relative MSE) on a float64 engine ('js'): working precision where the network
+ * can represent u₀ (DESIGN.md §2).
+ */
+export const FIT_TOLERANCE_FLOAT64 = 1e-8;
+/**
+ * Default fit tolerance on a float32 engine (TensorFlow.js): float32 rounding of s = Σ_k X_k Y_k and of
+ * the misfit's gradient stalls the final L-BFGS phase around relative MSE 1e-7–1e-6 (measured on the
+ * reduced star and circle, wasm and cpu backends), so 1e-8 is not reachable there.
+ */
+export const FIT_TOLERANCE_FLOAT32 = 1e-6;
 
 /**
  * The options of the SDMM solver (separable deep minimizing movement, Mattey & Ghosh,
@@ -29,25 +41,43 @@ export const SDMM_OPTIONS = z.strictObject({
     .meta({ description: "composite Gauss–Legendre elements per axis (default: the problem's n)", arg: 'ne' }),
   quadPoints: option.positiveInteger('quadPointsPerAxis').default(2).meta({ description: 'Gauss points per element (2 as in the authors\' code)', arg: 'q' }),
   optimizer: option.oneOf(SDMM_OPTIMIZERS).default('lbfgs').meta({ description: 'optimizer of each time step', arg: 'o' }),
-  maxIters: option.positiveInteger().default(100).meta({ description: 'iteration cap per time step', arg: 'k' }),
-  tol: option.nonNegative().default(1e-6).meta({ description: 'stop a step when the relative decrease of Jₙ falls below tol', arg: 't' }),
-  learningRate: option.positive().default(1e-3).meta({ description: 'Adam learning rate (Adam steps and the Adam phase of the initial fit)', flag: 'lr', arg: 'rate' }),
+  maxIters: option.positiveInteger().default(500).meta({ description: 'iteration cap per time step', arg: 'k' }),
+  tol: option
+    .nonNegative()
+    .default(1e-7)
+    .meta({ description: "stop a step when an iteration's decrease of Jₙ is ≤ tol × the step's own decrease so far (independent of |Jₙ|)", arg: 't' }),
+  gradTol: option
+    .nonNegative()
+    .default(1e-5)
+    .meta({ description: "stop a step when ‖∇θ Jₙ‖ ≤ gradTol × ‖∇θ Jₙ‖ at the step's start (0 disables)", flag: 'grad-tol', arg: 'g' }),
+  keepHistory: option.boolean().default(true).meta({ description: 'keep the L-BFGS curvature history across time steps (warm start) instead of resetting it' }),
+  learningRate: option.positive().default(1e-3).meta({ description: 'Adam learning rate (steps with optimizer adam)', flag: 'lr', arg: 'rate' }),
   historySize: option.positiveInteger().default(20).meta({ description: 'L-BFGS history size (curvature pairs kept)', flag: 'history', arg: 'm' }),
   fitTolerance: option
     .positive()
-    .default(1e-3)
-    .meta({ description: 'initial-fit tolerance: relative MSE mean (u − u₀)² / mean u₀² on the quadrature grid', flag: 'fit-tol', arg: 'mse' }),
-  fitMaxIters: option.positiveInteger().default(20000).meta({ description: 'initial-fit iteration cap per phase', flag: 'fit-iters', arg: 'k' }),
+    .optional()
+    .meta({
+      description: 'initial-fit tolerance: relative MSE mean (u − u₀)² / mean u₀² on the quadrature grid (default 1e-8 on the float64 js engine, 1e-6 on float32 TensorFlow.js)',
+      flag: 'fit-tol',
+      arg: 'mse',
+    }),
+  fitMaxIters: option.positiveInteger().default(2000).meta({ description: 'iteration cap of each L-BFGS phase of the initial fit (each axis regression, then the MSE of u)', flag: 'fit-iters', arg: 'k' }),
   seed: option.integer().optional().meta({ description: "seed of the Glorot initialisation (default: the problem's seed)", sharedFlag: true }),
   backend: option
     .oneOf(SDMM_BACKENDS)
     .default('auto')
-    .meta({ description: 'TensorFlow.js backend; auto tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order', arg: 'b' }),
+    .meta({ description: 'engine: js (float64 CPU) or a TensorFlow.js backend (float32); auto = tfjs-node(-gpu) when installed, else js', arg: 'b' }),
+  threads: option
+    .nonNegativeInteger(256)
+    .default(0)
+    .meta({ description: 'threads of the js engine (0: automatic, one per core on grids large enough to gain)', arg: 'k' }),
 });
 
 
 /** Options of the SDMM solver after validation: SDMM_OPTIONS with the problem-dependent defaults filled in. */
-export type SdmmOptions = Omit<z.output<typeof SDMM_OPTIONS>, 'quadElements' | 'seed'> & {
+export type SdmmOptions = Omit<z.output<typeof SDMM_OPTIONS>, 'quadElements' | 'seed' | 'fitTolerance'> & {
+  /** Required relative MSE of the initial fit. Default FIT_TOLERANCE_FLOAT64, or FIT_TOLERANCE_FLOAT32 on a float32 engine (createSdmmSolver). */
+  fitTolerance: number;
   /** n_e: composite Gauss–Legendre elements per axis. Default problem.n. */
   quadElements: number;
   /** Seed of the Glorot initialisation. Default: the problem's seed. */
@@ -69,7 +99,7 @@ export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & 
   const resolved: Record<string, unknown> = {};
   for (const key of Object.keys(SDMM_OPTIONS.shape)) {
     const v = o[key as keyof typeof o];
-    resolved[key] = v !== undefined ? v : key === 'quadElements' ? problem.n : key === 'seed' ? problem.seed : v;
+    resolved[key] = v !== undefined ? v : key === 'quadElements' ? problem.n : key === 'seed' ? problem.seed : key === 'fitTolerance' ? FIT_TOLERANCE_FLOAT64 : v;
   }
   // The quadrature grid has (n_e·q)^dim points, every one evaluated each iteration: bounded as a whole.
   const ne = resolved.quadElements as number;

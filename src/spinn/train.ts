@@ -1,4 +1,4 @@
-import { adamMinimize, createAdamState, createLbfgsState, lbfgsMinimize, type MinimizeResult, type Objective } from '../sdmm/optimizers.js';
+import { adamMinimize, createAdamState, createLbfgsState, lbfgsMinimize, type MinimizeResult, type Objective } from '../optim/optimizers.js';
 import type { LossParts, SpinnLoss } from './loss.js';
 import type { ResolvedSpinnOptions } from './options.js';
 
@@ -9,11 +9,9 @@ import type { ResolvedSpinnOptions } from './options.js';
  * carry over between draws), then optionally L-BFGS on the last point set, as in the PINN
  * literature for Allen–Cahn (Raissi et al. 2019; Wang et al. 2022).
  *
- * The optimizers are SDMM's (src/sdmm/optimizers.ts). They currently hold θ in a Float32Array;
- * the loss and its gradient are evaluated in float64 from a float64 copy of it. When the
- * optimizers move to Float64Array θ, only `OptimizerVector` below changes.
+ * The optimizers are the shared float64 L-BFGS and Adam of src/optim/ (SDMM uses the same).
  */
-const OptimizerVector = Float32Array;
+const OptimizerVector = Float64Array;
 
 export interface TrainingPhase {
   optimizer: 'warm-start' | 'adam' | 'lbfgs';
@@ -65,7 +63,7 @@ export function trainSpinn(loss: SpinnLoss, theta: Float64Array, o: ResolvedSpin
     const state = createAdamState(P);
     if (o.resampleEvery > 0) {
       // One Adam run per draw of the collocation points; the moments persist across draws.
-      const total: MinimizeResult = { iterations: 0, evaluations: 0, stopReason: 'max-iters', initial: NaN, best: NaN };
+      const total: MinimizeResult = { iterations: 0, evaluations: 0, stopReason: 'max-iters', initial: NaN, best: NaN, initialGradientNorm: NaN, gradientNorm: NaN };
       for (let done = 0; done < o.adamIters; ) {
         if (done > 0) loss.resample();
         const chunk = Math.min(o.resampleEvery, o.adamIters - done);

@@ -41,6 +41,8 @@ export interface SdmmEngine {
   readonly threads: number;
   /** Number of grid points N = Π_a n_a. */
   readonly points: number;
+  /** Versions of the libraries that compute (TensorFlow.js and its backend); none for the js engine. */
+  readonly versions?: Readonly<Record<string, string>>;
   /**
    * The data of the next step: uⁿ and ∇uⁿ on the grid (length N each; grad one array per axis)
    * and σ = s(·, tⁿ⁺¹)/m on the grid, or null without a source. Copied or uploaded; the caller

@@ -1,7 +1,7 @@
 /**
- * Optimizers on the flat parameter vector θ (a Float32Array: the network's own precision),
- * with their arithmetic in float64 and their state in plain typed arrays, so a checkpoint
- * holds everything needed to continue bit for bit.
+ * Optimizers on the flat parameter vector θ (a Float64Array; an engine that computes in float32
+ * rounds it on the way in), with their state in plain typed arrays, so a checkpoint holds
+ * everything needed to continue bit for bit.
  *
  * Both keep the best iterate: on return θ holds the parameters with the lowest loss evaluated
  * (the starting point is evaluated first, so the result is never worse than the start).
@@ -11,22 +11,23 @@
  * The loss and its gradient: returns f(θ) and writes ∇f(θ) into `grad`. May return NaN/±Inf;
  * the optimizers report that as stopReason 'non-finite'.
  */
-export type Objective = (theta: Float32Array, grad: Float64Array) => number;
+export type Objective = (theta: Float64Array, grad: Float64Array) => number;
 
 export interface MinimizeOptions {
   /** Iteration cap. */
   maxIters: number;
-  /** Stop when the relative decrease of the loss falls to tol or below (0: never). */
-  tol: number;
   /**
-   * The objective returns the loss minus this constant (a difference form kept for float32
-   * precision, e.g. Jₙ(u) − Jₙ(uⁿ)); `tol` stays relative to the loss itself, |f + offset|. Default 0.
+   * Stop when the last iteration's decrease is at most tol times the decrease so far,
+   * f_{k−1} − f_k ≤ tol · (f_0 − f_k) (0: never). Scale-free: it does not depend on |f|, which
+   * for the step functional Jₙ is dominated by the energy (10⁴ on ac1d while a step changes it by 10).
    */
-  offset?: number;
+  tol: number;
+  /** Stop when ‖∇f(θ_k)‖₂ ≤ gradTol · ‖∇f(θ_0)‖₂ (relative to the start of the call; 0 or absent: never). */
+  gradTol?: number;
   /** Stop as soon as the best loss is ≤ target (the initial fit's MSE tolerance). */
   target?: number;
   /** Checked after every `everyIters` iterations with the current (best) θ: true stops with stopReason 'switch'. */
-  stop?: { everyIters: number; test: (theta: Float32Array) => boolean };
+  stop?: { everyIters: number; test: (theta: Float64Array) => boolean };
 }
 
 export interface MinimizeResult {
@@ -39,6 +40,15 @@ export interface MinimizeResult {
   /** Loss at the start and at the returned (best) iterate. */
   initial: number;
   best: number;
+  /** ‖∇f‖₂ at the start and at the returned iterate (NaN where not evaluated). */
+  initialGradientNorm: number;
+  gradientNorm: number;
+}
+
+function norm2(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
 }
 
 function dotN(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
@@ -85,7 +95,7 @@ export function createLbfgsState(size: number, historySize: number): LbfgsState 
  * persists in `state` across calls (warm start between time steps); a non-descent direction
  * resets it.
  */
-export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsState, opts: MinimizeOptions): MinimizeResult {
+export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsState, opts: MinimizeOptions): MinimizeResult {
   const P = theta.length;
   if (state.size !== P) throw new Error(`L-BFGS state is for ${state.size} parameters, got ${P}`);
   const m = state.historySize;
@@ -95,15 +105,18 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
   const g = new Float64Array(P);
   const d = new Float64Array(P);
   const alphas = new Float64Array(m);
-  const trial = new Float32Array(P);
+  const trial = new Float64Array(P);
   const gTrial = new Float64Array(P);
-  const bestTheta = new Float32Array(P);
+  const bestTheta = new Float64Array(P);
   const bestG = new Float64Array(P);
   let evaluations = 1;
   let fx = f(theta, g);
   const initial = fx;
-  if (!Number.isFinite(fx)) return { iterations: 0, evaluations, stopReason: 'non-finite', initial, best: fx };
-  if (opts.target !== undefined && fx <= opts.target) return { iterations: 0, evaluations, stopReason: 'target', initial, best: fx };
+  const g0 = norm2(g);
+  const result = (iterations: number, stopReason: string) => ({ iterations, evaluations, stopReason, initial, best: fx, initialGradientNorm: g0, gradientNorm: norm2(g) });
+  if (!Number.isFinite(fx)) return result(0, 'non-finite');
+  if (opts.target !== undefined && fx <= opts.target) return result(0, 'target');
+  if (opts.gradTol && !(g0 > 0)) return result(0, 'gradient');
 
   const direction = () => {
     for (let p = 0; p < P; p++) d[p] = -g[p];
@@ -225,7 +238,6 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
       break;
     }
     iterations++;
-    // Curvature pair from the float32-rounded step actually taken.
     const j = state.head;
     let sy = 0;
     let yy = 0;
@@ -250,7 +262,11 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
       stopReason = 'target';
       break;
     }
-    if (fPrev - fx <= opts.tol * Math.max(Math.abs(fx + (opts.offset ?? 0)), 1e-30)) {
+    if (opts.gradTol && norm2(g) <= opts.gradTol * g0) {
+      stopReason = 'gradient';
+      break;
+    }
+    if (fPrev - fx <= opts.tol * (initial - fx)) {
       stopReason = 'rel-decrease';
       break;
     }
@@ -260,7 +276,7 @@ export function lbfgsMinimize(f: Objective, theta: Float32Array, state: LbfgsSta
     }
   }
   // Every accepted step decreased f strictly, so the current iterate is the best one.
-  return { iterations, evaluations, stopReason, initial, best: fx };
+  return result(iterations, stopReason);
 }
 
 /** Adam state: first and second moment estimates and the update count t (kept across steps). */
@@ -281,12 +297,13 @@ export const ADAM_WINDOW = 25;
  * Adam (Kingma & Ba 2015; β₁ = 0.9, β₂ = 0.999, ε̂ = 10⁻⁸):
  *   m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,  θ ← θ − lr m̂ / (√v̂ + ε̂)
  * with bias corrections m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ). Keeps the best evaluated iterate;
- * stops when the best loss improved by at most tol (relative) over the last ADAM_WINDOW
+ * stops when the best loss improved over the last ADAM_WINDOW iterations by at most tol times its
+ * total improvement so far
  * iterations, at the target, at the `stop` test, or at the cap. A non-finite loss stops it ('non-finite').
  */
 export function adamMinimize(
   f: Objective,
-  theta: Float32Array,
+  theta: Float64Array,
   state: AdamState,
   opts: MinimizeOptions & { learningRate: number },
 ): MinimizeResult {
@@ -295,7 +312,7 @@ export function adamMinimize(
   const beta1 = 0.9;
   const beta2 = 0.999;
   const g = new Float64Array(P);
-  const bestTheta = new Float32Array(theta);
+  const bestTheta = new Float64Array(theta);
   const window = new Float64Array(ADAM_WINDOW);
   let best = Infinity;
   let initial = NaN;
@@ -318,7 +335,7 @@ export function adamMinimize(
       stopReason = 'target';
       break;
     }
-    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * Math.abs(best + (opts.offset ?? 0))) {
+    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * (initial - best)) {
       stopReason = 'rel-decrease';
       break;
     }
@@ -340,5 +357,6 @@ export function adamMinimize(
     iterations++;
   }
   if (best < Infinity) theta.set(bestTheta);
-  return { iterations, evaluations, stopReason, initial, best };
+  // Adam does not keep the gradient of the best iterate; report the last one evaluated.
+  return { iterations, evaluations, stopReason, initial, best, initialGradientNorm: NaN, gradientNorm: norm2(g) };
 }

@@ -1,0 +1,37 @@
+import type { AxisLayout } from './network.js';
+
+/**
+ * The coordinate encoding of the separable network's axes (network.ts, module comment), on [a, b]
+ * with L = b − a:
+ *   non-periodic: ξ = 2(x − a)/L − 1 ∈ [−1, 1],         dξ/dx = 2/L
+ *   periodic:     ξ = (cos φ, sin φ), φ = 2π(x − a)/L,  dξ/dx = (−sin φ, cos φ) 2π/L
+ * Kept free of TensorFlow.js so that the float64 engine (and its worker threads) can use it.
+ */
+
+/** The encoding of one coordinate x (see the module comment) into enc[o..o+inputs) and its x-derivative into dEnc. */
+export function encodePoint(axis: AxisLayout, x: number, enc: Float64Array, dEnc: Float64Array, o: number): void {
+  const L = axis.max - axis.min;
+  if (axis.periodic) {
+    const phi = (2 * Math.PI * (x - axis.min)) / L;
+    enc[o] = Math.cos(phi);
+    enc[o + 1] = Math.sin(phi);
+    dEnc[o] = (-Math.sin(phi) * 2 * Math.PI) / L;
+    dEnc[o + 1] = (Math.cos(phi) * 2 * Math.PI) / L;
+  } else {
+    enc[o] = (2 * (x - axis.min)) / L - 1;
+    dEnc[o] = 2 / L;
+  }
+}
+
+/**
+ * Encoded coordinates and their x-derivatives for points x_i of one axis.
+ * Layout: enc[i·inputs + c], dEnc[i·inputs + c] (row-major n × inputs).
+ */
+export function encodeAxis(axis: AxisLayout, xs: ArrayLike<number>): { enc: Float64Array; dEnc: Float64Array } {
+  const n = xs.length;
+  const enc = new Float64Array(n * axis.inputs);
+  const dEnc = new Float64Array(n * axis.inputs);
+  for (let i = 0; i < n; i++) encodePoint(axis, xs[i], enc, dEnc, i * axis.inputs);
+  return { enc, dEnc };
+}
+

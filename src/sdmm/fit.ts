@@ -1,0 +1,452 @@
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import type { Rule1D } from '../quadrature/index.js';
+import { mulberry32 } from '../physics/random.js';
+import { DivergenceError, type SolverProgress } from '../solver.js';
+import { AxisMlp } from './engine/axis-mlp.js';
+import type { SdmmEngine } from './engine/types.js';
+import type { NetworkLayout } from './network.js';
+import { createLbfgsState, lbfgsMinimize, type MinimizeResult } from '../optim/optimizers.js';
+import type { SdmmOptions } from './options.js';
+import type { FitReport } from './state.js';
+
+/**
+ * Step 0 of SDMM: fit u_θ = tanh(α s_θ), s_θ = Σ_k Π_a X_k^a(x_a), to u₀ on the quadrature grid.
+ * The fit error is the relative MSE  mean_q (u_θ − u₀)² / mean_q u₀²  (relative to the mean
+ * square of u₀, so small-amplitude data is held to the same relative accuracy as a ±1 field).
+ *
+ * Route (DESIGN.md §2: the fit decides the accuracy of everything after it):
+ *  1. Pre-activation target s* = atanh(clip(u₀))/α on the tensor grid (u₀/α without the bounding);
+ *     clip(u) keeps |u| ≤ 1 − 2⁻⁵⁰ so that atanh is finite where u₀ rounds to ±1.
+ *  2. Separable factors: in 2D the truncated SVD S* ≈ Σ_{k<r} σ_k U_k V_kᵀ (ml-matrix) gives the
+ *     rank-r factors X*_k = √σ_k U_k, Y*_k = √σ_k V_k directly (the best rank-r approximation in the
+ *     Frobenius norm, Eckart–Young); in 1D the target itself, s = Σ_k X_k, is split evenly over the
+ *     r outputs (only their sum enters u, and the gradient of every output is the same).
+ *  3. Per axis, a 1D regression of the axis MLP onto its factors (float64, the engine's AxisMlp),
+ *     from a seeded start whose hidden features resolve the axis (regressionStart): variable
+ *     projection, i.e. L-BFGS on the hidden weights with the last layer re-solved by linear least
+ *     squares at every evaluation (projectedMisfit). In 2D the misfit of axis x is Σ_k ‖Y*_k‖² ‖X_k − X*_k‖² / N, the first-order
+ *     contribution of its error to mean_q (s − s*)² (the V_k are orthonormal); in 1D it is
+ *     mean_i w_i (Σ_k X_k(x_i) − s*_i)² with w_i = α²((1 − u₀ᵢ²)² + 10⁻⁶) / mean u₀², the linearised relative
+ *     u-error (u − u₀ ≈ α(1 − u₀²)(s − s*)), so a log-singular s* (ac1d touches u = −1) costs nothing
+ *     where u cannot see it.
+ *  4. L-BFGS on the MSE of u itself through the engine (the full network, α included when trained).
+ * Each L-BFGS phase stops at its target, at fitMaxIters iterations, or when the line search can no
+ * longer decrease the misfit (working precision). Inputs the network cannot represent are reported,
+ * not hidden: ac1d's u₀ = x² cos πx has a kink at the periodic boundary (slopes −2 and +2 where it
+ * touches u = −1), which a smooth periodic network under tanh reaches only to relative MSE ≈ 2e-7 on
+ * the reduced grid after 2,000 iterations per phase (150 s), 1e-6 on coarse grids.
+ *
+ * θ is updated in place. The achieved MSE is measured in float64 from the engine's grid values,
+ * i.e. on the field the time steps start from.
+ */
+
+/** |u| ≤ 1 − 2⁻⁵⁰ before atanh: atanh(1 − 2⁻⁵⁰) ≈ 17.7, tanh of it is 1 to 1e-15. */
+const CLIP = 1 - 2 ** -50;
+
+/**
+ * Floor of the 1D row weights (1 − u₀²)²: where u₀ = ±1 to rounding the linearised weight vanishes and
+ * would leave s free to take the wrong sign there (front1d: a far field at u = −1 instead of +1).
+ * 1e-6 keeps that far field in place while a one-point log cusp of s* (ac1d) costs ~1e-9.
+ */
+const ROW_WEIGHT_FLOOR = 1e-6;
+
+/**
+ * L-BFGS history of the fit's phases: 60 pairs take 1.5× fewer iterations than 20 on the circle's
+ * axis regressions (measured: 1433 + 944 against 2000+ + 1438 iterations to the same misfit).
+ */
+const FIT_HISTORY = 60;
+
+/**
+ * Each axis regression stops at its misfit ≤ ½ fitTolerance / (d κ), κ = mean_q (1 − u₀²)² (1 without
+ * the bounding): the misfit measures the error of s, and u − u₀ ≈ α (1 − u₀²)(s − s*) scales it by
+ * κ on average. For a ±1 field (circle: κ ≈ 0.1) this stops the axes 5× earlier than the bare bound
+ * (measured: 2.5× fewer axis iterations, u-MSE after the axes 3.9e-9 ≤ 1e-8); for small-amplitude
+ * data (coarsening, κ ≈ 1) it keeps the bound, which is tight there. In 1D the row weights already
+ * hold (1 − u₀²)², so κ = 1 there (measured on ac1d: with κ the axis phase stopped after 52 iterations
+ * and left 977 slow iterations to the u-phase).
+ */
+const AXIS_TARGET_SAFETY = 0.5;
+/**
+ * In 1D the linearised misfit underestimates the u-error about 3× near ac1d's kink, and the axis
+ * regression converges far faster than the u-phase through the engine: stop it at 0.1 · fitTolerance
+ * (measured on ac1d at fitTolerance 1e-5: 194 axis iterations and none in the u-phase, MSE 2.5e-6,
+ * against 59 + 330 and 1.0e-5 at 0.5, in the same wall time).
+ */
+const AXIS_TARGET_SAFETY_1D = 0.1;
+
+/** What the fit reports besides the FitReport: the rank-r SVD's own error (what rank alone allows). */
+export interface FitDiagnostics extends FitReport {
+  /** Relative MSE of tanh(α · rank-r truncation of s*) against u₀ (2D; 0 in 1D). */
+  truncationMse: number;
+  /** Wall time of each phase in ms. */
+  phaseMs: Record<string, number>;
+}
+
+export function preActivationTarget(u0: Float64Array, bound: boolean, alpha: number): Float64Array {
+  const s = new Float64Array(u0.length);
+  for (let q = 0; q < u0.length; q++) {
+    const v = u0[q];
+    s[q] = bound ? Math.atanh(Math.max(-CLIP, Math.min(CLIP, v))) / alpha : v / alpha;
+  }
+  return s;
+}
+
+/**
+ * Rank-r factors of a 2D grid target S* (n_x × n_y, row-major) by truncated SVD: X* (n_x × r),
+ * Y* (n_y × r) row-major with X*_k = √σ_k U_k, Y*_k = √σ_k V_k; columns beyond the matrix rank are 0.
+ */
+export function svdFactors(target: Float64Array, nx: number, ny: number, rank: number): { X: Float64Array; Y: Float64Array; sigma: Float64Array } {
+  const M = new Matrix(nx, ny);
+  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) M.set(i, j, target[i * ny + j]);
+  const svd = new SingularValueDecomposition(M, { autoTranspose: true });
+  const U = svd.leftSingularVectors;
+  const V = svd.rightSingularVectors;
+  const d = svd.diagonal;
+  const X = new Float64Array(nx * rank);
+  const Y = new Float64Array(ny * rank);
+  const sigma = new Float64Array(rank);
+  const kmax = Math.min(rank, d.length);
+  for (let k = 0; k < kmax; k++) {
+    sigma[k] = d[k];
+    const c = Math.sqrt(d[k]);
+    for (let i = 0; i < nx; i++) X[i * rank + k] = c * U.get(i, k);
+    for (let j = 0; j < ny; j++) Y[j * rank + k] = c * V.get(j, k);
+  }
+  return { X, Y, sigma };
+}
+
+/**
+ * One axis's regression problem: minimize
+ *   sum mode (1D):     Σ_i rowW_i (Σ_k X_k(x_i) − t_i)²            (target t: n)
+ *   factor mode (2D):  Σ_i Σ_k colW_k (X_k(x_i) − T_ik)²             (target T: n × r)
+ * over the axis's slice of θ, with AxisMlp (float64).
+ */
+interface AxisProblem {
+  readonly mlp: AxisMlp;
+  readonly target: Float64Array;
+  readonly sum: boolean;
+  readonly rowW: Float64Array | null;
+  readonly colW: Float64Array | null;
+  /** Least-squares workspace: normal matrix (m × m, m = width + 1), right-hand sides (m × cols), one row. */
+  readonly ata: Float64Array;
+  readonly atb: Float64Array;
+  readonly row: Float64Array;
+}
+
+function axisProblem(mlp: AxisMlp, target: Float64Array, sum: boolean, rowW: Float64Array | null, colW: Float64Array | null): AxisProblem {
+  const m = mlp.hiddenWidth + 1;
+  const cols = sum ? 1 : mlp.rank;
+  return { mlp, target, sum, rowW, colW, ata: new Float64Array(m * m), atb: new Float64Array(m * cols), row: new Float64Array(m) };
+}
+
+/**
+ * Solve A X = B in place for symmetric positive definite A (m × m, row-major; its lower triangle
+ * is overwritten by the Cholesky factor L, A = L Lᵀ) and B (m × cols, overwritten by X).
+ * Throws if A is not positive definite (cannot happen with the ridge term λ > 0 unless NaN).
+ */
+function choleskySolveInPlace(A: Float64Array, B: Float64Array, m: number, cols: number): void {
+  for (let j = 0; j < m; j++) {
+    let d = A[j * m + j];
+    for (let k = 0; k < j; k++) d -= A[j * m + k] * A[j * m + k];
+    if (!(d > 0)) throw new Error(`SDMM initial fit: the least-squares normal matrix is not positive definite (pivot ${d})`);
+    const ljj = Math.sqrt(d);
+    A[j * m + j] = ljj;
+    for (let i = j + 1; i < m; i++) {
+      let v = A[i * m + j];
+      for (let k = 0; k < j; k++) v -= A[i * m + k] * A[j * m + k];
+      A[i * m + j] = v / ljj;
+    }
+  }
+  for (let c = 0; c < cols; c++) {
+    for (let i = 0; i < m; i++) {
+      let v = B[i * cols + c];
+      for (let k = 0; k < i; k++) v -= A[i * m + k] * B[k * cols + c];
+      B[i * cols + c] = v / A[i * m + i];
+    }
+    for (let i = m - 1; i >= 0; i--) {
+      let v = B[i * cols + c];
+      for (let k = i + 1; k < m; k++) v -= A[k * m + i] * B[k * cols + c];
+      B[i * cols + c] = v / A[i * m + i];
+    }
+  }
+}
+
+function axisMisfit(p: AxisProblem, theta: Float64Array, grad: Float64Array, X: Float64Array, gX: Float64Array): number {
+  const { mlp, target } = p;
+  const n = mlp.points;
+  const r = mlp.rank;
+  mlp.forward(theta, X, null);
+  let f = 0;
+  for (let i = 0; i < n; i++) {
+    if (p.sum) {
+      let s = 0;
+      for (let k = 0; k < r; k++) s += X[i * r + k];
+      const w = p.rowW ? p.rowW[i] : 1;
+      const e = s - target[i];
+      f += w * e * e;
+      for (let k = 0; k < r; k++) gX[i * r + k] = 2 * w * e;
+    } else {
+      for (let k = 0; k < r; k++) {
+        const w = p.colW ? p.colW[k] : 1;
+        const e = X[i * r + k] - target[i * r + k];
+        f += w * e * e;
+        gX[i * r + k] = 2 * w * e;
+      }
+    }
+  }
+  grad.fill(0);
+  mlp.backward(grad, gX, null);
+  return f;
+}
+
+/**
+ * A seeded start for the per-axis regressions whose hidden features resolve the axis: the first
+ * layer's units are ramps z_j = κ_j (ξ − c_j), one centre per stratum of [−1, 1]
+ * (c_j = −1 + 2(j + U_j)/width, U_j uniform) and slopes of alternating sign with |κ_j| = (width/2)(0.75 + 0.5 V_j)
+ * (about one ramp width per spacing); on a periodic axis the ramps are arcs
+ * κ_j (cos φ cos β_j + sin φ sin β_j − cos γ_j) with β_j = π(c_j + 1), γ_j alternating 0.5 and 1.
+ * Every later hidden layer starts as the identity plus uniform noise of ±0.05. Glorot weights
+ * instead give nearly linear features (|w| ≤ 0.43 for one input), a basis in which least squares
+ * cannot fit the factors. The last layer is left to the least squares.
+ */
+export function regressionStart(layout: NetworkLayout, a: number, theta: Float64Array, seed: number): void {
+  const rand = mulberry32((seed + 7919 * (a + 1)) >>> 0);
+  const axis = layout.axes[a];
+  const [first, ...rest] = axis.layers;
+  const w = first.outputs;
+  for (let j = 0; j < w; j++) {
+    const c = -1 + (2 * (j + rand())) / w;
+    const slope = (w / 2) * (0.75 + 0.5 * rand()) * (j % 2 ? 1 : -1);
+    if (axis.inputs === 1) {
+      theta[first.weightOffset + j] = slope;
+      theta[first.biasOffset + j] = -slope * c;
+    } else {
+      const beta = Math.PI * (c + 1);
+      const gamma = j % 2 ? 0.5 : 1;
+      theta[first.weightOffset + j] = slope * Math.cos(beta);
+      theta[first.weightOffset + w + j] = slope * Math.sin(beta);
+      theta[first.biasOffset + j] = -slope * Math.cos(gamma);
+    }
+  }
+  for (const L of rest.slice(0, -1)) {
+    for (let i = 0; i < L.inputs; i++) {
+      for (let j = 0; j < L.outputs; j++) theta[L.weightOffset + i * L.outputs + j] = (i === j ? 1 : 0) + 0.1 * (rand() - 0.5);
+    }
+    for (let j = 0; j < L.outputs; j++) theta[L.biasOffset + j] = 0;
+  }
+}
+
+/**
+ * Least squares for the last layer (W_L, b_L) of the axis given its last hidden features H (a forward
+ * at θ), written into θ: [H 1] β = target, with the row weights of the misfit, by the
+ * ridge-regularised normal equations (AᵀA + λI) β = AᵀB, λ = 1e-12 · tr(AᵀA)/(width + 1) (the hidden
+ * features can be nearly dependent; an unregularised solution with huge cancelling coefficients is
+ * an ill-conditioned start). In sum mode the single column is split evenly over the r outputs.
+ */
+function lastLayerLeastSquares(p: AxisProblem, layout: NetworkLayout, a: number, theta: Float64Array, X: Float64Array): void {
+  const { mlp } = p;
+  const n = mlp.points;
+  const r = mlp.rank;
+  mlp.forward(theta, X, null);
+  const { H, width } = mlp.lastHidden();
+  const m = width + 1;
+  const cols = p.sum ? 1 : r;
+  const { ata, atb, row } = p;
+  ata.fill(0);
+  atb.fill(0);
+  for (let i = 0; i < n; i++) {
+    const w = p.rowW ? p.rowW[i] : 1;
+    for (let c = 0; c < width; c++) row[c] = H[i * width + c];
+    row[width] = 1;
+    for (let c = 0; c < m; c++) {
+      const wc = w * row[c];
+      for (let d = 0; d <= c; d++) ata[c * m + d] += wc * row[d];
+      if (p.sum) atb[c] += wc * p.target[i];
+      else for (let k = 0; k < r; k++) atb[c * r + k] += wc * p.target[i * r + k];
+    }
+  }
+  let trace = 0;
+  for (let c = 0; c < m; c++) trace += ata[c * m + c];
+  const lambda = (1e-12 * trace) / m;
+  for (let c = 0; c < m; c++) ata[c * m + c] += lambda;
+  choleskySolveInPlace(ata, atb, m, cols);
+  const beta = (c: number, col: number) => atb[c * cols + col];
+  const L = layout.axes[a].layers[layout.axes[a].layers.length - 1];
+  const split = p.sum ? 1 / r : 1;
+  for (let k = 0; k < r; k++) {
+    const col = p.sum ? 0 : k;
+    for (let c = 0; c < width; c++) theta[L.weightOffset + c * r + k] = split * beta(c, col);
+    theta[L.biasOffset + k] = split * beta(width, col);
+  }
+}
+
+/**
+ * Variable projection (Golub & Pereyra, SIAM J. Numer. Anal. 10, 1973): the misfit as a function of
+ * the hidden weights alone, the last layer always at its least-squares optimum (written into θ, so
+ * θ is the point actually evaluated). By the envelope theorem the gradient is the partial gradient
+ * at that optimum; its last-layer entries are set to 0.
+ */
+function projectedMisfit(p: AxisProblem, layout: NetworkLayout, a: number, theta: Float64Array, grad: Float64Array, X: Float64Array, gX: Float64Array): number {
+  lastLayerLeastSquares(p, layout, a, theta, X);
+  const f = axisMisfit(p, theta, grad, X, gX);
+  const L = layout.axes[a].layers[layout.axes[a].layers.length - 1];
+  grad.fill(0, L.weightOffset, L.weightOffset + L.inputs * L.outputs);
+  grad.fill(0, L.biasOffset, L.biasOffset + L.outputs);
+  return f;
+}
+
+export function fitInitialCondition(
+  engine: SdmmEngine,
+  layout: NetworkLayout,
+  rules: readonly Rule1D[],
+  theta: Float64Array,
+  u0: Float64Array,
+  o: Pick<SdmmOptions, 'fitTolerance' | 'fitMaxIters' | 'historySize' | 'seed'>,
+  onProgress?: (progress: SolverProgress) => void,
+): FitDiagnostics {
+  const N = u0.length;
+  const P = theta.length;
+  const r = layout.rank;
+  const dim = layout.dim;
+  const alpha = layout.alphaIndex >= 0 ? theta[layout.alphaIndex] : layout.alpha;
+  let meanSquare = 0;
+  for (let q = 0; q < N; q++) meanSquare += u0[q] * u0[q];
+  meanSquare /= N;
+  if (!Number.isFinite(meanSquare)) throw new DivergenceError('SDMM initial fit: u₀ is NaN or infinite on the quadrature grid (check the initial condition)', 0);
+  const scale = meanSquare > 1e-300 ? meanSquare : 1;
+  const phases: string[] = [];
+  const phaseMs: Record<string, number> = {};
+  let iterations = 0;
+  // Progress: every 50 iterations of a phase and at each phase's end (never stops the phase).
+  let inPhase = 0;
+  const progress = (label: string) => {
+    inPhase = 0;
+    if (!onProgress) return undefined;
+    onProgress({ phase: `initial fit ${label}`, iterations: 0, maxIterations: o.fitMaxIters });
+    return {
+      everyIters: 50,
+      test: () => {
+        onProgress({ phase: `initial fit ${label}`, iterations: (inPhase += 50), maxIterations: o.fitMaxIters });
+        return false;
+      },
+    };
+  };
+  const run = (label: string, t0: number, res: MinimizeResult) => {
+    onProgress?.({ phase: `initial fit ${label}`, iterations: res.iterations, maxIterations: o.fitMaxIters });
+    iterations += res.iterations;
+    phases.push(`${label} ${res.iterations}/${res.evaluations} ${res.stopReason} ${res.initial.toExponential(1)}→${res.best.toExponential(1)}`);
+    phaseMs[label] = (phaseMs[label] ?? 0) + performance.now() - t0;
+    if (res.stopReason === 'non-finite') {
+      throw new DivergenceError(`SDMM initial fit (${label}): the loss became NaN or infinite (check the initial condition u₀)`, 0);
+    }
+  };
+
+  // 1–2. Target and its separable factors.
+  let t0 = performance.now();
+  const sTarget = preActivationTarget(u0, layout.bound, alpha);
+  const shape = rules.map((ru) => ru.points.length);
+  const problems: AxisProblem[] = [];
+  let truncationMse = 0;
+  if (dim === 1) {
+    let rowW: Float64Array | null = null;
+    if (layout.bound) {
+      rowW = new Float64Array(N);
+      for (let i = 0; i < N; i++) rowW[i] = (alpha * alpha * ((1 - u0[i] * u0[i]) ** 2 + ROW_WEIGHT_FLOOR)) / (N * scale);
+    } else {
+      rowW = new Float64Array(N).fill((alpha * alpha) / (N * scale));
+    }
+    problems.push(axisProblem(new AxisMlp(layout.axes[0], layout.activation, rules[0].points), sTarget, true, rowW, null));
+  } else {
+    const [nx, ny] = shape;
+    const { X, Y } = svdFactors(sTarget, nx, ny, r);
+    // The rank-r truncation's own u-error: what the rank allows.
+    let se = 0;
+    for (let i = 0; i < nx; i++) {
+      for (let j = 0; j < ny; j++) {
+        let s = 0;
+        for (let k = 0; k < r; k++) s += X[i * r + k] * Y[j * r + k];
+        const u = layout.bound ? Math.tanh(alpha * s) : alpha * s;
+        se += (u - u0[i * ny + j]) ** 2;
+      }
+    }
+    truncationMse = se / N / scale;
+    const colWeights = (F: Float64Array, n: number) => {
+      const w = new Float64Array(r);
+      for (let k = 0; k < r; k++) {
+        let ss = 0;
+        for (let i = 0; i < n; i++) ss += F[i * r + k] ** 2;
+        w[k] = (alpha * alpha * ss) / (N * scale);
+      }
+      return w;
+    };
+    problems.push(axisProblem(new AxisMlp(layout.axes[0], layout.activation, rules[0].points), X, false, null, colWeights(Y, ny)));
+    problems.push(axisProblem(new AxisMlp(layout.axes[1], layout.activation, rules[1].points), Y, false, null, colWeights(X, nx)));
+  }
+  phaseMs.factors = performance.now() - t0;
+
+  // 3. Per-axis regressions: last layer by least squares, then L-BFGS on the axis's weights.
+  // In 1D the rows already carry (1 − u₀²)², so the misfit is the linearised u-error itself (κ = 1).
+  let kappa = 1;
+  if (layout.bound && dim > 1) {
+    kappa = 0;
+    for (let q = 0; q < N; q++) kappa += (1 - u0[q] * u0[q]) ** 2;
+    kappa = Math.max(kappa / N, 1e-3);
+  }
+  const axisTarget = ((dim > 1 ? AXIS_TARGET_SAFETY : AXIS_TARGET_SAFETY_1D) * o.fitTolerance) / (dim * kappa);
+  for (let a = 0; a < dim; a++) {
+    const p = problems[a];
+    const X = new Float64Array(p.mlp.points * r);
+    const gX = new Float64Array(p.mlp.points * r);
+    t0 = performance.now();
+    regressionStart(layout, a, theta, o.seed);
+    lastLayerLeastSquares(p, layout, a, theta, X);
+    phaseMs[`ls${a}`] = performance.now() - t0;
+    t0 = performance.now();
+    run(
+      `axis${a}`,
+      t0,
+      lbfgsMinimize((th, g) => projectedMisfit(p, layout, a, th, g, X, gX), theta, createLbfgsState(P, FIT_HISTORY), {
+        maxIters: o.fitMaxIters,
+        tol: 0,
+        target: axisTarget,
+        stop: progress(`axis${a}`),
+      }),
+    );
+  }
+
+  // 4. L-BFGS on mean (u − u₀)² through the engine.
+  engine.setFitTargets(u0, sTarget);
+  const mseTarget = o.fitTolerance * scale;
+  t0 = performance.now();
+  run('u', t0, lbfgsMinimize((th, g) => engine.evaluate('fit', th, g), theta, createLbfgsState(P, FIT_HISTORY), { maxIters: o.fitMaxIters, tol: 0, target: mseTarget, stop: progress('u') }));
+
+  const u = new Float64Array(N);
+  const grad = layout.axes.map(() => new Float64Array(N));
+  engine.fieldOnGrid(theta, u, grad);
+  let se = 0;
+  for (let q = 0; q < N; q++) se += (u[q] - u0[q]) ** 2;
+  const mse = se / N / scale;
+  const ok = mse <= o.fitTolerance;
+  const stopReason =
+    `fit relative mse ${mse.toExponential(3)} ${ok ? '<=' : '>'} tolerance ${o.fitTolerance.toExponential(3)}` + ` (${phases.join(', ')})` + (ok ? '' : ' REFUSED');
+  return { mse, iterations, stopReason, tolerance: o.fitTolerance, truncationMse, phaseMs };
+}
+
+/**
+ * The one-line refusal for a fit above its tolerance, naming the achieved MSE and what to change:
+ * the rank when its own SVD truncation already misses the tolerance, else the width/depth of the
+ * axis networks or the iteration cap; quadElements when the grid has fewer points per axis than
+ * the least squares has unknowns (width + 1).
+ */
+export function fitRefusal(fit: FitReport & { truncationMse?: number }, o: Pick<SdmmOptions, 'rank' | 'width' | 'depth' | 'fitMaxIters' | 'quadElements' | 'quadPoints'>): string {
+  const head = `SDMM refuses to step: initial fit relative MSE ${fit.mse.toExponential(3)} exceeds fitTolerance ${fit.tolerance.toExponential(3)}`;
+  const t = fit.truncationMse;
+  if (o.quadElements * o.quadPoints < o.width + 1) {
+    return `${head}: ${o.quadElements * o.quadPoints} grid points per axis cannot determine ${o.width + 1} output weights per axis (raise quadElements or lower width)`;
+  }
+  if (t !== undefined && t > fit.tolerance) {
+    return `${head}: rank ${o.rank} cannot represent u₀ (its best rank-${o.rank} approximation alone has relative MSE ${t.toExponential(2)}; raise rank)`;
+  }
+  const rank = t === undefined ? '' : ` (rank ${o.rank} suffices: its truncation error is ${t.toExponential(2)})`;
+  return `${head}${rank}: raise width (${o.width}) or depth (${o.depth}) of the axis networks, or fitMaxIters (${o.fitMaxIters})`;
+}

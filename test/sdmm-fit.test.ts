@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { makeProblem, type ProblemConfig } from '../src/physics/problems.js';
+import { compositeGaussLegendre, tensorRule } from '../src/quadrature/index.js';
+import { createSdmmSolver, SdmmFitError, type SdmmOptions } from '../src/sdmm/index.js';
+import { preActivationTarget, svdFactors } from '../src/sdmm/fit.js';
+import { FIT_TOLERANCE_FLOAT32, FIT_TOLERANCE_FLOAT64 } from '../src/sdmm/options.js';
+
+/**
+ * The initial fit (src/sdmm/fit.ts: SVD factors, per-axis regressions, L-BFGS on the MSE of u)
+ * reaches its default tolerance on the reduced problems' u₀ — relative MSE 1e-8 on the float64
+ * 'js' engine, 1e-6 on TensorFlow.js (cpu backend, float32) — checked independently of the
+ * solver's own report: u_θ sampled in float64 at the Gauss points against u₀.
+ * Grids and networks are smaller than the defaults so the file runs in seconds.
+ */
+
+const CASES: [string, Partial<SdmmOptions>][] = [
+  ['circle', { rank: 8, width: 16, quadElements: 24 }],
+  ['star', { rank: 16, width: 32, quadElements: 24 }],
+  ['coarsening', { rank: 8, width: 16, quadElements: 24 }],
+  // ac1d's u₀ = x² cos πx has a kink where it touches −1 at the periodic boundary (slopes −2, +2):
+  // no smooth periodic network reaches 1e-8 there (measured ≈ 1.6e-6 on js, 6e-6 on tfjs cpu), so it
+  // is held to 1e-5, the setting its benchmark uses.
+  ['ac1d', { rank: 4, width: 16, quadElements: 160, fitTolerance: 1e-5 }],
+];
+
+/** mean_q (u_θ − u₀)² / mean_q u₀² at the Gauss points of the solver's grid, from sample(). */
+function sampledRelativeMse(problem: ProblemConfig, sample: (p: Float64Array) => Float64Array, quadElements: number): number {
+  const axes = Array.from({ length: problem.dim }, (_, a) => compositeGaussLegendre(problem.domain.min[a], problem.domain.max[a], quadElements, 2));
+  const grid = tensorRule(axes);
+  const u = sample(grid.points);
+  let se = 0;
+  let ms = 0;
+  for (let q = 0; q < u.length; q++) {
+    const x = grid.points[problem.dim * q];
+    const y = problem.dim === 2 ? grid.points[problem.dim * q + 1] : 0;
+    const u0 = problem.initial(x, y);
+    se += (u[q] - u0) ** 2;
+    ms += u0 * u0;
+  }
+  return se / ms;
+}
+
+describe('SDMM fit building blocks', () => {
+  it('svdFactors: a rank-2 separable target S = f gᵀ + p qᵀ is reproduced by X Yᵀ to rounding; factors beyond its rank are 0', () => {
+    const nx = 9;
+    const ny = 7;
+    const S = new Float64Array(nx * ny);
+    for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) S[i * ny + j] = Math.sin(i + 1) * Math.cos(0.3 * j) + (i * i - 3) * (j - 2.5);
+    const r = 4;
+    const { X, Y, sigma } = svdFactors(S, nx, ny, r);
+    let err = 0;
+    let norm = 0;
+    for (let i = 0; i < nx; i++) {
+      for (let j = 0; j < ny; j++) {
+        let v = 0;
+        for (let k = 0; k < r; k++) v += X[i * r + k] * Y[j * r + k];
+        err = Math.max(err, Math.abs(v - S[i * ny + j]));
+        norm = Math.max(norm, Math.abs(S[i * ny + j]));
+      }
+    }
+    expect(err).toBeLessThan(1e-12 * norm);
+    expect(sigma[0]).toBeGreaterThanOrEqual(sigma[1]);
+    expect(sigma[1]).toBeGreaterThan(1e-6 * sigma[0]);
+    expect(sigma[2]).toBeLessThan(1e-12 * sigma[0]);
+  });
+
+  it('preActivationTarget: atanh(u₀)/α, finite where u₀ rounds to ±1; u₀/α without the bounding', () => {
+    const u0 = Float64Array.from([0.5, -0.25, 1, -1, 0]);
+    const s = preActivationTarget(u0, true, 2);
+    expect(s[0]).toBeCloseTo(Math.atanh(0.5) / 2, 14);
+    expect(s[1]).toBeCloseTo(Math.atanh(-0.25) / 2, 14);
+    expect(Number.isFinite(s[2]) && s[2] > 8).toBe(true);
+    expect(s[3]).toBe(-s[2]);
+    expect(s[4]).toBe(0);
+    expect([...preActivationTarget(u0, false, 2)]).toEqual([0.25, -0.125, 0.5, -0.5, 0]);
+  });
+});
+
+describe('SDMM initial fit reaches its tolerance', () => {
+  for (const [backend, tolerance] of [
+    ['js', FIT_TOLERANCE_FLOAT64],
+    ['cpu', FIT_TOLERANCE_FLOAT32],
+  ] as const) {
+    for (const [name, options] of CASES) {
+      const tol = options.fitTolerance ?? tolerance;
+      it(`${name} on ${backend}: relative MSE ≤ ${tol}${options.fitTolerance ? '' : ` (default for ${backend === 'js' ? 'float64' : 'float32'})`}`, async () => {
+        const problem = makeProblem(name, 'reduced');
+        const solver = await createSdmmSolver(problem, { ...options, backend });
+        const r0 = await solver.initialise();
+        expect(r0.stopReason).toMatch(new RegExp(`^fit relative mse \\S+ <= tolerance ${tol.toExponential(3).replace('.', '\\.')}`));
+        const d = solver.describe();
+        expect(d.fitTolerance).toBe(tol);
+        expect(d.precision).toBe(backend === 'js' ? 'float64' : 'float32');
+        const mse = sampledRelativeMse(problem, (p) => solver.sample(p), options.quadElements!);
+        expect(mse).toBeLessThanOrEqual(tol);
+        expect(mse).toBeGreaterThan(0);
+        solver.dispose();
+      });
+    }
+  }
+});
+
+describe('SDMM initial fit with the other network options', () => {
+  for (const [name, options] of [
+    ['coarsening, unbounded (u = α s, periodic axes)', { bound: false }],
+    ['circle, trainable α = 2', { trainAlpha: true, alpha: 2 }],
+  ] as const) {
+    it(`${name}: relative MSE ≤ 1e-8 on js`, async () => {
+      const problem = makeProblem(name.split(',')[0], 'reduced');
+      const solver = await createSdmmSolver(problem, { rank: 8, width: 16, quadElements: 24, backend: 'js', ...options });
+      const r0 = await solver.initialise();
+      expect(r0.stopReason).toMatch(/^fit relative mse \S+ <= tolerance 1\.000e-8/);
+      expect(sampledRelativeMse(problem, (p) => solver.sample(p), 24)).toBeLessThanOrEqual(1e-8);
+      solver.dispose();
+    });
+  }
+});
+
+describe('SDMM fit refusals are one clear line', () => {
+  it('a rank too small for u₀: names the achieved MSE, the rank and its truncation error', async () => {
+    const solver = await createSdmmSolver(makeProblem('star', 'reduced'), { rank: 1, width: 8, quadElements: 16, fitMaxIters: 20, backend: 'js' });
+    const r0 = await solver.initialise();
+    expect(r0.stopReason).toMatch(/REFUSED$/);
+    const err = await solver.step().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SdmmFitError);
+    const message = (err as Error).message;
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toMatch(
+      /^SDMM refuses to step: initial fit relative MSE \S+ exceeds fitTolerance 1\.000e-8: rank 1 cannot represent u₀ \(its best rank-1 approximation alone has relative MSE \S+; raise rank\)$/,
+    );
+    solver.dispose();
+  });
+
+  it('a network too small for factors the rank can hold: names width, depth and fitMaxIters', async () => {
+    const solver = await createSdmmSolver(makeProblem('circle', 'reduced'), { rank: 8, width: 2, depth: 1, quadElements: 16, fitMaxIters: 20, backend: 'js' });
+    await solver.initialise();
+    await expect(solver.step()).rejects.toThrow(
+      /^SDMM refuses to step: initial fit relative MSE \S+ exceeds fitTolerance 1\.000e-8 \(rank 8 suffices: its truncation error is \S+\): raise width \(2\) or depth \(1\) of the axis networks, or fitMaxIters \(20\)$/,
+    );
+    solver.dispose();
+  });
+});
