@@ -9,9 +9,10 @@ import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
  * The default thread count is one per core but at least this many multiply-adds per thread and
  * evaluation (estimated by `evaluationWork`): a parallel evaluation pays three barrier wake-ups
  * (≈ 10 µs each here). Measured with benchmarks/sdmm-eval.ts on the 2-core machine (rank 16,
- * width 32, depth 2; a shared machine, so noisy): 4,096 points (64², 1.8 M multiply-adds) 1.11 ms
- * on one thread, 0.71 ms on two; 1,024 points (0.75 M) 0.50 and 0.42 ms when the machine was quiet
- * but equal under load; 256 points 0.23 and 0.25 ms. So about 0.8 M multiply-adds per thread.
+ * width 32, depth 2; a shared machine, so noisy; medians of runs minutes apart): 16,384 points
+ * 2.84 ms on one thread, 1.46 ms on two; 4,096 points (64², 1.8 M multiply-adds) 1.1 ms on one,
+ * 0.7–1.1 ms on two; 1,024 points (0.75 M) 0.50 and 0.42 ms when the machine was quiet but equal
+ * under load; 256 points 0.23 and 0.25 ms. So about 0.8 M multiply-adds per thread.
  */
 export const MIN_WORK_PER_THREAD = 800_000;
 
