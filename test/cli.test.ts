@@ -32,7 +32,7 @@ const BAD: [string, string[], string][] = [
   ['non-numeric t-end', run('--problem', 'star', '--t-end', 'soon'), "allen-cahn: option '--t-end <T>' argument 'soon' is invalid. expected a number, got 'soon'."],
   ['non-integer n', run('--problem', 'star', '--n', '2.5'), "allen-cahn: option '--n <cells>' argument '2.5' is invalid. expected an integer, got '2.5'."],
   ['unknown scheme', run('--problem', 'star', '--scheme', 'rk4'), "allen-cahn: unknown scheme 'rk4' (known: mms-newton, stabilized, convex-split)"],
-  ['SDMM option with FEM', run('--problem', 'star', '--rank', '8'), 'allen-cahn: --rank applies to --solver sdmm only'],
+  ['SDMM option with FEM', run('--problem', 'star', '--rank', '8'), 'allen-cahn: --rank applies to --solver sdmm, spinn only'],
   ['FEM option with SDMM', run('--problem', 'star', '--solver', 'sdmm', '--scheme', 'stabilized'), 'allen-cahn: --scheme applies to --solver fem only'],
   ['zero rank', run('--problem', 'star', '--solver', 'sdmm', '--rank', '0'), "allen-cahn: option '--rank <r>' argument '0' is invalid. must be a positive integer, got 0."],
   ['--mesh with --n', run('--problem', 'star', '--mesh', 'meshes/square-h16.msh', '--n', '8'), 'allen-cahn: --mesh and --n are mutually exclusive (the mesh fixes the resolution)'],

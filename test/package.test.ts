@@ -87,6 +87,8 @@ describe('the packed package', () => {
     // the printed numbers in the document are this run's to the digits shown
     const fem = /^fem: 5 steps, E ([\d.]+) → ([\d.]+)/.exec(out[0])!;
     expect(doc).toContain(`fem: 5 steps, E ${Number(fem[1]).toFixed(1)} → ${Number(fem[2]).toFixed(1)}; energy stable over steps 0–5 …`);
+    const sdmm = /^sdmm: 5 steps, E ([\d.]+) → ([\d.]+)/.exec(out[1])!;
+    expect(doc).toContain(`sdmm: 5 steps, E ${Number(sdmm[1]).toFixed(1)} → ${Number(sdmm[2]).toFixed(1)}; energy stable over steps 0–5 …`);
   });
 
   it('type-checks a TypeScript consumer against the shipped declarations', () => {

@@ -34,7 +34,7 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / den;
 }
 
-const problem = makeProblem('star', 'reduced', { epsilon: 0.25, tau: 0.02 });
+const problem = makeProblem('star', 'reduced', { epsilon: 0.25, tau: 0.02, tEnd: 0.02 });
 const layout = networkLayout(problem, { rank: 8, width: 16, depth: 2, activation: 'tanh', alpha: 1.3, trainAlpha: true, bound: true });
 // 9 lines (3 Gauss points × 3 elements): an odd block per thread, so paired and unpaired lines both run.
 const rules = [compositeGaussLegendre(0, 1, 3, 3), compositeGaussLegendre(0, 1, 4, 2)];
@@ -87,7 +87,7 @@ describe('CPU engine, threads', () => {
   });
 
   it('1D: the axis MLP rows split over 1, 2 and 3 threads agree within 1e-12 and repeat bit for bit', () => {
-    const p1 = makeProblem('ac1d', 'reduced', { epsilon: 0.25, tau: 0.02 });
+    const p1 = makeProblem('ac1d', 'reduced', { epsilon: 0.25, tau: 0.02, tEnd: 0.02 });
     const l1 = networkLayout(p1, { rank: 6, width: 10, depth: 2, activation: 'gelu', alpha: 1.3, trainAlpha: true, bound: true });
     const r1 = [compositeGaussLegendre(-1, 1, 20, 2)];
     const th = randomArray(l1.size, 4, 0.9);

@@ -43,7 +43,7 @@ interface Case {
 
 // ε and τ of order one so that no term of Jₙ dwarfs the others (at the reduced problems' τ the
 // movement term (u − uⁿ)²/(2mτ) would hide errors in the gradient term).
-const balanced = { epsilon: 0.25, tau: 0.02 };
+const balanced = { epsilon: 0.25, tau: 0.02, tEnd: 0.02 };
 const CASES: Case[] = [
   { label: '1D Neumann, bounded, tanh, trainable α, source', problem: makeProblem('front1d', 'reduced', balanced), activation: 'tanh', bound: true, trainAlpha: true, source: true, elements: 7 },
   { label: '1D periodic, unbounded, sin', problem: makeProblem('ac1d', 'reduced', balanced), activation: 'sin', bound: false, trainAlpha: false, source: false, elements: 6 },

@@ -45,17 +45,17 @@ async function cli(...args: string[]) {
 describe('solver kinds as plugins', () => {
   it('the CLI generates flags, help and checks for a registered kind and runs it', async () => {
     unregister = registerSolverKind(toyKind);
-    expect(solverKinds().map((k) => k.name)).toEqual(['fem', 'sdmm', 'toy']);
+    expect(solverKinds().map((k) => k.name)).toEqual(['fem', 'sdmm', 'spinn', 'toy']);
     const help = await cli('run', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--points <k>\s+TOY: grid points of the 1D toy solver \(default 21\)/);
     expect(help.stdout).toContain('--with-mesh');
-    expect(help.stdout).toMatch(/choices:\s+"fem",\s+"sdmm",\s+"toy"/);
+    expect(help.stdout).toMatch(/choices:\s+"fem",\s+"sdmm",\s+"spinn",\s+"toy"/);
 
     const bad = await cli('run', '--problem', 'front1d', '--solver', 'toy', '--points', '0');
     expect(bad).toMatchObject({ code: 1, stderr: "allen-cahn: option '--points <k>' argument '0' is invalid. must be a positive integer, got 0.\n" });
     const foreign = await cli('run', '--problem', 'front1d', '--solver', 'toy', '--rank', '3');
-    expect(foreign).toMatchObject({ code: 1, stderr: 'allen-cahn: --rank applies to --solver sdmm only\n' });
+    expect(foreign).toMatchObject({ code: 1, stderr: 'allen-cahn: --rank applies to --solver sdmm, spinn only\n' });
     const other = await cli('run', '--problem', 'front1d', '--points', '5');
     expect(other).toMatchObject({ code: 1, stderr: 'allen-cahn: --points applies to --solver toy only\n' });
 
@@ -86,7 +86,7 @@ describe('solver kinds as plugins', () => {
       problems: [{ name: 'front1d', overrides: { tEnd: 0.004 }, solvers: [{ kind: 'toy', points: 11 }, { kind: 'fem', scheme: 'stabilized' }] }],
       sweep: { problems: ['front1d'], targets: [1], solvers: [{ kind: 'toy', points: 21 }] },
     });
-    expect(() => parseSuite(text, 'kinds.json')).toThrow("kinds.json: problems[0].solvers[0].kind: expected one of fem, sdmm, got 'toy'");
+    expect(() => parseSuite(text, 'kinds.json')).toThrow("kinds.json: problems[0].solvers[0].kind: expected one of fem, sdmm, spinn, got 'toy'");
     unregister = registerSolverKind(toyKind);
     const noResolution = JSON.parse(text);
     noResolution.sweep.solvers = [{ kind: 'toy' }];

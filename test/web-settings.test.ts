@@ -15,6 +15,7 @@ import {
   femOptions,
   problemFromSettings,
   sdmmOptions,
+  PAGE_SDMM_MAX_ITERS,
   settingsFromQuery,
 } from '../web/src/settings.js';
 
@@ -66,7 +67,7 @@ describe('settings', () => {
     const p = problemFromSettings(s);
     expect([p.name, p.epsilon, p.tau, p.n, p.boundary.xmin?.kind]).toEqual(['circle', 0.05, 2e-4, 48, 'neumann']);
     expect(femOptions(s)).toEqual({ scheme: 'stabilized', n: 48 });
-    expect(sdmmOptions(s, 'wasm')).toEqual({ rank: 4, width: 8, depth: 3, quadElements: 20, backend: 'wasm' });
+    expect(sdmmOptions(s, 'wasm')).toEqual({ rank: 4, width: 8, depth: 3, quadElements: 20, maxIters: PAGE_SDMM_MAX_ITERS, backend: 'wasm' });
     expect(settingsFromQuery('')).toEqual(DEFAULT_SETTINGS);
   });
 

@@ -161,14 +161,20 @@ describe('the FEM-vs-SDMM page in headless Chromium', () => {
       expect(fem[n].iterations).toBe(node.fem[n].iterations);
     }
     for (let n = 0; n <= 5; n++) {
-      // float32 unit round-off is 6e-8; the energies are float64 sums over the float32 field.
-      expect(relative(sdmm[n].energy, node.sdmm[n].energy)).toBeLessThanOrEqual(1e-6);
+      // float32 unit round-off is 6e-8; the energies are float64 sums over the float32 field. The
+      // SVD-based fit and the L-BFGS steps (up to 50 iterations each here) amplify last-bit
+      // differences between the browser's and Node's V8 (their Math functions differ in the last
+      // ulp): measured 2e-6 after the fit and 7.4e-5 by step 5, so this bounds it at 1e-3. (With
+      // the earlier Adam fit and 2–3 iterations per step the two agreed to 2e-16.)
+      expect(relative(sdmm[n].energy, node.sdmm[n].energy)).toBeLessThanOrEqual(1e-3);
     }
     expect(sdmm.every((r) => r.stable)).toBe(true);
   });
 
   it('a drawn initial condition runs and its energy decreases every step', async () => {
-    const p = await open(`problem=drawn&${SMALL}&stopStep=8`);
+    // A painted field needs more rank than the small circle: the fit refuses rank 8 (its SVD
+    // truncation alone misses the tolerance), which the page shows; rank 32 represents it.
+    const p = await open(`problem=drawn&resolution=32&rank=32&width=32&quadElements=16&stopStep=8`);
     expect(await p.isVisible('#draw')).toBe(true);
     const box = (await p.locator('#draw').boundingBox())!;
     // One stroke: an L of the + phase (brush radius 12 lattice cells of 128).
@@ -179,7 +185,9 @@ describe('the FEM-vs-SDMM page in headless Chromium', () => {
     await p.mouse.up();
     await p.waitForFunction(() => document.getElementById('fem-step')?.dataset.step === '0', null, { timeout: 20_000 });
     await p.click('#run');
-    await waitForStep(p, 8);
+    await waitForStep(p, 8).catch(async (e) => {
+      throw new Error(`${(e as Error).message.split('\n')[0]}; page: ${(await p.textContent('body'))?.replace(/\s+/g, ' ').slice(0, 1500)}`);
+    });
     for (const lane of ['fem', 'sdmm'] as const) {
       const rows = await downloadSteps(p, lane);
       expect(rows.map((r) => r.step)).toEqual([...Array(9).keys()]);
@@ -217,7 +225,7 @@ describe('the FEM-vs-SDMM page in headless Chromium', () => {
     expect(relative(rows[0].energy, old.fem[0].energy)).toBeGreaterThan(0.1);
     const sdmm = await downloadSteps(p, 'sdmm');
     expect(sdmm).toHaveLength(n + 1);
-    expect(relative(sdmm[0].energy, node.sdmm[0].energy)).toBeLessThanOrEqual(1e-6);
+    expect(relative(sdmm[0].energy, node.sdmm[0].energy)).toBeLessThanOrEqual(1e-3);
   });
 
   it('pause stops the run, step advances both solvers by one, reset returns to step 0, the FEM scheme is selectable', async () => {

@@ -21,6 +21,10 @@ export interface KindFlag {
   /** Commander's attribute name ('rank', 'bound'). */
   attribute: string;
   fields: { kind: SolverKind; field: OptionField }[];
+  /** The argument as typed, once parsed (messages quote it as written). */
+  raw?: string;
+  /** The flag with its argument, as in the help ('--rank <r>'). */
+  spec: string;
 }
 
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -63,17 +67,20 @@ export function addKindFlags(command: Command, kinds: readonly SolverKind[]): Ki
           throw new Error(`solver kinds ${existing.fields[0].kind.name} and ${kind.name} declare ${flag} with different types`);
         }
         existing.fields.push({ kind, field });
-      } else byFlag.set(flag, { flag, attribute: camel(name), fields: [{ kind, field }] });
+      } else {
+        const spec = field.type === 'boolean' ? flag : `${flag} <${field.meta.arg ?? 'value'}>`;
+        byFlag.set(flag, { flag, attribute: camel(name), fields: [{ kind, field }], spec });
+      }
     }
   }
   for (const f of byFlag.values()) {
     const { field } = f.fields[0];
     const kindsOf = f.fields.map((x) => x.kind);
-    const spec = field.type === 'boolean' ? f.flag : `${f.flag} <${field.meta.arg ?? 'value'}>`;
-    const option = new Option(spec, describe(kindsOf, field));
+    const option = new Option(f.spec, describe(kindsOf, field));
     if (field.type === 'number' || field.type === 'integer') {
       const single = f.fields.length === 1 ? field.schema : null;
       option.argParser((raw: string) => {
+        f.raw = raw;
         const v = field.type === 'integer' ? parseInteger(raw) : parseNumber(raw);
         if (single) {
           const r = single.safeParse(v);
@@ -115,7 +122,14 @@ export function kindOptionsFromFlags(
       const owners = f.fields.map((x) => x.kind.name).join(', ');
       throw new CliError(`${f.flag} applies to --solver ${owners} only`);
     }
-    options[mine.field.key] = values[f.attribute];
+    const value = values[f.attribute];
+    if (f.fields.length > 1) {
+      // A flag several kinds declare is checked here, by the chosen kind's field, in the words a
+      // single-kind flag gets from its argument parser.
+      const r = mine.field.schema.safeParse(value);
+      if (!r.success) throw new CliError(`option '${f.spec}' argument '${f.raw ?? String(value)}' is invalid. ${r.error.issues[0].message}.`);
+    }
+    options[mine.field.key] = value;
     names.set(mine.field.key, f.flag);
   }
   for (const field of optionFields(kind.options)) {

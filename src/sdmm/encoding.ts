@@ -1,4 +1,3 @@
-import type { AxisLayout } from './network.js';
 
 /**
  * The coordinate encoding of the separable network's axes (network.ts, module comment), on [a, b]
@@ -8,8 +7,17 @@ import type { AxisLayout } from './network.js';
  * Kept free of TensorFlow.js so that the float64 engine (and its worker threads) can use it.
  */
 
+/** What the encoding needs of an axis (network.ts's AxisLayout has these fields). */
+export interface EncodedAxis {
+  readonly min: number;
+  readonly max: number;
+  readonly periodic: boolean;
+  /** 1 (ξ) or 2 (cos φ, sin φ). */
+  readonly inputs: 1 | 2;
+}
+
 /** The encoding of one coordinate x (see the module comment) into enc[o..o+inputs) and its x-derivative into dEnc. */
-export function encodePoint(axis: AxisLayout, x: number, enc: Float64Array, dEnc: Float64Array, o: number): void {
+export function encodePoint(axis: EncodedAxis, x: number, enc: Float64Array, dEnc: Float64Array, o: number): void {
   const L = axis.max - axis.min;
   if (axis.periodic) {
     const phi = (2 * Math.PI * (x - axis.min)) / L;
@@ -27,7 +35,7 @@ export function encodePoint(axis: AxisLayout, x: number, enc: Float64Array, dEnc
  * Encoded coordinates and their x-derivatives for points x_i of one axis.
  * Layout: enc[i·inputs + c], dEnc[i·inputs + c] (row-major n × inputs).
  */
-export function encodeAxis(axis: AxisLayout, xs: ArrayLike<number>): { enc: Float64Array; dEnc: Float64Array } {
+export function encodeAxis(axis: EncodedAxis, xs: ArrayLike<number>): { enc: Float64Array; dEnc: Float64Array } {
   const n = xs.length;
   const enc = new Float64Array(n * axis.inputs);
   const dEnc = new Float64Array(n * axis.inputs);

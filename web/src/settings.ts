@@ -177,8 +177,14 @@ export function femOptions(s: WebSettings): FemOptions {
 }
 
 /** The SDMM options; the backend comes from web/src/engine.ts (the one place that chooses it). */
+/**
+ * The page caps SDMM's L-BFGS iterations per step at 50 (the library's default is 500, for
+ * converged steps) so that a step on TensorFlow.js wasm in a browser takes about a second.
+ */
+export const PAGE_SDMM_MAX_ITERS = 50;
+
 export function sdmmOptions(s: WebSettings, backend: SdmmOptions['backend']): Partial<SdmmOptions> {
-  return { rank: s.rank, width: s.width, depth: s.depth, quadElements: s.quadElements, backend };
+  return { rank: s.rank, width: s.width, depth: s.depth, quadElements: s.quadElements, maxIters: PAGE_SDMM_MAX_ITERS, backend };
 }
 
 /**

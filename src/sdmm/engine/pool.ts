@@ -81,7 +81,8 @@ export function serveTasks(control: Int32Array, worker: number, handler: (task: 
 }
 
 /** How workers load their TypeScript module (see the module comment). */
-export type WorkerLoader = 'bundle' | 'tsx';
+/** How TypeScript workers start (see the module comment); compiled JavaScript workers start natively. */
+export type WorkerLoader = 'bundle' | 'tsx' | 'native';
 
 /** Bundled worker sources by module URL (null: bundling failed, use tsx). */
 const bundles = new Map<string, string | null>();
@@ -124,14 +125,20 @@ export class WorkerPool {
     loader: WorkerLoader = 'bundle',
     readonly control: Int32Array = createControl(),
   ) {
-    const code = loader === 'bundle' ? bundledSource(module) : null;
+    // A compiled JavaScript module (the published package's dist/) starts as it is.
+    const native = loader === 'native' || /\.m?js$/.test(module.pathname);
+    const code = !native && loader === 'bundle' ? bundledSource(module) : null;
     /** The loader actually used. */
-    this.loader = code === null ? 'tsx' : 'bundle';
+    this.loader = native ? 'native' : code === null ? 'tsx' : 'bundle';
     const entry = new URL('./worker-entry.mjs', import.meta.url);
     this.workers = [];
     for (let w = 0; w < size; w++) {
       const workerData = { ...data(w), control: this.control, worker: w, module: module.href };
-      const worker = code === null ? new Worker(entry, { workerData }) : new Worker(code, { eval: true, workerData, execArgv: [] });
+      const worker = native
+        ? new Worker(module, { workerData })
+        : code === null
+          ? new Worker(entry, { workerData })
+          : new Worker(code, { eval: true, workerData, execArgv: [] });
       worker.unref();
       this.workers.push(worker);
     }
