@@ -44,8 +44,13 @@ export function evaluationWork(shape: readonly number[], layout: NetworkLayout):
  * Same thread count → bit-identical results; different counts differ only by the summation order
  * of the partials (≈ 1e-15 relative).
  */
-/** The worker module beside this one: worker.ts from the sources (tsx, vitest), worker.js in a build. */
-const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+/**
+ * The worker module beside this one: worker.ts from the sources (tsx, vitest), worker.js in a
+ * build. Resolved only when a pool starts: a browser bundle (one thread) has no import.meta.url.
+ */
+function workerModule(): URL {
+  return new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+}
 
 class CpuEngine implements SdmmEngine {
   readonly name = 'js';
@@ -101,7 +106,7 @@ class CpuEngine implements SdmmEngine {
     this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grads[0]);
     this.pool =
       this.threads > 1
-        ? new WorkerPool(this.threads - 1, WORKER_MODULE, () => ({
+        ? new WorkerPool(this.threads - 1, workerModule(), () => ({
             memory,
             geometry: this.geom,
             layout,
