@@ -155,6 +155,18 @@ describe('benchmark suite', () => {
     const accuracy = readFileSync(join(root, 'tiny', 'circle', 'accuracy.svg'), 'utf8');
     for (const label of ['fem-mms-newton-n64', 'fem-stabilized-n32', 'sweep-fem-stabilized-n16', 'sweep-fem-stabilized-n64']) expect(accuracy).toContain(`configuration: ${label}`);
     expect(accuracy).not.toContain('configuration: sdmm-diverges');
+    // the PNGs of the plots are the SVGs rasterised at 2×: sizes from the SVG, ink on white
+    for (const name of ['energy', 'accuracy']) {
+      const svg = readFileSync(join(root, 'tiny', 'circle', `${name}.svg`), 'utf8');
+      const [w, h] = [/width="([\d.]+)"/.exec(svg)![1], /height="([\d.]+)"/.exec(svg)![1]].map(Number);
+      const plot = decodePng(readFileSync(join(root, 'tiny', 'circle', `${name}.png`)));
+      expect(Math.abs(plot.width - 2 * w)).toBeLessThanOrEqual(1);
+      expect(Math.abs(plot.height - 2 * h)).toBeLessThanOrEqual(1);
+      let dark = 0;
+      for (let q = 0; q < plot.width * plot.height; q++) if (plot.data[4 * q] < 128) dark++;
+      expect(dark / (plot.width * plot.height)).toBeGreaterThan(0.005); // axes, labels and curves drawn
+      expect(dark / (plot.width * plot.height)).toBeLessThan(0.5); // on a white background
+    }
     expect(existsSync(join(root, 'tiny', 'star', 'fem-vs-sdmm.png'))).toBe(false); // star has no SDMM run
 
     // a second start skips every finished run (steps.csv untouched) and reproduces the summary

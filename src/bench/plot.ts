@@ -71,6 +71,17 @@ export async function renderSpecSvg(lite: TopLevelSpec): Promise<string> {
   }
 }
 
+/**
+ * The same picture as a PNG: the SVG of `renderSpecSvg` rasterised by resvg (@resvg/resvg-js, a
+ * prebuilt native package from npm, loaded only here) at `scale`× its size with the system's fonts,
+ * so the PNG and the SVG show one picture.
+ */
+export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  const { Resvg } = await import('@resvg/resvg-js');
+  const image = new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } });
+  return image.render().asPng();
+}
+
 /** A curve's points as vega-lite rows (non-finite values dropped). */
 function rows(series: readonly Series[], extra: (s: Series, i: number) => Record<string, number | string> = () => ({})): Record<string, number | string>[] {
   const out: Record<string, number | string>[] = [];

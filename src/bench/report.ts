@@ -8,7 +8,7 @@ import { describeProblem, stepCount } from '../physics/problems.js';
 import { solverKind } from '../registry.js';
 import { referenceProblem, solverOptions, type SolverSpec } from './config.js';
 import { reportHtml, type HtmlPicture } from './html.js';
-import { energyPlotSpec, renderSpecSvg, timeToAccuracySpec, type AccuracyPoint, type Series } from './plot.js';
+import { energyPlotSpec, renderSpecSvg, svgToPng, timeToAccuracySpec, type AccuracyPoint, type Series } from './plot.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { maxRelL2, type RunResult, type SuiteResults } from './results.js';
 
@@ -19,7 +19,7 @@ import { maxRelL2, type RunResult, type SuiteResults } from './results.js';
  *   and the first SDMM configuration of the problem);
  * - `<problem>/snapshots-step<N>.png`: one row per configuration, solver | reference |
  *   solver − reference, at every output step;
- * - `<problem>/energy.svg`: E(t) of every configuration and the reference.
+ * - `<problem>/energy.svg` (and `.png`, the same picture rasterised): E(t) of every configuration and the reference.
  *
  * u is drawn in blue–white–red on [−1, 1]; differences in the same map on [−d, d] with d the
  * largest |difference| in that picture (stated in the report). Every table carries its units.
@@ -189,7 +189,9 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
   }
   if (energies.length > 0) {
     const spec = energyPlotSpec(problem, energies, relative);
-    writeFileAtomic(join(dir, 'energy.svg'), await renderSpecSvg(spec));
+    const energySvg = await renderSpecSvg(spec);
+    writeFileAtomic(join(dir, 'energy.svg'), energySvg);
+    writeFileAtomic(join(dir, 'energy.png'), await svgToPng(energySvg));
     pics.push({ file: `${problem}/energy.svg`, caption: `${problem}: E(t) of every configuration and the reference; below, each configuration's (E − E_ref)/|E_ref|`, spec });
   }
   const accuracy: AccuracyPoint[] = runs
@@ -197,7 +199,9 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
     .map((r) => ({ label: r.label, family: r.family, wallSeconds: r.totalWallMs / 1000, relL2: r.relL2.at(-1) ?? Number.NaN }));
   if (accuracy.length > 0) {
     const spec = timeToAccuracySpec(problem, accuracy);
-    writeFileAtomic(join(dir, 'accuracy.svg'), await renderSpecSvg(spec));
+    const accuracySvg = await renderSpecSvg(spec);
+    writeFileAtomic(join(dir, 'accuracy.svg'), accuracySvg);
+    writeFileAtomic(join(dir, 'accuracy.png'), await svgToPng(accuracySvg));
     pics.push({ file: `${problem}/accuracy.svg`, caption: `${problem}: relative L2 error at the final time against total wall time, one marker per configuration (main runs and sweep), per solver family`, spec });
   }
   return pics;
