@@ -1,3 +1,4 @@
+import { DOUBLE_WELL } from '../../physics/potential.js';
 /**
  * The objectives' densities on one grid line (the last axis, n points, flat indices q0 … q0 + n − 1),
  * from the separable sums s and ∂_a s on that line. Each writes what the reverse contraction
@@ -31,6 +32,9 @@ const EXP2_INT = Float64Array.from({ length: 64 }, (_, m) => 2 ** m);
  * ≤ 2.3e-16 absolute, ≤ 5e-15 relative; ≈ 5 ns here against ≈ 12 ns for Math.tanh and ≈ 9 ns for
  * 1 − 2/(Math.exp(2x) + 1). Saturates to ±1 for |x| ≥ 19.1, as tanh does in float64; NaN stays NaN.
  */
+/** The double well F and f = F′ of the step functional (src/physics/potential.ts), the one definition both solvers use. */
+const { F, f } = DOUBLE_WELL;
+
 export function fastTanh(x: number): number {
   const ax = Math.abs(x);
   if (!(ax < 19.1)) return ax >= 19.1 ? (x < 0 ? -1 : 1) : NaN;
@@ -96,10 +100,9 @@ export function stepDensityLine(
       ds2 += v * v;
     }
     const du = u - uPrev[q0 + j];
-    const u2m1 = u * u - 1;
     const src = sigma === null ? 0 : sigma[q0 + j];
-    const phi = 0.5 * g * g * ds2 + 0.25 * invEps2 * u2m1 * u2m1 + invMovement * du * du - src * u;
-    const phiU = invEps2 * u * u2m1 + twoInvMovement * du - src;
+    const phi = 0.5 * g * g * ds2 + invEps2 * F(u) + invMovement * du * du - src * u;
+    const phiU = invEps2 * f(u) + twoInvMovement * du - src;
     const c = g * ds2;
     const wg = wq * g;
     value += wq * phi;
@@ -148,11 +151,10 @@ function stepDensityLine2Bound(
     const dy = ds[n + j];
     const ds2 = dx * dx + dy * dy;
     const du = u - uPrev[q0 + j];
-    const u2m1 = -one;
     const src = sigma === null ? 0 : sigma[q0 + j];
     const c = g * ds2;
-    value += wq * (0.5 * g * c + 0.25 * invEps2 * u2m1 * u2m1 + invMovement * du * du - src * u);
-    const phiU = invEps2 * u * u2m1 + twoInvMovement * du - src;
+    value += wq * (0.5 * g * c + invEps2 * F(u) + invMovement * du * du - src * u);
+    const phiU = invEps2 * f(u) + twoInvMovement * du - src;
     const wg = wq * g;
     Gs[j] = wg * (phiU - twoAlpha * u * c);
     gAlpha += wq * one * (phiU * sj + c * (1 - twoAlpha * u * sj));
