@@ -66,6 +66,12 @@ export interface SolverFacts {
   threads?: number;
   /** Versions of the libraries that do the work (merged into summary.json's `versions`). */
   versions?: Record<string, string>;
+  /**
+   * false for a solver whose steps are not minimizing-movement steps (SPINN samples one
+   * space-time fit at each output time): an energy increase is then what the stability checker
+   * reports about the method, not a divergence that stops the run. Default true.
+   */
+  stepsDissipate?: boolean;
 }
 
 /** What `describe()` returns: the facts above plus the solver's own JSON-safe configuration. */

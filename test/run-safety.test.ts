@@ -228,6 +228,17 @@ describe('finite blow-ups', () => {
     expect(existsSync(join(dir, 'final.csv'))).toBe(false);
   });
 
+  it('a solver whose steps are not minimizing movements (stepsDissipate: false, e.g. SPINN) completes; the checker reports the increase', async () => {
+    const dir = tmp();
+    const s = await toyRun(dir, { bumpAt: 17, stepsDissipate: false });
+    expect(s.status).toBe('completed');
+    expect(s.stability.ok).toBe(false);
+    expect(s.stability.energyInequality.ok).toBe(false);
+    const { rows } = readStepsCsv(join(dir, 'steps.csv'));
+    expect(rows[17].stable).toBe(false);
+    expect(rows[17].energy).toBeGreaterThan(rows[16].energy);
+  });
+
   it('|u| far outside [−1, 1] fails the run even where the energy may rise (a source term)', async () => {
     const dir = tmp();
     // A source term switches the energy test off (the energy of a forced flow may rise); u ← 1.5 u per step from step 3.

@@ -60,7 +60,8 @@ import { runTotals, runVerdict, type RunStatus, type RunSummary } from './summar
  * written before stays valid. A blow-up that stays finite stops the run the same way, its row
  * written (stable false): an energy increase beyond the stability checker's tolerance
  * (E(uⁿ⁺¹) > E(uⁿ) + atol + rtol·|E(uⁿ)|, the checker's own test; not for problems with a
- * source term, whose energy may rise), or |u| > DIVERGENCE_MAX_ABS_U = 2 when the initial state
+ * source term, whose energy may rise, nor for a solver whose facts say stepsDissipate: false,
+ * such as SPINN), or |u| > DIVERGENCE_MAX_ABS_U = 2 when the initial state
  * is within the checker's bound |u₀| ≤ 1 + δ (the Allen–Cahn flow then keeps |u| ≤ 1: the
  * maximum principle; FEM overshoots by ~1e-3, an unbounded SDMM by a few 1e-2, a diverging
  * scheme by orders of magnitude).
@@ -173,6 +174,8 @@ interface FieldOutput {
 /** The state of one session of a run (this process's share of it). */
 interface Session {
   readonly solver: GradientFlowSolver;
+  /** Whether the solver's steps decrease Jₙ (its typed fact; checked on the first step). */
+  stepsDissipate?: boolean;
   readonly options: RunOptions;
   readonly layout: RunLayout;
   readonly plannedSteps: number;
@@ -561,7 +564,8 @@ function resume(s: Session, { loaded, marker }: NonNullable<Prepared['resume']>)
  */
 function finiteDivergence(s: Session, prev: StepRecord, rec: StepRecord): string | undefined {
   const stability = { ...DEFAULT_STABILITY_OPTIONS, ...(s.options.stability ?? {}) };
-  if (!s.solver.problem.source) {
+  s.stepsDissipate ??= s.solver.describe().stepsDissipate !== false;
+  if (!s.solver.problem.source && s.stepsDissipate) {
     const tol = energyTolerance(prev.energy, stability);
     if (rec.energy > prev.energy + tol) {
       return `diverged at step ${rec.step}: the energy increased from ${g(prev.energy)} to ${g(rec.energy)}, beyond the stability checker's tolerance ${g(tol)}`;

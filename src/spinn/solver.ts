@@ -142,6 +142,7 @@ class SpinnSolver implements GradientFlowSolver {
       unknowns: this.layout.size,
       backend: 'js (float64)',
       precision: 'float64',
+      stepsDissipate: false,
       parameters: this.layout.size,
       options: { ...this.options },
       collocation: {
