@@ -14,19 +14,20 @@ const ALLOWED: Record<string, readonly string[]> = {
   linalg: ['util'],
   physics: ['util'],
   optim: ['util'],
+  nn: ['physics', 'util'],
   mesh: ['util'],
   options: ['util'],
   solver: ['physics', 'mesh', 'options', 'util'],
   stability: ['solver', 'util'],
   io: ['mesh', 'solver', 'util'],
   fem: ['quadrature', 'linalg', 'mesh', 'physics', 'options', 'solver', 'io', 'util'],
-  sdmm: ['quadrature', 'linalg', 'physics', 'optim', 'options', 'solver', 'io', 'util'],
-  spinn: ['quadrature', 'physics', 'optim', 'options', 'solver', 'util'],
+  sdmm: ['quadrature', 'linalg', 'physics', 'optim', 'nn', 'options', 'solver', 'io', 'util'],
+  spinn: ['quadrature', 'physics', 'optim', 'nn', 'options', 'solver', 'util'],
   run: ['solver', 'stability', 'io', 'physics', 'util'],
   registry: ['fem', 'sdmm', 'spinn', 'solver', 'physics', 'options', 'util'],
   bench: ['run', 'registry', 'io', 'physics', 'stability', 'solver', 'options', 'mesh', 'quadrature', 'util'],
   cli: ['bench', 'run', 'registry', 'io', 'physics', 'stability', 'solver', 'options', 'mesh', 'util'],
-  index: ['quadrature', 'linalg', 'physics', 'optim', 'mesh', 'options', 'solver', 'stability', 'io', 'fem', 'sdmm', 'spinn', 'run', 'registry', 'util'],
+  index: ['quadrature', 'linalg', 'physics', 'optim', 'nn', 'mesh', 'options', 'solver', 'stability', 'io', 'fem', 'sdmm', 'spinn', 'run', 'registry', 'util'],
 };
 
 const SRC = resolve(import.meta.dirname, '..', 'src');

@@ -1,5 +1,5 @@
 import { isPeriodic, type ProblemConfig } from '../physics/problems.js';
-import { mulberry32 } from '../physics/random.js';
+import { glorotUniform } from '../nn/init.js';
 import type { SdmmOptions } from './options.js';
 import { encodeAxis, encodePoint } from './encoding.js';
 
@@ -108,14 +108,7 @@ export function networkLayout(
 
 /** Seeded Glorot-uniform weights, zero biases, α at its initial value. */
 export function initialParameters(layout: NetworkLayout, seed: number): Float64Array {
-  const rand = mulberry32(seed);
-  const theta = new Float64Array(layout.size);
-  for (const axis of layout.axes) {
-    for (const L of axis.layers) {
-      const limit = Math.sqrt(6 / (L.inputs + L.outputs));
-      for (let i = 0; i < L.inputs * L.outputs; i++) theta[L.weightOffset + i] = limit * (2 * rand() - 1);
-    }
-  }
+  const theta = glorotUniform(new Float64Array(layout.size), layout.axes.flatMap((a) => a.layers), seed);
   if (layout.alphaIndex >= 0) theta[layout.alphaIndex] = layout.alpha;
   return theta;
 }

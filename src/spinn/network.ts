@@ -1,5 +1,5 @@
 import { isPeriodic, type ProblemConfig } from '../physics/problems.js';
-import { mulberry32 } from '../physics/random.js';
+import { glorotUniform } from '../nn/init.js';
 import type { SpinnOptions } from './options.js';
 
 /**
@@ -100,15 +100,7 @@ export function spinnLayout(
 
 /** Seeded Glorot-uniform weights and zero biases. */
 export function spinnInitialParameters(layout: SpinnLayout, seed: number): Float64Array {
-  const rand = mulberry32(seed);
-  const theta = new Float64Array(layout.size);
-  for (const axis of layout.axes) {
-    for (const L of axis.layers) {
-      const limit = Math.sqrt(6 / (L.inputs + L.outputs));
-      for (let i = 0; i < L.inputs * L.outputs; i++) theta[L.weightOffset + i] = limit * (2 * rand() - 1);
-    }
-  }
-  return theta;
+  return glorotUniform(new Float64Array(layout.size), layout.axes.flatMap((a) => a.layers), seed);
 }
 
 /**
