@@ -12,6 +12,7 @@ import {
   separableFieldTf,
   type Activation,
 } from '../src/sdmm/index.js';
+import { maxRelativeError } from './fixtures/relative-error.js';
 
 /**
  * The hand-propagated tangents (forward mode through each per-axis MLP) against central finite
@@ -24,16 +25,6 @@ beforeAll(async () => {
 
 const ACTIVATIONS: Activation[] = ['tanh', 'gelu', 'sin'];
 
-/** max |a − b| / max |b| over a set of values. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 function setup(problem: ProblemConfig, activation: Activation, bound = true) {
   const layout = networkLayout(problem, { rank: 5, width: 12, depth: 2, activation, alpha: 1.7, trainAlpha: true, bound });
@@ -96,8 +87,8 @@ describe('SDMM exact spatial derivatives', () => {
               uRef[i * ny + j] = ev.value(p);
             }
           }
-          expect(relativeError(fromTf.u, uRef)).toBeLessThan(1e-5);
-          const err = relativeError(fromTf.grad[k], fd);
+          expect(maxRelativeError(fromTf.u, uRef)).toBeLessThan(1e-5);
+          const err = maxRelativeError(fromTf.grad[k], fd);
           expect(err).toBeLessThan(1e-3);
           // The derivative is not trivially zero (the test would be void otherwise).
           expect(Math.max(...fd.map(Math.abs))).toBeGreaterThan(0.05);

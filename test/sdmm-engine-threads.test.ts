@@ -8,6 +8,7 @@ import { createCpuEngine } from '../src/sdmm/engine/cpu-engine.js';
 import { WorkerPool, type WorkerLoader } from '../src/sdmm/engine/pool.js';
 import type { EngineObjective, SdmmEngine } from '../src/sdmm/engine/types.js';
 import { networkLayout } from '../src/sdmm/network.js';
+import { maxRelativeError } from './fixtures/relative-error.js';
 
 /**
  * The CPU engine on worker threads (SharedArrayBuffer, Atomics): a thread count reproduces its
@@ -23,16 +24,6 @@ function randomArray(n: number, seed: number, scale = 1): Float64Array {
   return Float64Array.from({ length: n }, () => scale * (2 * rand() - 1));
 }
 
-/** max_i |a_i − b_i| / max_i |b_i|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 const problem = makeProblem('star', 'reduced', { epsilon: 0.25, tau: 0.02, tEnd: 0.02 });
 const layout = networkLayout(problem, { rank: 8, width: 16, depth: 2, activation: 'tanh', alpha: 1.3, trainAlpha: true, bound: true });
@@ -68,9 +59,9 @@ describe('CPU engine, threads', () => {
       const v2b = two.evaluate(objective, theta, g2b);
       const v3 = three.evaluate(objective, theta, g3);
       expect(Math.abs(v1 - v2) / Math.abs(v1)).toBeLessThan(1e-12);
-      expect(relErr(g2, g1)).toBeLessThan(1e-12);
+      expect(maxRelativeError(g2, g1)).toBeLessThan(1e-12);
       expect(Math.abs(v1 - v3) / Math.abs(v1)).toBeLessThan(1e-12);
-      expect(relErr(g3, g1)).toBeLessThan(1e-12);
+      expect(maxRelativeError(g3, g1)).toBeLessThan(1e-12);
       expect(v2b).toBe(v2);
       expect(Array.from(g2b)).toEqual(Array.from(g2));
     }
@@ -106,7 +97,7 @@ describe('CPU engine, threads', () => {
       const v = [e1, e2, e3].map((e, i) => e.evaluate(objective, th, g[i]));
       for (const i of [1, 2]) {
         expect(Math.abs(v[i] - v[0]) / Math.abs(v[0])).toBeLessThan(1e-12);
-        expect(relErr(g[i], g[0])).toBeLessThan(1e-12);
+        expect(maxRelativeError(g[i], g[0])).toBeLessThan(1e-12);
       }
       const again = new Float64Array(l1.size);
       expect(e3.evaluate(objective, th, again)).toBe(v[2]);

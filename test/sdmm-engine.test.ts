@@ -14,6 +14,7 @@ import {
   type AxisLayout,
   type NetworkLayout,
 } from '../src/sdmm/network.js';
+import { maxRelativeError } from './fixtures/relative-error.js';
 
 /**
  * The float64 CPU engine against (a) central differences of its own value (float64, every
@@ -109,16 +110,6 @@ function engineFor(b: Built, threads?: number): SdmmEngine {
   return e;
 }
 
-/** max_i |a_i − b_i| / max_i |b_i|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 /** Central differences of the engine's value in every parameter, h = 1e-6 · max(1, |θ_p|). */
 function centralDifferences(e: SdmmEngine, objective: EngineObjective, theta: Float64Array): Float64Array {
@@ -183,10 +174,10 @@ for (const c of CASES) {
         const value = e.evaluate(objective, theta, grad);
         expect(Number.isFinite(value)).toBe(true);
         const fd = centralDifferences(e, objective, theta);
-        expect(relErr(grad, fd)).toBeLessThan(1e-6);
+        expect(maxRelativeError(grad, fd)).toBeLessThan(1e-6);
         const ref = tfjsLoss(b, c, objective, theta);
         expect(Math.abs(value - ref.value) / Math.abs(ref.value)).toBeLessThan(2e-5);
-        expect(relErr(grad, ref.grad)).toBeLessThan(1e-4);
+        expect(maxRelativeError(grad, ref.grad)).toBeLessThan(1e-4);
       });
     }
 
@@ -226,7 +217,7 @@ describe('CPU engine, long lines (the paired reverse works in blocks of 128 poin
     const theta = randomTheta(layout, 8);
     const grad = new Float64Array(layout.size);
     e.evaluate('step', theta, grad);
-    expect(relErr(grad, centralDifferences(e, 'step', theta))).toBeLessThan(1e-6);
+    expect(maxRelativeError(grad, centralDifferences(e, 'step', theta))).toBeLessThan(1e-6);
   });
 });
 
@@ -265,7 +256,7 @@ describe('CPU engine, 3D (periodic x, y; Neumann z)', () => {
         e.setFitTargets(randomArray(N, 6, 0.9), randomArray(N, 7, 2));
         const grad = new Float64Array(layout.size);
         e.evaluate(objective, theta, grad);
-        expect(relErr(grad, centralDifferences(e, objective, theta))).toBeLessThan(1e-6);
+        expect(maxRelativeError(grad, centralDifferences(e, objective, theta))).toBeLessThan(1e-6);
       });
     }
     it(`${bound ? 'bounded' : 'unbounded'} ${activation}: fieldOnGrid is u = tanh(α Σ_k X_k Y_k Z_k) with its exact gradient`, () => {

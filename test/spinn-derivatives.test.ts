@@ -9,6 +9,7 @@ import {
   spinnLayout,
   type SpinnActivation,
 } from '../src/spinn/index.js';
+import { maxRelativeError } from './fixtures/relative-error.js';
 
 /**
  * SPINN's hand-propagated tangents against central finite differences in float64:
@@ -20,16 +21,6 @@ import {
 
 const ACTIVATIONS: SpinnActivation[] = ['tanh', 'sin', 'gelu'];
 
-/** max |a − b| / max |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 /** A problem with O(1) terms (ε = 0.5, m = 0.3) and a source, so every loss term weighs in the gradient. */
 function withSource(base: ProblemConfig): ProblemConfig {
@@ -118,7 +109,7 @@ describe('SPINN point derivatives u_t, u_x, u_y, u_xx, u_yy', () => {
           for (let q = 0; q < per; q++) {
             const g = got.filter((_, i) => i % per === q);
             const w = want.filter((_, i) => i % per === q);
-            expect(relativeError(g, w)).toBeLessThan(1e-6);
+            expect(maxRelativeError(g, w)).toBeLessThan(1e-6);
           }
         });
       }
@@ -155,7 +146,7 @@ describe('SPINN collocation kernel', () => {
               const u = d[0];
               want[(t * loss.nx + i) * loss.ny + j] = d[1] - mob * (d[4] + d[5] - (u * u * u - u) / (eps * eps)) - problem.source!(x, y, tt);
             }
-        expect(relativeError(res, want)).toBeLessThan(1e-12);
+        expect(maxRelativeError(res, want)).toBeLessThan(1e-12);
       });
     }
   }
@@ -247,7 +238,7 @@ describe('SPINN loss gradient ∂L/∂θ against central differences', () => {
             got.push(grad[p]);
             want.push((lp - lm) / (2 * h));
           }
-          expect(relativeError(got, want)).toBeLessThan(1e-6);
+          expect(maxRelativeError(got, want)).toBeLessThan(1e-6);
         });
       }
     }
@@ -287,7 +278,7 @@ describe('SPINN IC warm-start loss', () => {
           got.push(grad[p]);
           fd.push((lp - lm) / (2 * h));
         }
-        expect(relativeError(got, fd)).toBeLessThan(1e-6);
+        expect(maxRelativeError(got, fd)).toBeLessThan(1e-6);
       });
     }
   }
