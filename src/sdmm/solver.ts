@@ -70,12 +70,16 @@ class SdmmSolver implements GradientFlowSolver {
     return { step, t: step * this.problem.tau, energy: this.scheme.energy, movement, iterations, linearIterations: 0, wallMs, minU, maxU, stopReason };
   }
 
-  /** A field f(x, y) on the grid (0 for the missing y in 1D). */
-  private onGrid(f: (x: number, y: number) => number): Float64Array {
+  /** A field f(x) of a point x on the grid (x filled into one scratch point, any dimension). */
+  private onGrid(f: (x: ArrayLike<number>) => number): Float64Array {
     const N = this.weights.length;
     const dim = this.network.layout.dim;
     const v = new Float64Array(N);
-    for (let q = 0; q < N; q++) v[q] = f(this.points[dim * q], dim === 2 ? this.points[dim * q + 1] : 0);
+    const x = new Float64Array(dim);
+    for (let q = 0; q < N; q++) {
+      for (let k = 0; k < dim; k++) x[k] = this.points[dim * q + k];
+      v[q] = f(x);
+    }
     return v;
   }
 
@@ -83,7 +87,7 @@ class SdmmSolver implements GradientFlowSolver {
   async initialise(onProgress?: (progress: SolverProgress) => void): Promise<StepRecord> {
     this.checkAlive();
     const t0 = performance.now();
-    const u0 = this.onGrid(this.problem.initial);
+    const u0 = this.onGrid((x) => this.problem.initial(x));
     const theta = this.network.initialParameters(this.options.seed);
     this.fit = fitInitialCondition(this.engine, this.network.layout, this.rules, theta, u0, this.options, onProgress);
     this.setState(theta);
@@ -113,7 +117,7 @@ class SdmmSolver implements GradientFlowSolver {
     // σ = s(·, tⁿ⁺¹)/m: u_t = m(Δu − ε⁻² f(u)) + s puts −(1/m) ∫ s u into Jₙ (the FEM's convention).
     const src = this.problem.source;
     const im = 1 / this.problem.mobility;
-    const sigma = src ? this.onGrid((x, y) => im * src(x, y, tNext)) : null;
+    const sigma = src ? this.onGrid((x) => im * src(x, tNext)) : null;
     const out = minimizingMovementStep(
       { engine: this.engine, weights: this.weights, epsilon: this.problem.epsilon, mobility: this.problem.mobility, tau: this.problem.tau, options: o, optimizers: this.optimizers },
       this.scheme,
