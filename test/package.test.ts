@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, runOk } from './fixtures/run-command.js';
 
 /**
  * The package as a user gets it: build (npm run build), `npm pack`, unpack the tarball into a
@@ -27,15 +27,15 @@ function link(name: string, nodeModules: string): void {
   symlinkSync(join(MODULES, name), target, 'dir');
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'allen-cahn-consumer-'));
-  execFileSync(process.execPath, [join(MODULES, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  await runOk(process.execPath, [join(MODULES, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], ROOT);
   // --ignore-scripts: the build above is what `prepare` would run again.
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], { cwd: ROOT, encoding: 'utf8' })) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(await runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], ROOT)) as { filename: string; files: { path: string }[] }[];
   files = packed[0].files.map((f) => f.path);
   const modules = join(project, 'node_modules');
   mkdirSync(modules);
-  execFileSync('tar', ['-xzf', join(project, packed[0].filename), '-C', modules]);
+  await runOk('tar', ['-xzf', join(project, packed[0].filename), '-C', modules], project);
   renameSync(join(modules, 'package'), join(modules, 'allen-cahn'));
   const pkg = JSON.parse(readFileSync(join(modules, 'allen-cahn', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   for (const name of Object.keys(pkg.dependencies)) link(name, modules);
@@ -43,7 +43,7 @@ beforeAll(() => {
   link('@types/node', modules);
   link('undici-types', modules);
   cpSync(FIXTURE, project, { recursive: true });
-}, 60_000);
+}, 180_000);
 
 afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true });
@@ -59,8 +59,8 @@ describe('the packed package', () => {
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
-  it('imports from a plain .mjs file and runs 5 FEM and 5 SDMM steps', () => {
-    const out = JSON.parse(execFileSync(process.execPath, ['solve.mjs'], { cwd: project, encoding: 'utf8' })) as Record<string, { steps: number; energies: number[]; stable: boolean }>;
+  it('imports from a plain .mjs file and runs 5 FEM and 5 SDMM steps', async () => {
+    const out = JSON.parse(await runOk(process.execPath, ['solve.mjs'], project)) as Record<string, { steps: number; energies: number[]; stable: boolean }>;
     for (const name of ['fem', 'sdmm']) {
       expect(out[name].steps).toBe(5);
       expect(out[name].energies).toHaveLength(6);
@@ -70,12 +70,12 @@ describe('the packed package', () => {
     }
   });
 
-  it('runs the example of docs/LIBRARY.md (own u₀ and source, both solvers, the stability check) as printed there', () => {
+  it('runs the example of docs/LIBRARY.md (own u₀ and source, both solvers, the stability check) as printed there', async () => {
     const doc = readFileSync(join(ROOT, 'docs', 'LIBRARY.md'), 'utf8');
     const block = /<!-- library-example[^>]*-->\n```js\n([\s\S]*?)```\n<!-- \/library-example -->/.exec(doc);
     expect(block).not.toBeNull();
     writeFileSync(join(project, 'library.mjs'), block![1]);
-    const out = execFileSync(process.execPath, ['library.mjs'], { cwd: project, encoding: 'utf8' }).trim().split('\n');
+    const out = (await runOk(process.execPath, ['library.mjs'], project)).trim().split('\n');
     expect(out).toHaveLength(2);
     out.forEach((line, i) => {
       const m = /^(\w+): (\d+) steps, E ([\d.]+) → ([\d.]+); energy stable over steps 0–5 /.exec(line);
@@ -91,8 +91,8 @@ describe('the packed package', () => {
     expect(doc).toContain(`sdmm: 5 steps, E ${Number(sdmm[1]).toFixed(1)} → ${Number(sdmm[2]).toFixed(1)}; energy stable over steps 0–5 …`);
   });
 
-  it('type-checks a TypeScript consumer against the shipped declarations', () => {
-    const r = spawnSync(process.execPath, [join(MODULES, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: project, encoding: 'utf8' });
+  it('type-checks a TypeScript consumer against the shipped declarations', async () => {
+    const r = await run(process.execPath, [join(MODULES, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project);
     // skipLibCheck is off so that this package's own .d.ts files are checked; errors inside
     // third-party declarations (tfjs-core's refer to an ambient 'Long'; @webgpu/types clash with
     // lib.dom) are theirs, and every consumer with the usual skipLibCheck: true skips them.
@@ -103,8 +103,8 @@ describe('the packed package', () => {
     expect(r.stdout + r.stderr).not.toMatch(/Cannot find (module|name) '(pngjs|cli-progress|commander|zod)'/);
   });
 
-  it('runs the installed bin with plain node', () => {
-    const out = execFileSync(process.execPath, [join(project, 'node_modules', 'allen-cahn', 'bin', 'allen-cahn.js'), 'problems', '--json'], { cwd: project, encoding: 'utf8' });
+  it('runs the installed bin with plain node', async () => {
+    const out = await runOk(process.execPath, [join(project, 'node_modules', 'allen-cahn', 'bin', 'allen-cahn.js'), 'problems', '--json'], project);
     expect((JSON.parse(out) as { name: string }[]).map((p) => p.name)).toContain('star');
   });
 });
