@@ -81,6 +81,10 @@ export interface SolverDescription extends SolverFacts {
   [key: string]: unknown;
 }
 
+/**
+ * A solver of the Allen–Cahn gradient flow as the run layer drives it: initialise (step 0), then
+ * one step per call; sample u anywhere; save and restore its exact state for checkpoints.
+ */
 export interface GradientFlowSolver {
   /** The solver kind's name ('fem', 'sdmm', …): checkpoints record it. */
   readonly kind: string;
@@ -109,7 +113,9 @@ export interface GradientFlowSolver {
   mesh?(): Mesh;
   /** Optional: u at the mesh nodes (layout out[i] for node i), cheaper and exact vs sample(). */
   nodalValues?(out?: Float64Array): Float64Array;
+  /** The exact state (arrays and step/time) a checkpoint stores; restoring it resumes bit-identically. */
   saveState(): SolverState;
+  /** Continue from a state written by saveState() of the same kind and settings (else throws). */
   restoreState(state: SolverState): void;
   /** Release resources (tensors). */
   dispose(): void;
@@ -147,9 +153,13 @@ export interface SolverKindDefinition<S extends OptionsSchema> {
   readonly options: S;
   readonly resolutionOption?: keyof S['shape'] & string;
   readonly exclusive?: readonly (readonly [keyof S['shape'] & string, keyof S['shape'] & string, string])[];
+  /** Short directory label of a configuration (default: the kind's name). */
   label?(options: z.input<S>, problemN: number): string;
+  /** Family in time-to-accuracy tables (default: runName). */
   family?(options: z.input<S>): string;
+  /** Name of a run in messages and output directories (default: the kind's name). */
   runName?(options: z.input<S>): string;
+  /** Build a solver from validated options (defaults filled in). */
   create(problem: ProblemConfig, options: z.input<S>): GradientFlowSolver | Promise<GradientFlowSolver>;
 }
 

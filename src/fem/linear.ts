@@ -15,6 +15,7 @@ import { Ic0Preconditioner, SsorPreconditioner } from '../linalg/preconditioners
  *   reuse it as a preconditioner for the Jacobians that follow).
  */
 export const LINEAR_SOLVERS = ['pcg-jacobi', 'pcg-ic0', 'pcg-sgs', 'cholesky', 'pcg-cholesky'] as const;
+/** Name of a linear solver (one of LINEAR_SOLVERS). */
 export type LinearSolverName = (typeof LINEAR_SOLVERS)[number];
 
 export interface LinearSolveResult {
@@ -34,6 +35,7 @@ export interface LinearSolver {
    * current preconditioner (built on an earlier, nearby matrix); direct solvers always refactor.
    */
   setup(A: CsrMatrix, refreshPreconditioner?: boolean): void;
+  /** Solve A x = b to relative residual rtol; x holds the warm start on entry and the solution on exit. */
   solve(b: Float64Array, x: Float64Array, rtol?: number): LinearSolveResult;
 }
 

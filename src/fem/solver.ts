@@ -334,6 +334,7 @@ export class FemSolver implements GradientFlowSolver {
     };
   }
 
+  /** u and the last increment (the next step's warm start), so a resumed run is bit-identical. */
   saveState(): SolverState {
     return {
       kind: 'fem',
@@ -344,6 +345,7 @@ export class FemSolver implements GradientFlowSolver {
     };
   }
 
+  /** Continue from saveState() of an FEM solver with the same scheme and number of dofs. */
   restoreState(state: SolverState): void {
     if (state.kind !== 'fem') throw new Error(`fem: cannot restore a '${state.kind}' state`);
     if (state.meta.scheme !== this.settings.scheme) throw new Error(`fem: state is for scheme '${String(state.meta.scheme)}', this solver runs '${this.settings.scheme}'`);

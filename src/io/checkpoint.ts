@@ -42,6 +42,7 @@ const FORMAT = 2;
 /** Bytes before the header JSON: magic, H, header SHA-256. */
 const PREFIX = 44;
 
+/** A checkpoint that cannot be written or read (bad state, truncated or corrupt file: the message names it). */
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }

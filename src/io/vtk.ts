@@ -27,6 +27,7 @@ import { writeFileAtomic } from './atomic.js';
 
 export const VTK_CELL_TYPE: Record<CellType, number> = { interval: 3, triangle: 5, quadrilateral: 9 };
 
+/** Encoding of VTU data arrays: ASCII text, base64 binary, or zlib-compressed base64 binary. */
 export type VtkFormat = 'ascii' | 'base64' | 'zlib';
 
 export const VTK_FORMATS: readonly VtkFormat[] = ['ascii', 'base64', 'zlib'];

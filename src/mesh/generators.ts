@@ -38,8 +38,10 @@ export function intervalMesh(a: number, b: number, n: number): Mesh {
 /** How each square of a structured triangle mesh is split. */
 /** How a structured square is cut into two triangles. */
 export const DIAGONALS = ['right', 'left', 'crossed-alternating'] as const;
+/** How a structured square is cut into two triangles (one of DIAGONALS). */
 export type Diagonal = (typeof DIAGONALS)[number];
 
+/** A structured mesh of a rectangle: cells per axis, corners, cell shape, diagonal. */
 export interface RectangleOptions {
   /** Cells along x and y. */
   nx: number;

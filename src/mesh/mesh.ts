@@ -1,3 +1,4 @@
+/** Cell shape of a mesh: intervals (1D), triangles (P1) or quadrilaterals (Q1). */
 export type CellType = 'interval' | 'triangle' | 'quadrilateral';
 
 /**

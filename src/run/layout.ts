@@ -32,6 +32,10 @@ export const RUN_FILES = {
 
 const pad = (step: number, width: number) => String(step).padStart(width, '0');
 
+/**
+ * Every path of a run folder (summary.json, steps.csv, checkpoints, snapshots, VTU files), so the
+ * runner, the suite and the report never build a run's file names themselves.
+ */
 export class RunLayout {
   constructor(readonly dir: string) {}
 

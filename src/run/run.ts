@@ -83,6 +83,7 @@ export const DIVERGENCE_MAX_ABS_U = 2;
 /** Bytes set aside while a run is active (see the module comment). */
 const RESERVE_BYTES = 65536;
 
+/** What a run does besides stepping: where it writes, how often it checkpoints and snapshots. */
 export interface RunOptions {
   /** Output directory (created if missing). */
   outDir: string;

@@ -5,6 +5,7 @@ import type { Machine } from './provenance.js';
 /** A run's state in summary.json. */
 export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 
+/** Totals of a run so far, as summary.json records them. */
 export interface RunTotals {
   /** Last step written (steps.csv has rows 0..steps). */
   steps: number;

@@ -26,6 +26,7 @@ function iterations() {
   return integerIn(0, 100_000_000);
 }
 
+/** The SPINN solver kind's options: one zod schema with bounds, defaults and one-line docs. */
 export const spinnOptionsSchema = z.strictObject({
   rank: option.positiveInteger('rank').default(32).meta({ description: 'rank r: features per axis, u = tanh(α Σ_k T_k(t) X_k(x) Y_k(y))', arg: 'r' }),
   width: option.positiveInteger('width').default(32).meta({ description: 'hidden width of each per-axis MLP (time, x, y)', arg: 'w' }),

@@ -38,6 +38,7 @@ export interface StabilityOptions {
   boundDelta?: number;
 }
 
+/** Tolerances the checker uses unless told otherwise (see StabilityOptions for each). */
 export const DEFAULT_STABILITY_OPTIONS: Readonly<Required<StabilityOptions>> = Object.freeze({
   rtol: 1e-6,
   atol: 1e-10,
@@ -65,6 +66,7 @@ export interface BoundViolation {
   maxAbsU: number;
 }
 
+/** The checker's result: the outcome of each check (energy inequality, monotone energy, bounds) with its first violation. */
 export interface StabilityVerdict {
   /** All three checks hold. */
   ok: boolean;

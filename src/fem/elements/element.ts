@@ -18,7 +18,9 @@ export interface ReferenceElement {
   /** True when the geometry map is affine for every cell (constant Jacobian): gradients per cell. */
   readonly affine: boolean;
   readonly referenceNodes: Float64Array;
+  /** out[a] = φ_a(ξ). */
   values(xi: ArrayLike<number>, out: Float64Array): Float64Array;
+  /** out[a·refDim + k] = ∂φ_a/∂ξ_k. */
   gradients(xi: ArrayLike<number>, out: Float64Array): Float64Array;
   /**
    * The rule used for mass, stiffness and the nonlinear terms: exact for the quartic double

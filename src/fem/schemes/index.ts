@@ -26,6 +26,7 @@ export interface SchemeEntry<P extends z.ZodRawShape = z.ZodRawShape> {
   readonly defaultLinearSolver: LinearSolverName;
   /** Scheme parameters (zod fields with defaults and docs, src/options.ts conventions). */
   readonly parameters: P;
+  /** Build the scheme for one solver (its functional, space and linear solver) and parameters. */
   create(ctx: SchemeContext, parameters: { [K in keyof P]: z.output<P[K]> }): TimeScheme;
 }
 
@@ -41,6 +42,7 @@ const STABILIZED_PARAMETERS = {
     .meta({ description: 'stabilized scheme: S ≥ 0 (energy stable for S ≥ 1; slows fronts by 1 + S m τ/ε²)', arg: 'S' }),
 };
 
+/** The FEM time schemes by name: the one table the CLI flags, option schema and help come from. */
 export const TIME_SCHEMES = {
   'mms-newton': entry({
     description: 'exact minimizing movement step: Newton with a line search on Jₙ',
@@ -65,7 +67,9 @@ export const TIME_SCHEMES = {
   }),
 } as const satisfies Record<string, SchemeEntry>;
 
+/** Name of an FEM time scheme ('mms-newton', 'stabilized', 'convex-split'). */
 export type FemScheme = keyof typeof TIME_SCHEMES;
+/** The scheme names, in table order (for enums in option schemas). */
 export const FEM_SCHEMES = Object.keys(TIME_SCHEMES) as [FemScheme, ...FemScheme[]];
 
 /** Every scheme's parameters in one shape (shared keys merged: they are the same declaration). */

@@ -38,7 +38,9 @@ export interface PointwiseModel {
    * cancellation (so the line search can rank iterates that differ by far less than ε_mach·|P|).
    */
   delta(uq: Float64Array, dq: Float64Array, alpha: number, uqOld: Float64Array): number;
+  /** out[q] = G′(u_q). */
   first(uq: Float64Array, uqOld: Float64Array, out: Float64Array): void;
+  /** out[q] = G″(u_q), modified to stay bounded below (so the Newton matrix stays SPD). */
   second(uq: Float64Array, uqOld: Float64Array, out: Float64Array): void;
 }
 

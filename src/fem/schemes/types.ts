@@ -28,9 +28,11 @@ export interface SchemeContext {
  */
 export interface TimeScheme {
   readonly name: string;
+  /** Advance one step (see the interface comment for inputs and outputs); never allocates. */
   step(uOld: Float64Array, uqOld: Float64Array, source: Float64Array | null, warm: Float64Array, uNew: Float64Array, work: EnergyWorkspace): SchemeStepResult;
 }
 
+/** How a step went: iterations, linear iterations, why it stopped, and Jₙ before and after. */
 export interface SchemeStepResult {
   iterations: number;
   linearIterations: number;
