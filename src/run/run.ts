@@ -18,7 +18,8 @@ import {
 } from '../io/run-marker.js';
 import { gridToVtu, meshToVtu, writePvd, writeVtu, type VtkFormat, type VtuPiece } from '../io/vtk.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
-import { DivergenceError, uniformGrid, type GradientFlowSolver, type SolverProgress, type StepRecord } from '../solver.js';
+import { resolutionWarning, type RunWarning } from '../physics/resolution.js';
+import { DivergenceError, uniformGrid, type GradientFlowSolver, type SolverFacts, type SolverProgress, type StepRecord } from '../solver.js';
 import { DEFAULT_STABILITY_OPTIONS, energyTolerance, satisfiesEnergyInequality, type StabilityOptions } from '../stability/checker.js';
 import { LIMITS } from '../util/limits.js';
 import { RUN_FILES, RunLayout } from './layout.js';
@@ -128,6 +129,12 @@ export interface RunOptions {
   onReady?: (info: { resumedFrom: number | null }) => void;
   /** One-line notes: a damaged newer checkpoint passed over on resume, a stale lock taken over. */
   onNotice?: (line: string) => void;
+  /**
+   * Called once per session with each warning of summary.json's `warnings` (h > ε: the solver's
+   * discretisation does not resolve the interface), once the folder is taken and before step 0
+   * or the resumed loop.
+   */
+  onWarning?: (warning: RunWarning) => void;
   /** Called once before the loop, with the step it starts from (a progress bar's start). */
   onStart?: (info: { plannedSteps: number; last: StepRecord; resumedFrom: number | null }) => void;
   /** Called after each step's row is written (step 0 included). */
@@ -201,6 +208,17 @@ interface Session {
   /** The folder's marker once this session has taken the folder (fresh start or resume). */
   marker?: RunMarker;
   notes: string[];
+  /** The run's warnings (summary.json `warnings`), decided once from the solver's facts. */
+  readonly warnings: RunWarning[];
+}
+
+/**
+ * The warnings of a run from its solver's typed facts (describe()) and the problem's ε, no solver
+ * special-cased: the run layer's summary.json and the suite's tables both come from here.
+ */
+export function runWarnings(facts: SolverFacts, epsilon: number): RunWarning[] {
+  const underResolved = resolutionWarning(facts.resolution, epsilon);
+  return underResolved ? [underResolved] : [];
 }
 
 function integerAtLeast(name: string, v: number | undefined, min: number, max?: number): void {
@@ -284,6 +302,7 @@ function open(solver: GradientFlowSolver, options: RunOptions): Session {
     problem,
     identity: { problem: solver.problem.name, solver: solver.kind, configHash: configHash({ problem, solver: solver.kind, identity: options.identity ?? null }) },
     notes: [],
+    warnings: runWarnings(solver.describe(), solver.problem.epsilon),
     config: {
       checkpointEvery,
       keepCheckpoints: keep,
@@ -316,6 +335,7 @@ function summaryOf(s: Session): RunSummary {
     status: s.status,
     ...(s.reason !== undefined ? { reason: s.reason } : {}),
     ...(s.notes.length > 0 ? { notes: s.notes } : {}),
+    warnings: s.warnings,
     outDir: s.layout.dir,
     startedAt: s.startedAt,
     ...(s.status !== 'running' ? { finishedAt: new Date().toISOString() } : {}),
@@ -665,6 +685,7 @@ export async function runSolver(solver: GradientFlowSolver, options: RunOptions)
   if (lock.tookOver) notice(s, `took over the lock of a run that is gone (${describeHolder(lock.tookOver)})`);
   try {
     const prepared = prepare(s);
+    for (const w of s.warnings) options.onWarning?.(w);
     if (prepared.resume) resume(s, prepared.resume);
     else await start(s);
     try {
