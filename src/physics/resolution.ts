@@ -18,9 +18,9 @@
  *
  * The profile tanh(x/(√2 ε)) goes from −0.76 to 0.76 over 2√2 ε ≈ 2.8 ε, so h > ε leaves fewer
  * than three spacings across the interface: its energy 2√2/(3ε) and its speed are then the
- * discretisation's, not the equation's (front1d at ε = 1e-4 on its reduced 160 cells: E₀ = 333,413 against
- * the exact 9,428). The rule is the floor for a warning, not a recommendation: accurate runs
- * want ε/h ≥ 2.5 (DESIGN.md §1).
+ * discretisation's, not the equation's (front1d at ε = 1e-4 on its reduced 160 cells:
+ * E₀ = 333,413 against the exact 9,428). The rule is the floor for a warning, not a
+ * recommendation: accurate runs want ε/h ≥ 2.5 (DESIGN.md §1).
  */
 
 /** A solver's resolution: its largest spacing h, what h measures, and the options that refine it. */
