@@ -146,28 +146,33 @@ describe('the largest spacing of each discretisation', () => {
 });
 
 /** One step of `solver` into a fresh folder: the warnings passed to onWarning and summary.json. */
-async function oneStep(solver: GradientFlowSolver): Promise<{ seen: RunWarning[]; summary: RunSummary }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ac-res-'));
+async function oneStep(solver: GradientFlowSolver, dir = mkdtempSync(join(tmpdir(), 'ac-res-')), resume = false): Promise<{ seen: RunWarning[]; summary: RunSummary; dir: string }> {
   const seen: RunWarning[] = [];
   try {
-    const result = await runSolver(solver, { outDir: dir, onWarning: (w) => seen.push(w) });
+    const result = await runSolver(solver, { outDir: dir, resume, onWarning: (w) => seen.push(w) });
     expect(result.status).toBe('completed');
   } finally {
     solver.dispose();
   }
-  return { seen, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary };
+  return { seen, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary, dir };
 }
 
 describe('a run warns exactly when h > ε', () => {
   it('FEM: a 16×16 triangle mesh (h = √2/16 ≈ 0.0884) warns at ε = 0.088, not at ε = 0.0885', async () => {
     const h = Math.SQRT2 / 16;
-    const run = (epsilon: number) => oneStep(createFemSolver(makeProblem('star', 'reduced', { epsilon, tEnd: 1e-4 }), { n: 16 }));
+    const fem = (epsilon: number) => createFemSolver(makeProblem('star', 'reduced', { epsilon, tEnd: 1e-4 }), { n: 16 });
+    const run = (epsilon: number) => oneStep(fem(epsilon));
     const above = await run(0.088);
     expect(above.seen).toHaveLength(1);
     expect(above.summary.warnings).toEqual(above.seen);
     expect(above.summary.warnings[0]).toMatchObject({ kind: 'under-resolved', epsilon: 0.088, of: MESH, refine: ['n'] });
     expect(above.summary.warnings[0].h).toBeCloseTo(h, 15);
     expect(above.summary.warnings[0].message).toBe('under-resolved: h = 0.0884 > ε = 0.088 (mesh: largest cell diameter); refine n, or raise ε');
+    // a resumed session warns again, once, and its summary keeps the warning
+    const resumed = await oneStep(fem(0.088), above.dir, true);
+    expect(resumed.summary.totals.resumedFrom).toBe(1);
+    expect(resumed.seen).toEqual(above.seen);
+    expect(resumed.summary.warnings).toEqual(above.seen);
     const below = await run(0.0885);
     expect(below.seen).toEqual([]);
     expect(below.summary.warnings).toEqual([]);

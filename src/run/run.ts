@@ -131,8 +131,8 @@ export interface RunOptions {
   onNotice?: (line: string) => void;
   /**
    * Called once per session with each warning of summary.json's `warnings` (h > ε: the solver's
-   * discretisation does not resolve the interface), once the folder is taken and before step 0
-   * or the resumed loop.
+   * discretisation does not resolve the interface), right after onReady: before step 0 (the
+   * SDMM fit) or the resumed loop.
    */
   onWarning?: (warning: RunWarning) => void;
   /** Called once before the loop, with the step it starts from (a progress bar's start). */
@@ -528,6 +528,7 @@ async function start(s: Session): Promise<void> {
   s.writer = new StepsCsvWriter(layout.steps, { fresh: true });
   writeSummary(s);
   s.options.onReady?.({ resumedFrom: null });
+  for (const w of s.warnings) s.options.onWarning?.(w);
   const r0 = await solver.initialise(s.options.onProgress);
   if (r0.step !== 0) throw new RunError(`initialise() must report step 0, got ${r0.step}`);
   if (!recordIsFinite(r0)) throw new DivergenceError(`the initial state has a non-finite energy or u range (E = ${r0.energy})`, 0);
@@ -576,6 +577,7 @@ function resume(s: Session, { loaded, marker }: NonNullable<Prepared['resume']>)
   s.writer = new StepsCsvWriter(layout.steps);
   writeSummary(s);
   s.options.onReady?.({ resumedFrom: state.step });
+  for (const w of s.warnings) s.options.onWarning?.(w);
 }
 
 /**
@@ -685,7 +687,6 @@ export async function runSolver(solver: GradientFlowSolver, options: RunOptions)
   if (lock.tookOver) notice(s, `took over the lock of a run that is gone (${describeHolder(lock.tookOver)})`);
   try {
     const prepared = prepare(s);
-    for (const w of s.warnings) options.onWarning?.(w);
     if (prepared.resume) resume(s, prepared.resume);
     else await start(s);
     try {
