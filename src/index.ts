@@ -34,6 +34,7 @@ export {
 } from './physics/problems.js';
 export { DOUBLE_WELL, type Potential } from './physics/potential.js';
 export { frontProfile } from './physics/energy.js';
+export { resolutionWarning, underResolvedMessage, type Resolution, type RunWarning, type UnderResolvedWarning } from './physics/resolution.js';
 
 // The solver contract, the kinds and the registry.
 export {
@@ -57,7 +58,7 @@ export { createSdmmSolver, SdmmFitError, sdmmKind, SDMM_OPTIONS, resolveSdmmOpti
 export { createSpinnSolver, spinnKind, spinnOptionsSchema, SpinnOptionsError, type SpinnOptions } from './spinn/index.js';
 
 // One run to files, and the stability check of any sequence of step records.
-export { runSolver, readRunSteps, RunError, RunFolderError, RunLayout, type RunOptions, type RunSummary, type RunStatus, type RunTotals } from './run/index.js';
+export { runSolver, runWarnings, readRunSteps, RunError, RunFolderError, RunLayout, type RunOptions, type RunSummary, type RunStatus, type RunTotals } from './run/index.js';
 export { checkStability, DEFAULT_STABILITY_OPTIONS, type StabilityOptions, type StabilityVerdict } from './stability/index.js';
 
 // Meshes and file formats.

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Mesh } from './mesh/mesh.js';
 import type { OptionsSchema } from './options.js';
 import type { ProblemConfig } from './physics/problems.js';
+import type { Resolution } from './physics/resolution.js';
 
 /**
  * The contract every solver implements (DESIGN.md §4), so the run layer, the stability checker,
@@ -72,6 +73,13 @@ export interface SolverFacts {
    * reports about the method, not a divergence that stops the run. Default true.
    */
   stepsDissipate?: boolean;
+  /**
+   * The largest spacing h of the points the solver sees u at (FEM: largest cell diameter; SDMM:
+   * largest gap between adjacent Gauss points; SPINN: collocation spacing in space), what it
+   * measures and the options that refine it. The run layer compares it with ε generically
+   * (src/physics/resolution.ts) and records a warning when h > ε.
+   */
+  resolution?: Resolution;
 }
 
 /** What `describe()` returns: the facts above plus the solver's own JSON-safe configuration. */

@@ -12,7 +12,8 @@ import { runSolver } from '../src/run/index.js';
  * E(t) = E₀ exp(−2 c t) with E₀ = 1 decreases, movement 0, so every step is stable. Each step
  * reports n/8 ms of wall time and step 0 reports 1 ms, so costs are known exactly too.
  * `divergeAt` throws DivergenceError at that step (a forced divergence), `delayMs` slows each
- * step so a test can kill the process mid-run.
+ * step so a test can kill the process mid-run. It reports a resolution h = 1/n (a structured
+ * mesh's spacing), so the suite's under-resolved warning (h > ε) appears for n < 1/ε.
  */
 export class DecaySolver implements GradientFlowSolver {
   readonly kind = 'fem';
@@ -22,7 +23,7 @@ export class DecaySolver implements GradientFlowSolver {
   readonly stepMs: number;
   constructor(
     readonly problem: ProblemConfig,
-    n: number,
+    readonly n: number,
     private readonly divergeAt = Infinity,
     private readonly delayMs = 0,
   ) {
@@ -64,7 +65,7 @@ export class DecaySolver implements GradientFlowSolver {
     return out;
   }
   describe() {
-    return { solver: 'decay', unknowns: 1000 + this.rate, backend: 'closed-form' };
+    return { solver: 'decay', unknowns: 1000 + this.rate, backend: 'closed-form', resolution: { h: 1 / this.n, of: 'decay fixture: 1/n', refine: ['n'] } };
   }
   saveState(): SolverState {
     return { kind: this.kind, step: this.stepIndex, t: this.time, arrays: { rate: Float64Array.of(this.rate) }, meta: {} };

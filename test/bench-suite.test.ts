@@ -98,6 +98,10 @@ describe('benchmark suite', () => {
     expect(Number(byLabel['circle/reference'].tau)).toBe(5e-5);
     expect(byLabel['circle/reference'].rel_l2_final).toBe('');
     expect(byLabel['star/fem-convex-split-n64'].radius_error).toBe(''); // only the circle has a radius law
+    // h = 1/n against ε = 0.04: only n = 16 (h = 0.0625) is under-resolved; n = 32 (0.03125) is not.
+    const warning = 'under-resolved: h = 0.0625 > ε = 0.04 (decay fixture: 1/n); refine n, or raise ε';
+    expect(rows.filter((r) => r.warnings !== '').map((r) => [r.configuration, r.warnings])).toEqual([['sweep-fem-stabilized-n16', warning]]);
+    expect(lines.filter((l) => l.includes('warning'))).toEqual([`[5/8] circle/sweep-fem-stabilized-n16: warning: ${warning}`]);
 
     const failed = byLabel['circle/sdmm-diverges'];
     expect(failed.status).toBe('failed');
@@ -142,6 +146,10 @@ describe('benchmark suite', () => {
     expect(html).toContain('new vega.View(');
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(report).toContain('**failed**: diverged at step 3');
+    // the under-resolved run: marked in its row of the summary table, its warning listed below it
+    const circleTable = tables.find((t) => t.rows.some((r) => r[0] === 'sweep-fem-stabilized-n16'))!;
+    expect(circleTable.rows.filter((r) => r[1].includes('under-resolved')).map((r) => [r[0], r[1]])).toEqual([['sweep-fem-stabilized-n16', 'ok, under-resolved ⚠']]);
+    expect(report.split('\n').filter((l) => l.startsWith('- ⚠'))).toEqual([`- ⚠ sweep-fem-stabilized-n16: ${warning}`]);
     expect(report).toContain('![circle, t = 0.001: fem-mms-newton-n64 | sdmm-diverges');
     const png = decodePng(readFileSync(join(root, 'tiny', 'circle', 'snapshots-step000010.png')));
     // three rows (configurations) of three labelled 33 × 33 panels at 2 px per point

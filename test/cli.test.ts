@@ -74,9 +74,13 @@ describe('allen-cahn CLI', () => {
   it('runs a tiny FEM problem and writes steps.csv, final.csv, summary.json and VTU', async () => {
     const dir = join(out, 'star');
     const r = await cli(['run', '--problem', 'star', '--solver', 'fem', '--scheme', 'stabilized', '--n', '24', '--t-end', '0.0003', '--grid', '9', '--vtk-every', '2', '--out', dir]);
-    // The stabilized scheme overshoots on this coarse mesh (|u| = 1.011 > 1 + δ): the run completes
-    // with an UNSTABLE verdict, which is exit code 3.
-    expect(r.stderr).toBe('allen-cahn: star (reduced) fem-stabilized completed, but the stability verdict is UNSTABLE (exit code 3)\n');
+    // The mesh does not resolve ε = 0.04 (largest cell diameter √2/24 ≈ 0.0589): one warning line,
+    // the option spelled as its flag. The stabilized scheme overshoots on this coarse mesh
+    // (|u| = 1.011 > 1 + δ): the run completes with an UNSTABLE verdict, which is exit code 3.
+    expect(r.stderr).toBe(
+      'allen-cahn: warning: under-resolved: h = 0.0589 > ε = 0.04 (mesh: largest cell diameter); refine --n, or raise ε\n' +
+        'allen-cahn: star (reduced) fem-stabilized completed, but the stability verdict is UNSTABLE (exit code 3)\n',
+    );
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^star \(reduced\) fem-stabilized: 3 steps to t = 0\.0003/);
     expect(r.stdout).toMatch(/\nstability: UNSTABLE: \|u\| exceeded 1 \+ 0\.01 at 1 records, first at step 3/);
@@ -100,6 +104,16 @@ describe('allen-cahn CLI', () => {
     expect(s.run.command).toContain('--scheme stabilized');
     expect(s.totals.steps).toBe(3);
     expect(s.stability.energyInequality.ok).toBe(true);
+    expect(s.warnings).toHaveLength(1);
+    expect(s.warnings[0]).toEqual({
+      kind: 'under-resolved',
+      h: expect.closeTo(Math.SQRT2 / 24, 14),
+      epsilon: 0.04,
+      ratio: expect.closeTo(Math.SQRT2 / 24 / 0.04, 13),
+      of: 'mesh: largest cell diameter',
+      refine: ['n'],
+      message: 'under-resolved: h = 0.0589 > ε = 0.04 (mesh: largest cell diameter); refine n, or raise ε',
+    });
     for (const f of ['u.pvd', 'vtk/u_000000.vtu', 'vtk/u_000002.vtu', 'vtk/u_000003.vtu']) expect(existsSync(join(dir, f))).toBe(true);
     expect(readFileSync(join(dir, 'vtk/u_000003.vtu'), 'utf8')).toContain('<Piece NumberOfPoints="81" NumberOfCells="64">');
 
@@ -119,6 +133,10 @@ describe('allen-cahn CLI', () => {
       '--history', '5', '--fit-tol', '0.5', '--fit-iters', '60', '--seed', '11', '--threads', '1'];
     const r = await cli([...args, ...flags]);
     expect(r.stdout).toMatch(/^front1d \(reduced\) sdmm: 2 steps to t = 0\.002/);
+    // 12 elements × 3 Gauss points on [−1, 1]: the largest gap is √(3/5)·(2/12) ≈ 0.0645 > ε = 0.05.
+    expect(r.stderr.split('\n').filter((l) => l.includes('warning'))).toEqual([
+      'allen-cahn: warning: under-resolved: h = 0.0645 > ε = 0.05 (quadrature grid: largest gap between adjacent Gauss points); refine --quad-elements or --quad-points, or raise ε',
+    ]);
     const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(s.status).toBe('completed');
     // Unbounded (--no-bound) after a loose fit: the verdict decides between exit 0 and 3.

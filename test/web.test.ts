@@ -141,6 +141,10 @@ describe('the FEM-vs-SDMM page in headless Chromium', () => {
     expect(await p.textContent('#sdmm-engine')).toContain('TensorFlow.js wasm');
     expect(Number(await p.textContent('#fem-energy'))).toBeGreaterThan(0);
     expect(await p.textContent('#fem-engine')).toContain('mms-newton');
+    // the resolution check: 64 cells per side (h = √2/64) and 32 × 2 Gauss points (h = 1/(32√3)) resolve ε = 0.04
+    expect(await p.textContent('#fem-resolution')).toBe('h = 0.0221 ≤ ε = 0.04 (mesh: largest cell diameter)');
+    expect(await p.textContent('#sdmm-resolution')).toBe('h = 0.018 ≤ ε = 0.04 (quadrature grid: largest gap between adjacent Gauss points)');
+    expect(await p.getAttribute('#fem-resolution', 'class')).not.toBe('bad');
     expect(await p.inputValue('#problem')).toBe('star');
     expect(await p.getAttribute('#fem-reason', 'class')).not.toBe('bad');
     expect(await p.getAttribute('#sdmm-reason', 'class')).not.toBe('bad');
@@ -169,6 +173,10 @@ describe('the FEM-vs-SDMM page in headless Chromium', () => {
       expect(relative(sdmm[n].energy, node.sdmm[n].energy)).toBeLessThanOrEqual(1e-3);
     }
     expect(sdmm.every((r) => r.stable)).toBe(true);
+    // 32 cells per side do not resolve ε = 0.04 (h = √2/32 ≈ 0.0442); 16 × 2 Gauss points do (h ≈ 0.0361)
+    expect(await p.textContent('#fem-resolution')).toBe('under-resolved: h = 0.0442 > ε = 0.04 (mesh: largest cell diameter); refine cells per side, or raise ε');
+    expect(await p.getAttribute('#fem-resolution', 'class')).toBe('bad');
+    expect(await p.textContent('#sdmm-resolution')).toBe('h = 0.0361 ≤ ε = 0.04 (quadrature grid: largest gap between adjacent Gauss points)');
   });
 
   it('a drawn initial condition runs and its energy decreases every step', async () => {

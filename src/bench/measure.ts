@@ -3,6 +3,7 @@ import { readFieldCsv, readStepsCsv, type StepRow } from '../io/csv.js';
 import { stepCount, type ProblemConfig } from '../physics/problems.js';
 import { solverKind } from '../registry.js';
 import type { RunLayout } from '../run/layout.js';
+import { runWarnings } from '../run/run.js';
 import { runVerdict } from '../run/summary.js';
 import type { SolverDescription } from '../solver.js';
 import { solverOptions, type SolverSpec } from './config.js';
@@ -130,6 +131,7 @@ export function measure(task: RunTask, ref: ReferenceData | null, o: { failed: b
     maxAbsU: maxU,
     stable: verdict?.ok ?? false,
     stability: verdict?.message ?? 'no steps',
+    warnings: runWarnings(o.describe, p.epsilon),
     describe: o.describe,
   };
 }

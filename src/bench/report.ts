@@ -286,7 +286,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
           const isRef = r.role === 'reference';
           return [
             isRef ? '**reference**' : r.label,
-            r.status === 'completed' ? 'ok' : `**${r.status}**: ${r.reason}`,
+            (r.status === 'completed' ? 'ok' : `**${r.status}**: ${r.reason}`) + (r.warnings.length > 0 ? ', under-resolved ⚠' : ''),
             r.unknowns === null ? '–' : String(r.unknowns),
             String(r.steps),
             fmt(r.totalWallMs / 1000),
@@ -310,6 +310,10 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     const failed = runs.filter((r) => !r.stable && r.status === 'completed');
     for (const r of failed) lines.push(`- ${r.label}: stability check: ${r.stability}`);
     if (failed.length > 0) lines.push('');
+    // h > ε (src/physics/resolution.ts): the interface is not resolved, so read these rows as the discretisation's, not the equation's.
+    const warned = runs.filter((r) => r.warnings.length > 0);
+    for (const r of warned) for (const w of r.warnings) lines.push(`- ⚠ ${r.role === 'reference' ? 'reference' : r.label}: ${w.message}`);
+    if (warned.length > 0) lines.push('');
   }
 
   if (results.timeToAccuracy.length > 0 && suite.sweep) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeCsvAtomic } from '../io/csv.js';
 import { nonFiniteReplacer, nonFiniteReviver } from '../io/json.js';
+import type { RunWarning } from '../physics/resolution.js';
 import type { EnvironmentInfo } from '../run/provenance.js';
 import type { ResolvedProblem, SolverSpec, SuiteConfig } from './config.js';
 import type { SuiteLayout } from './layout.js';
@@ -48,6 +49,8 @@ export interface RunResult {
   maxAbsU: number;
   stable: boolean;
   stability: string;
+  /** The run's warnings (h > ε: under-resolved), from the solver's facts as in its summary.json. */
+  warnings: RunWarning[];
   describe: Record<string, unknown>;
 }
 
@@ -91,6 +94,7 @@ export const SUMMARY_COLUMNS = [
   'max_abs_u',
   'stable',
   'stability',
+  'warnings',
   'backend',
   'epsilon',
   'tau',
@@ -153,6 +157,7 @@ export function summaryRows(results: Pick<SuiteResults, 'runs' | 'problems' | 's
       num(r.maxAbsU),
       r.stable,
       r.stability,
+      r.warnings.map((w) => w.message).join(' | '),
       r.backend,
       p?.problem.epsilon ?? '',
       isRef ? (p ? p.problem.tau / p.reference.tauDivisor : '') : (p?.problem.tau ?? ''),

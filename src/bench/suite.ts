@@ -43,7 +43,7 @@ import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv,
 /** The run layer's options as the suite passes them. */
 export type SuiteRunOptions = Pick<
   RunOptions,
-  'outDir' | 'grid' | 'vtkEvery' | 'checkpointEvery' | 'resume' | 'overwrite' | 'identity' | 'callerFiles' | 'onReady' | 'onNotice' | 'onStart' | 'onStep' | 'onEnd' | 'onProgress' | 'signal'
+  'outDir' | 'grid' | 'vtkEvery' | 'checkpointEvery' | 'resume' | 'overwrite' | 'identity' | 'callerFiles' | 'onReady' | 'onNotice' | 'onWarning' | 'onStart' | 'onStep' | 'onEnd' | 'onProgress' | 'signal'
 >;
 
 /** What the suite needs from the outside world; `defaultSuiteDeps()` gives the registry's solvers and the run layer. */
@@ -290,6 +290,7 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
         log(`${name}: ${resumedFrom !== null ? `resuming from step ${resumedFrom}` : 'starting'} (${stepCount(task.runProblem)} steps)`);
       },
       onNotice: (line) => log(`${name}: ${line}`),
+      onWarning: (w) => log(`${name}: warning: ${w.message}`),
       onStart: display.onStart,
       onStep,
       onEnd: display.onEnd,

@@ -94,6 +94,16 @@ export function addKindFlags(command: Command, kinds: readonly SolverKind[]): Ki
   return [...byFlag.values()];
 }
 
+/**
+ * The command-line spelling of a kind's option ('quadElements' → '--quad-elements', 'meshFile' →
+ * '--mesh', a shared field 'n' → '--n'); an option with no flag (a library-only one) as named.
+ */
+export function flagOf(kind: SolverKind, key: string): string {
+  const field = optionFields(kind.options).find((f) => f.key === key);
+  if (!field) return key;
+  return `--${field.meta.sharedFlag ? kebab(key) : (field.meta.flag ?? kebab(key))}`;
+}
+
 /** One line, exit 1 (see src/cli/main.ts). */
 export class CliError extends Error {
   override name = 'CliError';

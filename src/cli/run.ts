@@ -7,7 +7,8 @@ import { solverKind } from '../registry.js';
 import { runSolver, type RunOptions, type RunSummary } from '../run/index.js';
 import type { GradientFlowSolver, SolverKind } from '../solver.js';
 import { progressBar } from './progress.js';
-import { kindOptionsFromFlags, type KindFlag } from './flags.js';
+import { underResolvedMessage } from '../physics/resolution.js';
+import { flagOf, kindOptionsFromFlags, type KindFlag } from './flags.js';
 import { g } from './format.js';
 
 /** The run-level flags of `allen-cahn run` (the kinds' flags are generated: src/cli/flags.ts). */
@@ -87,6 +88,8 @@ export async function runCommand(o: RunFlags, cmd: Command, flags: readonly Kind
       // A resume must use the same solver options as written (the problem is compared as well).
       identity: { options },
       onNotice: (line) => process.stderr.write(`allen-cahn: ${line}\n`),
+      // One line per warning (h > ε), the options spelled as flags; summary.json records it too.
+      onWarning: (w) => process.stderr.write(`allen-cahn: warning: ${underResolvedMessage(w, (key) => flagOf(kind, key))}\n`),
       ...(o.progress ? progressBar(`${problem.name} ${kind.name}`) : {}),
       signal: controller.signal,
       config: { command: ['allen-cahn', ...process.argv.slice(2)].join(' '), ...(o.initial !== undefined ? { initial: o.initial } : {}) },

@@ -1,11 +1,12 @@
 import type { CsrMatrix } from '../linalg/csr.js';
 import { type Diagonal, intervalMesh, rectangleMesh } from '../mesh/generators.js';
-import { type CellType, type Mesh, cellCount } from '../mesh/mesh.js';
+import { type CellType, type Mesh, cellCount, maxCellDiameter } from '../mesh/mesh.js';
 import { readGmshFile } from '../io/gmsh.js';
 import { checkMeshFitsDomain } from '../mesh/validate.js';
 import { parseOptions } from '../options.js';
 import { checkMeshCounts, LimitError } from '../util/limits.js';
 import { stepCount, type ProblemConfig } from '../physics/problems.js';
+import type { Resolution } from '../physics/resolution.js';
 import { StepFunctional } from '../physics/step-functional.js';
 import { DivergenceError, type GradientFlowSolver, type SolverDescription, type SolverState, type StepRecord } from '../solver.js';
 import { applyDirichletValues, assembleMass, assembleStiffness, interpolate, valuesAtQuadrature } from './assembly.js';
@@ -105,6 +106,8 @@ export class FemSolver implements GradientFlowSolver {
   readonly functional: StepFunctional;
   private readonly scheme: TimeScheme;
   private readonly locator: PointLocator;
+  /** The mesh size max_K diam(K), compared with ε by the run layer (src/physics/resolution.ts). */
+  private readonly resolution: Resolution;
   private readonly work: EnergyWorkspace;
   private u: Float64Array;
   private uNew: Float64Array;
@@ -165,6 +168,9 @@ export class FemSolver implements GradientFlowSolver {
     };
     this.scheme = createScheme(settings.scheme, ctx, settings);
     this.locator = new PointLocator(mesh, structured);
+    // What refines the mesh: the structured mesh's n, or a finer mesh file / mesh object.
+    const refine = given ? [settings.meshFile !== undefined ? 'meshFile' : 'mesh'] : ['n'];
+    this.resolution = { h: maxCellDiameter(mesh), of: 'mesh: largest cell diameter', refine };
     this.work = new EnergyWorkspace(this.space.basis);
     const nd = this.space.nDofs;
     this.u = new Float64Array(nd);
@@ -331,6 +337,7 @@ export class FemSolver implements GradientFlowSolver {
       cells: cellCount(mesh),
       dofs: this.space.nDofs,
       quadraturePointsPerCell: this.space.basis.nQ,
+      resolution: this.resolution,
     };
   }
 

@@ -51,3 +51,29 @@ export function boundingBox(mesh: Mesh): { min: number[]; max: number[] } {
   }
   return { min, max };
 }
+
+/**
+ * The mesh size h = max_K diam(K): the largest distance between two vertices of one cell (the
+ * longest edge of a triangle, the longer diagonal of a quadrilateral, an interval's length). For
+ * the straight-sided cells of this mesh type that is the cell's diameter. O(cells), no allocation.
+ */
+export function maxCellDiameter(mesh: Mesh): number {
+  const npc = NODES_PER_CELL[mesh.cellType];
+  const { nodes, cells, dim } = mesh;
+  let h2 = 0;
+  for (let c = 0; c < cells.length; c += npc) {
+    for (let a = 0; a < npc; a++) {
+      const i = dim * cells[c + a];
+      for (let b = a + 1; b < npc; b++) {
+        const j = dim * cells[c + b];
+        let d2 = 0;
+        for (let k = 0; k < dim; k++) {
+          const d = nodes[i + k] - nodes[j + k];
+          d2 += d * d;
+        }
+        if (d2 > h2) h2 = d2;
+      }
+    }
+  }
+  return Math.sqrt(h2);
+}

@@ -82,3 +82,24 @@ function legendrePair(n: number, x: number): [number, number] {
   }
   return [p1, p0];
 }
+
+/**
+ * The largest gap between adjacent points of a 1D rule on the axis [min, max] (points ascending,
+ * as every rule here has them): max_i (x_{i+1} − x_i), and on a periodic axis also the gap across
+ * the wrap, x_0 + (max − min) − x_{n−1}. A single point has no neighbour: its gap is the axis
+ * length. For the composite rule with q = 2 on elements of size H that is H/√3 (the gap inside
+ * an element; across element boundaries it is H(1 − 1/√3)).
+ */
+export function largestGap(points: Float64Array, axis: { min: number; max: number; periodic?: boolean }): number {
+  const n = points.length;
+  if (n === 0) throw new RangeError('largestGap: a rule needs at least one point');
+  const length = axis.max - axis.min;
+  if (!(length > 0)) throw new RangeError(`largestGap: need min < max, got [${axis.min}, ${axis.max}]`);
+  if (n === 1) return length;
+  let gap = axis.periodic ? points[0] + length - points[n - 1] : 0;
+  for (let i = 1; i < n; i++) {
+    const d = points[i] - points[i - 1];
+    if (d > gap) gap = d;
+  }
+  return gap;
+}

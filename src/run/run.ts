@@ -18,7 +18,8 @@ import {
 } from '../io/run-marker.js';
 import { gridToVtu, meshToVtu, writePvd, writeVtu, type VtkFormat, type VtuPiece } from '../io/vtk.js';
 import { describeProblem, stepCount } from '../physics/problems.js';
-import { DivergenceError, uniformGrid, type GradientFlowSolver, type SolverProgress, type StepRecord } from '../solver.js';
+import { resolutionWarning, type RunWarning } from '../physics/resolution.js';
+import { DivergenceError, uniformGrid, type GradientFlowSolver, type SolverFacts, type SolverProgress, type StepRecord } from '../solver.js';
 import { DEFAULT_STABILITY_OPTIONS, energyTolerance, satisfiesEnergyInequality, type StabilityOptions } from '../stability/checker.js';
 import { LIMITS } from '../util/limits.js';
 import { RUN_FILES, RunLayout } from './layout.js';
@@ -129,6 +130,12 @@ export interface RunOptions {
   onReady?: (info: { resumedFrom: number | null }) => void;
   /** One-line notes: a damaged newer checkpoint passed over on resume, a stale lock taken over. */
   onNotice?: (line: string) => void;
+  /**
+   * Called once per session with each warning of summary.json's `warnings` (h > ε: the solver's
+   * discretisation does not resolve the interface), right after onReady: before step 0 (the
+   * SDMM fit) or the resumed loop.
+   */
+  onWarning?: (warning: RunWarning) => void;
   /** Called once before the loop, with the step it starts from (a progress bar's start). */
   onStart?: (info: { plannedSteps: number; last: StepRecord; resumedFrom: number | null }) => void;
   /** Called after each step's row is written (step 0 included). */
@@ -202,6 +209,17 @@ interface Session {
   /** The folder's marker once this session has taken the folder (fresh start or resume). */
   marker?: RunMarker;
   notes: string[];
+  /** The run's warnings (summary.json `warnings`), decided once from the solver's facts. */
+  readonly warnings: RunWarning[];
+}
+
+/**
+ * The warnings of a run from its solver's typed facts (describe()) and the problem's ε, no solver
+ * special-cased: the run layer's summary.json and the suite's tables both come from here.
+ */
+export function runWarnings(facts: SolverFacts, epsilon: number): RunWarning[] {
+  const underResolved = resolutionWarning(facts.resolution, epsilon);
+  return underResolved ? [underResolved] : [];
 }
 
 function integerAtLeast(name: string, v: number | undefined, min: number, max?: number): void {
@@ -285,6 +303,7 @@ function open(solver: GradientFlowSolver, options: RunOptions): Session {
     problem,
     identity: { problem: solver.problem.name, solver: solver.kind, configHash: configHash({ problem, solver: solver.kind, identity: options.identity ?? null }) },
     notes: [],
+    warnings: runWarnings(solver.describe(), solver.problem.epsilon),
     config: {
       checkpointEvery,
       keepCheckpoints: keep,
@@ -317,6 +336,7 @@ function summaryOf(s: Session): RunSummary {
     status: s.status,
     ...(s.reason !== undefined ? { reason: s.reason } : {}),
     ...(s.notes.length > 0 ? { notes: s.notes } : {}),
+    warnings: s.warnings,
     outDir: s.layout.dir,
     startedAt: s.startedAt,
     ...(s.status !== 'running' ? { finishedAt: new Date().toISOString() } : {}),
@@ -509,6 +529,7 @@ async function start(s: Session): Promise<void> {
   s.writer = new StepsCsvWriter(layout.steps, { fresh: true });
   writeSummary(s);
   s.options.onReady?.({ resumedFrom: null });
+  for (const w of s.warnings) s.options.onWarning?.(w);
   const r0 = await solver.initialise(s.options.onProgress);
   if (r0.step !== 0) throw new RunError(`initialise() must report step 0, got ${r0.step}`);
   if (!recordIsFinite(r0)) throw new DivergenceError(`the initial state has a non-finite energy or u range (E = ${r0.energy})`, 0);
@@ -557,6 +578,7 @@ function resume(s: Session, { loaded, marker }: NonNullable<Prepared['resume']>)
   s.writer = new StepsCsvWriter(layout.steps);
   writeSummary(s);
   s.options.onReady?.({ resumedFrom: state.step });
+  for (const w of s.warnings) s.options.onWarning?.(w);
 }
 
 /**

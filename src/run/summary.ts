@@ -1,3 +1,4 @@
+import type { RunWarning } from '../physics/resolution.js';
 import type { SolverDescription, StepRecord } from '../solver.js';
 import { checkStability, type StabilityOptions, type StabilityVerdict } from '../stability/checker.js';
 import type { Machine } from './provenance.js';
@@ -35,6 +36,11 @@ export interface RunSummary {
   reason?: string;
   /** One-line notes of this session: a newer checkpoint rejected on resume, a stale lock taken over. */
   notes?: string[];
+  /**
+   * Warnings about the run's configuration, empty when there are none: 'under-resolved' when the
+   * solver's largest spacing h exceeds ε (src/physics/resolution.ts).
+   */
+  warnings: RunWarning[];
   outDir: string;
   startedAt: string;
   finishedAt?: string;

@@ -1,5 +1,6 @@
 import type { ProblemConfig } from '../physics/problems.js';
-import { compositeGaussLegendre, tensorRule, type Rule1D } from '../quadrature/index.js';
+import type { Resolution } from '../physics/resolution.js';
+import { compositeGaussLegendre, largestGap, tensorRule, type Rule1D } from '../quadrature/index.js';
 import { DivergenceError, type GradientFlowSolver, type SolverDescription, type SolverProgress, type SolverState, type StepRecord } from '../solver.js';
 import { createEngine } from './engine/index.js';
 import type { SdmmEngine } from './engine/types.js';
@@ -30,6 +31,8 @@ class SdmmSolver implements GradientFlowSolver {
   private readonly weights: Float64Array;
   private readonly points: Float64Array;
   private readonly optimizers: OptimizerStates;
+  /** The quadrature grid's largest gap between adjacent Gauss points (src/physics/resolution.ts). */
+  private readonly resolution: Resolution;
   private scheme: SchemeState;
   private fit: FitReport & Partial<FitDiagnostics> = { mse: NaN, iterations: 0, stopReason: '', tolerance: NaN };
   private initialised = false;
@@ -49,6 +52,8 @@ class SdmmSolver implements GradientFlowSolver {
     const rule = tensorRule(this.rules);
     this.weights = rule.weights;
     this.points = rule.points;
+    const h = Math.max(...layout.axes.map((a, k) => largestGap(this.rules[k].points, a)));
+    this.resolution = { h, of: 'quadrature grid: largest gap between adjacent Gauss points', refine: ['quadElements', 'quadPoints'] };
     this.optimizers = { lbfgs: createLbfgsState(layout.size, options.historySize), adam: createAdamState(layout.size) };
     this.scheme = { theta: network.initialParameters(options.seed), field: newGridField(this.weights.length, layout.dim), energy: NaN };
   }
@@ -169,6 +174,7 @@ class SdmmSolver implements GradientFlowSolver {
         gridShape: this.rules.map((r) => r.points.length),
         points: this.weights.length,
       },
+      resolution: this.resolution,
       periodicAxes: this.network.layout.axes.map((a) => a.periodic),
       fitMse: this.fit.mse,
       fitTolerance: this.fit.tolerance,

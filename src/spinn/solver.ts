@@ -150,6 +150,13 @@ class SpinnSolver implements GradientFlowSolver {
         points: this.options.timePoints * this.options.spacePoints ** this.layout.dim,
       },
       quadrature: { elementsPerAxis: this.options.quadElements, pointsPerElement: this.options.quadPoints, points: this.weights.length },
+      // The collocation cells of each space axis: fixed points are their midpoints, resampled
+      // points one draw per cell (loss.ts), so the cell size is the spacing the residual sees.
+      resolution: {
+        h: Math.max(...this.layout.axes.slice(1).map((a) => (a.max - a.min) / this.options.spacePoints)),
+        of: 'collocation grid: spacing in space',
+        refine: ['spacePoints'],
+      },
       periodicAxes: this.layout.axes.slice(1).map((a) => a.periodic),
       training: this.training,
       reference: 'Cho et al., Separable Physics-Informed Neural Networks, NeurIPS 2023 (SPINN); causal weights after Wang, Sankaran & Perdikaris 2022',

@@ -1,4 +1,5 @@
 import { formatStepsCsv } from '../../src/io/csv.js';
+import { resolutionWarning, underResolvedMessage, type Resolution } from '../../src/physics/resolution.js';
 import type { StepRecord } from '../../src/solver.js';
 import { checkStability, satisfiesEnergyInequality } from '../../src/stability/index.js';
 import { difference, drawColorBar, drawField } from './fields.js';
@@ -31,6 +32,20 @@ interface Lane {
   busy: boolean;
   error: string | null;
   engine: string;
+  /** The resolution check (src/physics/resolution.ts) of the solver's grid against ε; '' until ready. */
+  resolution: string;
+  underResolved: boolean;
+}
+
+/** The page's names of the options that refine a grid (the form's labels). */
+const REFINE_LABELS: Record<string, string> = { n: 'cells per side', quadElements: 'quadrature elements' };
+
+/** 'h = 0.0221 ≤ ε = 0.04 (mesh: …)', or the under-resolved warning in the form's words. */
+function resolutionLine(resolution: Resolution | undefined, epsilon: number): { text: string; warn: boolean } {
+  if (!resolution) return { text: '', warn: false };
+  const w = resolutionWarning(resolution, epsilon);
+  if (w) return { text: underResolvedMessage({ ...w, refine: w.refine.filter((o) => o in REFINE_LABELS) }, (o) => REFINE_LABELS[o]), warn: true };
+  return { text: `h = ${fmt(resolution.h, 3)} ≤ ε = ${fmt(epsilon, 3)} (${resolution.of})`, warn: false };
 }
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
@@ -85,7 +100,7 @@ function restart(): void {
   for (const lane of lanes) lane.worker.terminate();
   const gen = ++generation;
   lanes = (['fem', 'sdmm'] as const).map((name) => {
-    const lane: Lane = { name, worker: new Worker(workerUrl(name)), records: [], fields: new Map(), busy: true, error: null, engine: 'starting…' };
+    const lane: Lane = { name, worker: new Worker(workerUrl(name)), records: [], fields: new Map(), busy: true, error: null, engine: 'starting…', resolution: '', underResolved: false };
     lane.worker.onmessage = (event: MessageEvent<FromWorker>) => {
       if (gen === generation) receive(lane, event.data);
     };
@@ -106,6 +121,9 @@ function restart(): void {
 function receive(lane: Lane, message: FromWorker): void {
   if (message.type === 'ready') {
     lane.engine = message.engine;
+    const line = resolutionLine(message.describe.resolution as Resolution | undefined, settings.epsilon);
+    lane.resolution = line.text;
+    lane.underResolved = line.warn;
   } else if (message.type === 'record') {
     lane.records.push(message.record);
     lane.fields.set(message.record.step, message.field);
@@ -160,6 +178,9 @@ function renderLane(lane: Lane): void {
   const stepCell = $(`${p}-step`);
   stepCell.dataset.step = last ? String(last.step) : '';
   $(`${p}-engine`).textContent = lane.engine;
+  const resolution = $(`${p}-resolution`);
+  resolution.textContent = lane.resolution;
+  resolution.className = lane.underResolved ? 'bad' : '';
   if (lane.error) {
     stepCell.textContent = last ? `${last.step}, t = ${fmt(last.t)} (stopped)` : 'failed';
   } else {
