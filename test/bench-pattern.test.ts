@@ -1,17 +1,20 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ResolvedProblem } from '../src/bench/config.js';
+import { parseSuite, type ResolvedProblem } from '../src/bench/config.js';
+import { writeReport } from '../src/bench/report.js';
+import { runSuite } from '../src/bench/suite.js';
 import { measure, type RunTask } from '../src/bench/measure.js';
 import { characteristicLength, patternMeasures, periodicInterior, phaseFraction, powerSpectrum } from '../src/bench/pattern.js';
 import { maxEnergyDiff, SUMMARY_COLUMNS, summaryRows } from '../src/bench/results.js';
 import { ensureDirectory, writeFileAtomic } from '../src/io/atomic.js';
-import { formatStepsCsv, type StepRow } from '../src/io/csv.js';
-import { writeFieldCsv } from '../src/io/csv.js';
+import { formatStepsCsv, parseCsv, type StepRow, writeFieldCsv } from '../src/io/csv.js';
 import { makeProblem, type ProblemConfig } from '../src/physics/problems.js';
 import { RunLayout } from '../src/run/layout.js';
 import { uniformGrid } from '../src/solver.js';
+import { decayDeps } from './bench-fixtures.js';
+import { markdownTables, tableProblems } from './markdown-tables.js';
 
 /** u(x, y) sampled on the periodic n×n grid of [0, L)², layout i·n + j. */
 function sample(n: number, L: number, f: (x: number, y: number) => number): Float64Array {
@@ -152,5 +155,58 @@ describe('the suite measures pattern-sensitive problems by their pattern', () =>
     const [row] = summaryRows({ runs: [r], problems: [resolved], suite: { grid: K } as never });
     expect(row[SUMMARY_COLUMNS.indexOf('pattern_sensitive')]).toBe(false);
     expect(row[SUMMARY_COLUMNS.indexOf('length_error')]).toBe('');
+  });
+});
+
+describe('the suite run on a pattern-sensitive problem', () => {
+  it('writes the pattern columns and a per-output-time table; closed-form fields give exact values', async () => {
+    // DecaySolver (test/bench-fixtures.ts): u = u₀ e^{−ct}, c = 1 + 16/n, E = e^{−2ct}; fields of
+    // two runs are proportional, so the phase fraction and the length agree exactly with the
+    // reference's, and ΔE(t) = e^{−2(c − c_ref)t} − 1 is largest in size at the last output time.
+    const tau = makeProblem('coarsening').tau;
+    const suite = parseSuite(
+      JSON.stringify({
+        name: 'pat',
+        grid: 33,
+        reference: { nFactor: 2, tauDivisor: 2 },
+        problems: [{ name: 'coarsening', overrides: { tEnd: 4 * tau, n: 64 }, outputTimes: [2 * tau, 4 * tau], solvers: [{ kind: 'fem', scheme: 'mms-newton' }] }],
+      }),
+      'pat.json',
+    );
+    const root = mkdtempSync(join(tmpdir(), 'pattern-suite-'));
+    await runSuite(suite, { root, deps: decayDeps(), log: () => {}, report: writeReport });
+    const [header, ...rows] = parseCsv(readFileSync(join(root, 'pat', 'summary.csv'), 'utf8')).records;
+    const row = (role: string) => Object.fromEntries(header.map((h, i) => [h, rows.find((r) => r[header.indexOf('role')] === role)![i]]));
+    const main = row('main');
+    const ref = row('reference');
+    expect(main.pattern_sensitive).toBe('true');
+    const c = 1 + 16 / 64;
+    const cRef = 1 + 16 / 128;
+    expect(Number(main.energy_diff_max)).toBeCloseTo(1 - Math.exp(-2 * (c - cRef) * 4 * tau), 12);
+    expect(Number(main.phase_fraction_error)).toBe(0);
+    expect(Math.abs(Number(main.length_error))).toBeLessThan(1e-12);
+    expect(Number(main.phase_fraction)).toBe(Number(ref.phase_fraction));
+    expect(Number(ref.length)).toBeGreaterThan(0.05); // the data's modes: wavelengths 1/√20 … 1/√29 and below
+    expect(ref.length_error).toBe('');
+
+    const report = readFileSync(join(root, 'pat', 'REPORT.md'), 'utf8');
+    expect(tableProblems(report)).toEqual([]);
+    expect(report).toContain('Pattern-sensitive problem');
+    const tables = markdownTables(report);
+    const summary = tables.find((t) => t.header.includes('ΔE max'))!;
+    expect(summary.header).toContain('rel L2 (pattern-sensitive)');
+    const perTime = tables.find((t) => t.header.includes('length L'))!;
+    expect(tau).toBe(2e-4);
+    expect(perTime.rows.map((r) => [r[0], r[1]])).toEqual([
+      ['**reference**', '4e-4'],
+      ['**reference**', '8e-4'],
+      ['fem-mms-newton-n64', '4e-4'],
+      ['fem-mms-newton-n64', '8e-4'],
+    ]);
+    // the main row's errors: rel L2 1 − e^{−(c − c_ref)t}, phase fraction and length errors 0
+    const last = perTime.rows[3];
+    expect(last[2]).toBe(`${(100 * (1 - Math.exp(-(c - cRef) * 4 * tau))).toFixed(2)}%`);
+    expect(last[5]).toBe('0.00%');
+    expect(Math.abs(parseFloat(last[7]))).toBe(0); // rounding: ±0.00%
   });
 });
