@@ -16,7 +16,7 @@ import { FIT_TOLERANCE_FLOAT32, FIT_TOLERANCE_FLOAT64 } from '../src/sdmm/option
 const CASES: [string, Partial<SdmmOptions>][] = [
   ['circle', { rank: 8, width: 16, quadElements: 24 }],
   ['star', { rank: 16, width: 32, quadElements: 24 }],
-  // The reduced coarsening u₀ (amplitude 0.2) reaches ±0.7, where atanh is far from linear: its
+  // The reduced coarsening u₀ (amplitude 0.2) spans −0.51 … 0.43, where atanh is far from linear: its
   // pre-activation is not nearly rank 3 as u₀ is (rank 8: relative MSE 5.7e-7 measured), so rank 16.
   ['coarsening', { rank: 16, width: 32, quadElements: 24 }],
   // ac1d's u₀ = x² cos πx has a kink where it touches −1 at the periodic boundary (slopes −2, +2):

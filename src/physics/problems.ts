@@ -246,7 +246,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   // ε = 0.04 failed it by far (coarsening 1.7, random 9e-2): near the unstable state u = 0 the
   // mean grows at m/ε² = 625 per unit time while most of the data's modes (|k|² = 395…1145)
   // decay, so the mean of u₀ decided the final pattern. Ten times the amplitude at ε = 0.02 leaves
-  // no long linear phase (u₀ reaches ±0.7 and every mode of the data grows, at
+  // no long linear phase (u₀ spans −0.51 … 0.43 and every mode of the data grows, at
   // m(ε⁻² − |k|²) ≥ 1355): measured 1.2e-3 (coarsening) and 2.7e-3 (random, noise of amplitude
   // 0.5 on a 16² lattice, spacing ≈ 3ε as the paper's 32² at ε = 0.01). n = 128 keeps ε/h ≥ 2.5;
   // the quick suite runs its FEM rows on 64² (h ≤ ε) against a 128² reference.
