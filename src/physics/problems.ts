@@ -251,7 +251,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
   // 0.5 on a 16² lattice, spacing ≈ 3ε as the paper's 32² at ε = 0.01). n = 128 keeps ε/h ≥ 2.5;
   // the quick suite runs its FEM rows on 64² (h ≤ ε) against a 128² reference.
   coarsening: {
-    description: 'coarsening from a smooth trigonometric perturbation of amplitude a, [0,1]², periodic',
+    description: 'coarsening from a smooth trigonometric perturbation of amplitude a (paper 0.02, reduced 0.2), [0,1]², periodic',
     checks: 'topology change',
     dim: 2,
     domain: { min: [0, 0], max: [1, 1] },
@@ -266,7 +266,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     patternSensitive: true,
   },
   random: {
-    description: 'coarsening from seeded uniform noise of amplitude a on an L×L lattice, [0,1]², periodic',
+    description: 'coarsening from seeded uniform noise of amplitude a on an L×L lattice (paper 0.05, 32; reduced 0.5, 16), [0,1]², periodic',
     checks: 'coarsening from noise',
     dim: 2,
     domain: { min: [0, 0], max: [1, 1] },
