@@ -83,8 +83,14 @@ describe('problem catalogue', () => {
     expect(star.initial([0.02, 0.02])).toBeCloseTo(-1, 3);
     const circle = makeProblem('circle', 'reduced');
     expect(circle.initial([0.75, 0.5])).toBeCloseTo(0, 12);
+    // a(cos4πx cos8πy − cos6πx cos2πy + ½cos10πx cos4πy + cos6πx cos6πy): the paper's a = 0.02, the reduced a = 0.2
+    expect(makeProblem('coarsening', 'paper').initial([0, 0])).toBeCloseTo(0.02 - 0.02 + 0.01 + 0.02, 15);
     const c = makeProblem('coarsening', 'reduced');
-    expect(c.initial([0, 0])).toBeCloseTo(0.02 - 0.02 + 0.01 + 0.02, 15);
+    expect(c.initial([0, 0])).toBeCloseTo(0.2 - 0.2 + 0.1 + 0.2, 15);
+    expect(c.initial([0.25, 0.125])).toBeCloseTo(0.2 * (Math.cos(Math.PI) * Math.cos(Math.PI) - Math.cos(1.5 * Math.PI) * Math.cos(0.25 * Math.PI) + 0.5 * Math.cos(2.5 * Math.PI) * Math.cos(0.5 * Math.PI) + Math.cos(1.5 * Math.PI) * Math.cos(0.75 * Math.PI)), 14);
+    // random: the paper's noise of amplitude 0.05 on a 32² lattice; reduced 0.5 on 16² (the lattice spacing ≈ 3ε at both scales)
+    expect(makeProblem('random', 'reduced').initial([3 / 16, 5 / 16])).toBe(latticeNoise(1, 16, 0.5)([3 / 16, 5 / 16]));
+    expect(makeProblem('random', 'paper').initial([3 / 32, 5 / 32])).toBe(latticeNoise(1, 32, 0.05)([3 / 32, 5 / 32]));
   });
 
   it('random noise is seeded, periodic and bounded by its amplitude', () => {

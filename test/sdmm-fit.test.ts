@@ -16,7 +16,9 @@ import { FIT_TOLERANCE_FLOAT32, FIT_TOLERANCE_FLOAT64 } from '../src/sdmm/option
 const CASES: [string, Partial<SdmmOptions>][] = [
   ['circle', { rank: 8, width: 16, quadElements: 24 }],
   ['star', { rank: 16, width: 32, quadElements: 24 }],
-  ['coarsening', { rank: 8, width: 16, quadElements: 24 }],
+  // The reduced coarsening u₀ (amplitude 0.2) spans −0.51 … 0.43, where atanh is far from linear: its
+  // pre-activation is not nearly rank 3 as u₀ is (rank 8: relative MSE 5.7e-7 measured), so rank 16.
+  ['coarsening', { rank: 16, width: 32, quadElements: 24 }],
   // ac1d's u₀ = x² cos πx has a kink where it touches −1 at the periodic boundary (slopes −2, +2):
   // no smooth periodic network reaches 1e-8 there (measured ≈ 1.6e-6 on js, 6e-6 on tfjs cpu), so it
   // is held to 1e-5, the setting its benchmark uses.

@@ -32,7 +32,7 @@ const STEPS = 4;
 /**
  * Fit tolerances per problem (relative MSE, mean (u − u₀)² / mean u₀²): loose, because these tests
  * check the stepping, not the accuracy of a 24×24-point fit of a 7-pointed star or of the
- * small-amplitude coarsening data (mean u₀² ≈ 3.3e-4).
+ * coarsening data (mean u₀² ≈ 0.033).
  */
 const FIT_TOLERANCE: Record<string, number> = { star: 0.15, circle: 0.03, coarsening: 0.5 };
 

@@ -74,8 +74,8 @@ describe('settings', () => {
   it('a catalogue problem brings its reduced ε, τ, mesh and T/τ steps; URL values override them', () => {
     expect(problemDefaults('star')).toEqual({ epsilon: 0.04, tau: 1e-4, resolution: 64, stopStep: 40 });
     expect(DEFAULT_SETTINGS).toMatchObject(problemDefaults('star'));
-    expect(settingsFromQuery('problem=coarsening')).toMatchObject({ epsilon: 0.04, tau: 5e-4, resolution: 64, stopStep: 80 });
-    expect(settingsFromQuery('problem=random&tau=1e-4')).toMatchObject({ tau: 1e-4, stopStep: 80 });
+    expect(settingsFromQuery('problem=coarsening')).toMatchObject({ epsilon: 0.02, tau: 2e-4, resolution: 128, stopStep: 200 });
+    expect(settingsFromQuery('problem=random&tau=1e-4')).toMatchObject({ tau: 1e-4, stopStep: 200 });
     expect(problemDefaults('drawn')).toEqual({});
   });
 

@@ -8,6 +8,7 @@ import { runVerdict } from '../run/summary.js';
 import type { SolverDescription } from '../solver.js';
 import { solverOptions, type SolverSpec } from './config.js';
 import { maxAbs, phaseAreaOnGrid, radiusFromArea, relativeL2Error, trapezoidWeights } from './metrics.js';
+import { patternMeasures } from './pattern.js';
 import type { RunResult } from './results.js';
 
 /** One run of the suite: what it solves, where its files are, and its output steps. */
@@ -47,8 +48,10 @@ export function loadReference(task: RunTask): ReferenceData {
 
 /**
  * Metrics of a finished (or failed) run from its files (steps.csv and the grid snapshots) against
- * the reference: relative L2, phase-area error and energy difference at each output step, and
- * every exact law the problem carries (radius from the phase area, energy), evaluated generically.
+ * the reference: relative L2, phase-area error and energy difference at each output step,
+ * every exact law the problem carries (radius from the phase area, energy), evaluated generically,
+ * and for a pattern-sensitive problem (ProblemConfig.patternSensitive) the pattern measures of
+ * pattern.ts (phase fraction, characteristic length) beside the reference's.
  */
 export function measure(task: RunTask, ref: ReferenceData | null, o: { failed: boolean; reason: string; describe: SolverDescription }): RunResult {
   const p = task.runProblem;
@@ -69,6 +72,9 @@ export function measure(task: RunTask, ref: ReferenceData | null, o: { failed: b
   const energyDiff: number[] = [];
   const radiusError: number[] = [];
   const energyLawError: number[] = [];
+  // Pattern-sensitive problems (periodic boxes: the structure factor needs periodic fields).
+  const pattern = p.patternSensitive && p.dim === 2 ? { phaseFraction: [] as number[], phaseFractionError: [] as number[], length: [] as number[], lengthError: [] as number[] } : undefined;
+  const sides = [p.domain.max[0] - p.domain.min[0], p.domain.max[1] - p.domain.min[1]];
   let maxU = Number.NaN;
   const outputTimes = task.outputSteps.map((s) => s * p.tau);
   task.outputSteps.forEach((step, i) => {
@@ -85,6 +91,14 @@ export function measure(task: RunTask, ref: ReferenceData | null, o: { failed: b
     } else {
       relL2.push(task.role === 'reference' && u ? 0 : Number.NaN);
       phaseAreaError.push(task.role === 'reference' && u ? 0 : Number.NaN);
+    }
+    if (pattern) {
+      const own = u ? patternMeasures(u, kk, sides[0], sides[1]) : { phaseFraction: Number.NaN, length: Number.NaN };
+      const theirs = refU ? patternMeasures(refU, kk, sides[0], sides[1]) : task.role === 'reference' ? own : null;
+      pattern.phaseFraction.push(own.phaseFraction);
+      pattern.length.push(own.length);
+      pattern.phaseFractionError.push(theirs ? own.phaseFraction - theirs.phaseFraction : Number.NaN);
+      pattern.lengthError.push(theirs ? (own.length - theirs.length) / theirs.length : Number.NaN);
     }
     const e = rows.find((r) => r.step === step)?.energy ?? Number.NaN;
     const eRef = ref ? ref.energies[i] : e;
@@ -128,6 +142,7 @@ export function measure(task: RunTask, ref: ReferenceData | null, o: { failed: b
     energyDiff,
     radiusError,
     ...(laws.energy ? { energyLawError } : {}),
+    ...(pattern ? { pattern } : {}),
     maxAbsU: maxU,
     stable: verdict?.ok ?? false,
     stability: verdict?.message ?? 'no steps',

@@ -105,3 +105,22 @@ export function characteristicLength(u: ArrayLike<number>, nx: number, ny: numbe
   if (!(den > 1e-24 * norm * u.length) || den === 0) return NaN;
   return (2 * Math.PI) / (num / den);
 }
+
+/**
+ * The periodic grid of a field sampled on the suite's closed k×k grid of a box (uniformGrid: both
+ * end points, index i·k + j): the last row and column repeat the first on a periodic box, so they
+ * are dropped, giving the (k−1)×(k−1) grid the functions above take (layout i·(k−1) + j).
+ */
+export function periodicInterior(u: ArrayLike<number>, k: number): Float64Array {
+  if (!(Number.isInteger(k) && k >= 3) || u.length !== k * k) throw new RangeError(`periodicInterior: expected a k×k grid with k ≥ 3 and ${k}·${k} values, got ${u.length}`);
+  const m = k - 1;
+  const out = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) out[i * m + j] = u[i * k + j];
+  return out;
+}
+
+/** Phase fraction and characteristic length of a periodic 2D field on the suite's closed k×k grid of a box of sides lengthX × lengthY. */
+export function patternMeasures(u: ArrayLike<number>, k: number, lengthX: number, lengthY: number): { phaseFraction: number; length: number } {
+  const v = periodicInterior(u, k);
+  return { phaseFraction: phaseFraction(v), length: characteristicLength(v, k - 1, k - 1, lengthX, lengthY) };
+}

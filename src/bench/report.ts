@@ -10,7 +10,7 @@ import { referenceProblem, solverOptions, type SolverSpec } from './config.js';
 import { reportHtml, type HtmlPicture } from './html.js';
 import { energyPlotSpec, renderSpecSvg, svgToPng, timeToAccuracySpec, type AccuracyPoint, type Series } from './plot.js';
 import type { TopLevelSpec } from 'vega-lite';
-import { maxRelL2, type RunResult, type SuiteResults } from './results.js';
+import { maxEnergyDiff, maxRelL2, type RunResult, type SuiteResults } from './results.js';
 
 /**
  * REPORT.md and its pictures, written from a suite's results:
@@ -207,6 +207,32 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
   return pics;
 }
 
+/**
+ * The per-output-time table of a pattern-sensitive problem: for every configuration and output
+ * time, rel L2, ΔE, the phase fraction and the characteristic length with their errors (the
+ * reference's own values on its rows).
+ */
+function patternTable(runs: readonly RunResult[]): string {
+  const rows: string[][] = [];
+  for (const r of runs) {
+    if (r.role === 'sweep') continue;
+    const isRef = r.role === 'reference';
+    r.outputTimes.forEach((t, i) => {
+      rows.push([
+        isRef ? '**reference**' : r.label,
+        fmt(t),
+        isRef ? '–' : pct(r.relL2[i]),
+        isRef ? '–' : pct(r.energyDiff[i]),
+        fmt(r.pattern?.phaseFraction[i], 4),
+        isRef ? '–' : pct(r.pattern?.phaseFractionError[i]),
+        fmt(r.pattern?.length[i], 4),
+        isRef ? '–' : pct(r.pattern?.lengthError[i]),
+      ]);
+    });
+  }
+  return table(['configuration', 't', 'rel L2 (pattern-sensitive)', 'ΔE', 'phase fraction', 'phase frac err', 'length L', 'length err'], rows);
+}
+
 /** A sweep configuration in prose: its run name and the resolution it sets, e.g. 'fem-stabilized n=16'. */
 function sweepEntry(s: SolverSpec): string {
   const kind = solverKind(s.kind);
@@ -278,10 +304,20 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     const runs = results.runs.filter((r) => r.problem === p.problem.name);
     const radiusLaw = p.problem.laws?.radius !== undefined;
     const energyLaw = p.problem.laws?.energy !== undefined;
+    const sensitive = p.problem.patternSensitive === true;
     lines.push(`### ${p.problem.name}`, '');
+    if (sensitive) {
+      lines.push(
+        'Pattern-sensitive problem: its pointwise error (rel L2) also measures where interfaces sit, which a small change of u₀ can shift; ' +
+          'compare the measures a perturbation leaves stable too: ΔE max, the largest |E − E_ref|/|E_ref| over the output times; ' +
+          'phase frac err, the phase fraction |{u>0}|/|Ω| minus the reference\'s; length err, (L − L_ref)/L_ref of the characteristic length L = 2π/k₁ ' +
+          '(k₁ the first moment of the structure factor |û(k)|²). Per output time in the table after this one.',
+        '',
+      );
+    }
     lines.push(
       table(
-        ['configuration', 'status', 'unknowns', 'steps', 'wall [s]', 'ms/step', 'iter/step', 'E final', 'rel L2', 'rel L2 max', 'area err', 'ΔE', ...(radiusLaw ? ['radius err'] : []), ...(energyLaw ? ['E law err'] : []), 'max |u|', 'stable', 'backend'],
+        ['configuration', 'status', 'unknowns', 'steps', 'wall [s]', 'ms/step', 'iter/step', 'E final', sensitive ? 'rel L2 (pattern-sensitive)' : 'rel L2', 'rel L2 max', 'area err', 'ΔE', ...(sensitive ? ['ΔE max', 'phase frac err', 'length err'] : []), ...(radiusLaw ? ['radius err'] : []), ...(energyLaw ? ['E law err'] : []), 'max |u|', 'stable', 'backend'],
         runs.map((r) => {
           const isRef = r.role === 'reference';
           return [
@@ -297,6 +333,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
             isRef ? '–' : pct(maxRelL2(r)),
             isRef ? '–' : pct(r.phaseAreaError.at(-1)),
             isRef ? '–' : pct(r.energyDiff.at(-1)),
+            ...(sensitive ? (isRef ? ['–', '–', '–'] : [pct(maxEnergyDiff(r)), pct(r.pattern?.phaseFractionError.at(-1)), pct(r.pattern?.lengthError.at(-1))]) : []),
             ...(radiusLaw ? [pct(r.radiusError.at(-1))] : []),
             ...(energyLaw ? [pct(r.energyLawError?.at(-1))] : []),
             fmt(r.maxAbsU, 4),
@@ -314,6 +351,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     const warned = runs.filter((r) => r.warnings.length > 0);
     for (const r of warned) for (const w of r.warnings) lines.push(`- ⚠ ${r.role === 'reference' ? 'reference' : r.label}: ${w.message}`);
     if (warned.length > 0) lines.push('');
+    if (sensitive) lines.push(patternTable(runs), '');
   }
 
   if (results.timeToAccuracy.length > 0 && suite.sweep) {

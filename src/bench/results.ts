@@ -46,6 +46,12 @@ export interface RunResult {
   radiusError: number[];
   /** (E − E_law)/|E_law|, only for problems with an energy law. */
   energyLawError?: number[];
+  /**
+   * Pattern measures at each output time, only for pattern-sensitive problems (src/bench/pattern.ts):
+   * the phase fraction |{u > 0}|/|Ω| on the grid and its difference from the reference's (in
+   * fraction units), the characteristic length 2π/k₁ and its relative error (L − L_ref)/L_ref.
+   */
+  pattern?: { phaseFraction: number[]; phaseFractionError: number[]; length: number[]; lengthError: number[] };
   maxAbsU: number;
   stable: boolean;
   stability: string;
@@ -91,6 +97,12 @@ export const SUMMARY_COLUMNS = [
   'phase_area_error',
   'energy_diff',
   'radius_error',
+  'energy_diff_max',
+  'pattern_sensitive',
+  'phase_fraction',
+  'phase_fraction_error',
+  'length',
+  'length_error',
   'max_abs_u',
   'stable',
   'stability',
@@ -121,6 +133,11 @@ function num(v: number | null | undefined): number | string {
 /** Largest relative L2 error over a run's output times (NaN if any is NaN; 0 without any). */
 export function maxRelL2(r: Pick<RunResult, 'relL2'>): number {
   return r.relL2.reduce((m, x) => (x > m || Number.isNaN(x) ? x : m), 0);
+}
+
+/** Largest |(E − E_ref)/E_ref| over a run's output times (NaN if any is NaN; 0 without any). */
+export function maxEnergyDiff(r: Pick<RunResult, 'energyDiff'>): number {
+  return r.energyDiff.reduce((m, x) => (Math.abs(x) > m || Number.isNaN(x) ? Math.abs(x) : m), 0);
 }
 
 function at<T>(a: readonly T[], i: number): T | undefined {
@@ -154,6 +171,12 @@ export function summaryRows(results: Pick<SuiteResults, 'runs' | 'problems' | 's
       isRef ? '' : num(at(r.phaseAreaError, -1)),
       isRef ? '' : num(at(r.energyDiff, -1)),
       r.radiusError.length > 0 ? num(at(r.radiusError, -1)) : '',
+      isRef ? '' : num(maxEnergyDiff(r)),
+      p?.problem.patternSensitive === true,
+      r.pattern ? num(at(r.pattern.phaseFraction, -1)) : '',
+      r.pattern && !isRef ? num(at(r.pattern.phaseFractionError, -1)) : '',
+      r.pattern ? num(at(r.pattern.length, -1)) : '',
+      r.pattern && !isRef ? num(at(r.pattern.lengthError, -1)) : '',
       num(r.maxAbsU),
       r.stable,
       r.stability,

@@ -61,7 +61,7 @@ export const DEFAULT_SETTINGS: Readonly<WebSettings> = Object.freeze({
 
 /**
  * What choosing a catalogue problem sets: its reduced ε, τ, cells per side and T/τ steps
- * (coarsening and random need τ = 5e-4 and T = 0.04 before anything happens). A drawn problem
+ * (coarsening and random: ε = 0.02, τ = 2e-4, 200 steps to T = 0.04). A drawn problem
  * keeps the current values.
  */
 export function problemDefaults(problem: WebProblem): Partial<WebSettings> {
