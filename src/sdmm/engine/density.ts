@@ -20,8 +20,20 @@ const K_INV_LN2 = 32 / Math.LN2;
 /** ln 2 / 32 split in a high part with trailing zero bits and a low part (Cody–Waite), so n·LN2_32_HI is exact. */
 const LN2_32_HI = 6.93147180369123816490e-1 / 32;
 const LN2_32_LO = 1.90821492927058770002e-10 / 32;
-/** 2^(j/32), j < 32, and 2^m, m < 64. */
-const EXP2_FRAC = Float64Array.from({ length: 32 }, (_, j) => 2 ** (j / 32));
+/**
+ * 2^(j/32), j < 32, correctly rounded to float64 (computed to 60 digits and rounded once), and
+ * 2^m, m < 64 (exact). Written out rather than computed as `2 ** (j / 32)`: that is Math.pow,
+ * whose last bit differs between V8 versions (Node 20's V8 11.3 and Chromium 156 disagree on
+ * j = 15, 20, 23, 24), and every tanh of the engine goes through this table, so a browser and
+ * Node would run the same SDMM fit on different tanh values (the fit and the converged L-BFGS
+ * steps then amplified that 1-ulp difference to 1.6e-4 in the energy after 5 steps).
+ */
+export const EXP2_FRAC = Float64Array.of(
+  1.0, 1.0218971486541166, 1.0442737824274138, 1.0671404006768237, 1.0905077326652577, 1.1143867425958924, 1.1387886347566916, 1.1637248587775775,
+  1.189207115002721, 1.215247359980469, 1.241857812073484, 1.2690509571917332, 1.2968395546510096, 1.3252366431597413, 1.3542555469368927, 1.383909881963832,
+  1.4142135623730951, 1.4451808069770467, 1.4768261459394993, 1.5091644275934228, 1.5422108254079407, 1.5759808451078865, 1.6104903319492543, 1.645755478153965,
+  1.681792830507429, 1.718619298122478, 1.7562521603732995, 1.7947090750031072, 1.8340080864093424, 1.8741676341103, 1.9152065613971474, 1.9571441241754002,
+);
 const EXP2_INT = Float64Array.from({ length: 64 }, (_, m) => 2 ** m);
 
 /**
