@@ -67,9 +67,10 @@ describe('settings', () => {
     const p = problemFromSettings(s);
     expect([p.name, p.epsilon, p.tau, p.n, p.boundary.xmin?.kind]).toEqual(['circle', 0.05, 2e-4, 48, 'neumann']);
     expect(femOptions(s)).toEqual({ scheme: 'stabilized', n: 48 });
-    expect(sdmmOptions(s, 'wasm')).toEqual({ rank: 4, width: 8, depth: 3, quadElements: 20, maxIters: PAGE_SDMM_MAX_ITERS, backend: 'wasm' });
+    const common = { rank: 4, width: 8, depth: 3, quadElements: 20, maxIters: PAGE_SDMM_MAX_ITERS, fitTolerance: 1e-6 };
+    expect(sdmmOptions(s, 'wasm')).toEqual({ ...common, backend: 'wasm' });
     // The float64 engine runs on one thread in the page, and the Node run of the same settings with it.
-    expect(sdmmOptions(s, 'js')).toEqual({ rank: 4, width: 8, depth: 3, quadElements: 20, maxIters: PAGE_SDMM_MAX_ITERS, backend: 'js', threads: 1 });
+    expect(sdmmOptions(s, 'js')).toEqual({ ...common, backend: 'js', threads: 1 });
     expect(settingsFromQuery('')).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS.engine).toBe('js');
     expect(settingsFromQuery('engine=wasm').engine).toBe('wasm');
