@@ -6,10 +6,11 @@ import type { WebSdmmEngine } from './settings.js';
  * and how the page names it.
  *
  * - 'js' (the default): the library's float64 CPU engine (src/sdmm/engine/cpu-engine.ts) on the
- *   SDMM worker's own thread. Its arithmetic is +, −, ×, ÷ and √ only (its tanh is table-driven,
- *   density.ts), which IEEE 754 fixes to the bit, so the page reproduces the Node run of the same
- *   settings bit for bit (test/web.test.ts) — as far as u₀ itself is: the problem's initial
- *   condition uses Math.tanh, cos, atan2, whose last bit may differ between V8 versions.
+ *   SDMM worker's own thread (its thread pool is Node's worker_threads). Everything from u₀ to the
+ *   energies is +, −, ×, ÷, √ (which IEEE 754 fixes to the bit) or the portable tanh, atanh, cos, …
+ *   of src/util/portable-math.ts, never V8's Math functions (their last bit differs between V8
+ *   versions), so the page reproduces the Node run of the same settings bit for bit
+ *   (test/web.test.ts).
  * - 'wasm': TensorFlow.js with its WebAssembly backend (float32), loaded from the page's own folder
  *   (dist/ holds the .wasm binaries, so the page works offline), falling back to TensorFlow.js'
  *   plain-JavaScript 'cpu' backend if WebAssembly fails to start. It agrees with Node's wasm run
