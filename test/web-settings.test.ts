@@ -67,8 +67,13 @@ describe('settings', () => {
     const p = problemFromSettings(s);
     expect([p.name, p.epsilon, p.tau, p.n, p.boundary.xmin?.kind]).toEqual(['circle', 0.05, 2e-4, 48, 'neumann']);
     expect(femOptions(s)).toEqual({ scheme: 'stabilized', n: 48 });
-    expect(sdmmOptions(s, 'wasm')).toEqual({ rank: 4, width: 8, depth: 3, quadElements: 20, maxIters: PAGE_SDMM_MAX_ITERS, backend: 'wasm' });
+    const common = { rank: 4, width: 8, depth: 3, quadElements: 20, maxIters: PAGE_SDMM_MAX_ITERS, fitTolerance: 1e-6 };
+    expect(sdmmOptions(s, 'wasm')).toEqual({ ...common, backend: 'wasm' });
+    // The float64 engine runs on one thread in the page, and the Node run of the same settings with it.
+    expect(sdmmOptions(s, 'js')).toEqual({ ...common, backend: 'js', threads: 1 });
     expect(settingsFromQuery('')).toEqual(DEFAULT_SETTINGS);
+    expect(DEFAULT_SETTINGS.engine).toBe('js');
+    expect(settingsFromQuery('engine=wasm').engine).toBe('wasm');
   });
 
   it('a catalogue problem brings its reduced ε, τ, mesh and T/τ steps; URL values override them', () => {
@@ -93,6 +98,7 @@ describe('settings', () => {
     expect(() => settingsFromQuery('epsilon=-1')).toThrow('epsilon must be a positive number, got -1');
     expect(() => settingsFromQuery('rank=2.5')).toThrow('rank must be an integer in [1, 128], got 2.5');
     expect(() => settingsFromQuery('problem=ac1d')).toThrow('problem must be one of star, circle, coarsening, random, drawn, got ac1d');
+    expect(() => settingsFromQuery('engine=webgl')).toThrow('engine must be one of js, wasm, got webgl');
     expect(() => settingsFromQuery('scheme=rk4')).toThrow('scheme must be one of mms-newton, stabilized, convex-split, got rk4');
     expect(() => problemFromSettings({ ...DEFAULT_SETTINGS, problem: 'drawn' })).toThrow("drawn must hold 128² painted values for problem 'drawn'");
   });

@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const WEB = dirname(fileURLToPath(import.meta.url));
 
-/** Options: minify (default true); sourcemap (default false: web/dist stays ~2.5 MB; `npm run web` turns it on). */
+/** Options: minify (default true); sourcemap (default false: web/dist stays ≈3.3 MB; `npm run web` turns it on). */
 export async function buildWeb(outDir = join(WEB, 'dist'), options: { minify?: boolean; sourcemap?: boolean } = {}): Promise<string> {
   const out = resolve(outDir);
   rmSync(out, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { tanh } from '../util/portable-math.js';
 import { DOUBLE_WELL } from './potential.js';
 
 /**
@@ -79,7 +80,10 @@ export function frontEnergyPerLength(epsilon: number): number {
   return (2 * Math.SQRT2) / (3 * epsilon);
 }
 
-/** The 1D steady front tanh(d / (√2 ε)) at signed distance d. */
+/**
+ * The 1D steady front tanh(d / (√2 ε)) at signed distance d (the portable tanh of
+ * src/util/portable-math.ts, so u₀ has the same bits in Node and in a browser).
+ */
 export function frontProfile(d: number, epsilon: number): number {
-  return Math.tanh(d / (Math.SQRT2 * epsilon));
+  return tanh(d / (Math.SQRT2 * epsilon));
 }

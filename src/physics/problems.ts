@@ -1,6 +1,7 @@
 import { frontEnergyPerLength, frontProfile } from './energy.js';
 import { checkMeshCounts, LimitError, LIMITS, plannedSteps } from '../util/limits.js';
 import { stripUndefined } from '../util/object.js';
+import { atan2, cos } from '../util/portable-math.js';
 import { mulberry32 } from './random.js';
 
 /**
@@ -169,14 +170,19 @@ interface CatalogueEntry {
   readonly patternSensitive?: boolean;
 }
 
-/** Star: tanh((0.25 + 0.1 cos 7θ − r)/(√2 ε)) centred at (0.5, 0.5). */
+/**
+ * Star: tanh((0.25 + 0.1 cos 7θ − r)/(√2 ε)) centred at (0.5, 0.5). The initial conditions use the
+ * portable tanh, cos and atan2 (src/util/portable-math.ts) and r = √(dx² + dy²) (not Math.hypot,
+ * which the standard leaves approximate): u₀ then has the same bits in Node and in a browser,
+ * which SDMM's fit needs to give the same run in both.
+ */
 function starInitial(epsilon: number): PointFunction {
   return (x) => {
     const dx = x[0] - 0.5;
     const dy = x[1] - 0.5;
-    const r = Math.hypot(dx, dy);
-    const theta = Math.atan2(dy, dx);
-    return frontProfile(0.25 + 0.1 * Math.cos(7 * theta) - r, epsilon);
+    const r = distance(dx, dy);
+    const theta = atan2(dy, dx);
+    return frontProfile(0.25 + 0.1 * cos(7 * theta) - r, epsilon);
   };
 }
 
@@ -207,6 +213,11 @@ export function latticeNoise(seed: number, lattice: number, amplitude: number): 
   };
 }
 
+/** √(dx² + dy²) in plain arithmetic (Math.hypot is only approximate by the standard, so engines may differ). */
+function distance(dx: number, dy: number): number {
+  return Math.sqrt(dx * dx + dy * dy);
+}
+
 /** Initial radius R₀ of the circle problem; its sharp-interface law is R(t)² = R₀² − 2 m t. */
 export const CIRCLE_RADIUS = 0.25;
 
@@ -215,7 +226,7 @@ export function shrinkingCircleRadius(r0: number, mobility: number, t: number): 
   return Math.sqrt(Math.max(0, r0 * r0 - 2 * mobility * t));
 }
 
-const C = Math.cos;
+const C = cos;
 const PI = Math.PI;
 
 export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
@@ -237,7 +248,7 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     boundary: 'neumann',
     paper: { epsilon: 0.01, mobility: 1, tau: 5e-5, tEnd: 0.02, n: 256 },
     reduced: { epsilon: 0.04, mobility: 1, tau: 1e-4, tEnd: 0.004, n: 64 },
-    initial: (epsilon) => (x) => frontProfile(CIRCLE_RADIUS - Math.hypot(x[0] - 0.5, x[1] - 0.5), epsilon),
+    initial: (epsilon) => (x) => frontProfile(CIRCLE_RADIUS - distance(x[0] - 0.5, x[1] - 0.5), epsilon),
     laws: ({ mobility }) => ({ radius: (t) => shrinkingCircleRadius(CIRCLE_RADIUS, mobility, t) }),
   },
   // The reduced coarsening and random problems are chosen to be well-conditioned (benchmarks/

@@ -1,8 +1,11 @@
+import { cos } from '../util/portable-math.js';
+
 /**
  * Gauss–Legendre quadrature, computed (not tabulated).
  *
  * The n nodes are the roots of the Legendre polynomial P_n on [−1, 1], found by Newton's method
- * from the Tricomi initial guess cos(π(i − ¼)/(n + ½)); the weights are
+ * from the Tricomi initial guess cos(π(i − ¼)/(n + ½)) (the portable cos, so the nodes do not
+ * depend on the JavaScript engine's Math.cos); the weights are
  * w_i = 2 / ((1 − x_i²) P_n'(x_i)²). The rule integrates every polynomial of degree ≤ 2n − 1
  * exactly (Golub & Welsch 1969 give the same nodes through the Jacobi matrix).
  */
@@ -24,7 +27,7 @@ export function gaussLegendre(n: number): Rule1D {
   const weights = new Float64Array(n);
   const half = Math.floor((n + 1) / 2);
   for (let i = 0; i < half; i++) {
-    let x = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
+    let x = cos((Math.PI * (i + 0.75)) / (n + 0.5));
     let dp = 1;
     for (let iter = 0; iter < 100; iter++) {
       const [pn, pnm1] = legendrePair(n, x);

@@ -1,10 +1,13 @@
+import { cos, sin } from '../util/portable-math.js';
 
 /**
  * The coordinate encoding of the separable network's axes (network.ts, module comment), on [a, b]
  * with L = b − a:
  *   non-periodic: ξ = 2(x − a)/L − 1 ∈ [−1, 1],         dξ/dx = 2/L
  *   periodic:     ξ = (cos φ, sin φ), φ = 2π(x − a)/L,  dξ/dx = (−sin φ, cos φ) 2π/L
- * Kept free of TensorFlow.js so that the float64 engine (and its worker threads) can use it.
+ * Kept free of TensorFlow.js so that the float64 engine (and its worker threads) can use it; cos and
+ * sin are the portable ones (src/util/portable-math.ts), so the encoding has the same bits in every
+ * JavaScript engine.
  */
 
 /** What the encoding needs of an axis (network.ts's AxisLayout has these fields). */
@@ -21,10 +24,12 @@ export function encodePoint(axis: EncodedAxis, x: number, enc: Float64Array, dEn
   const L = axis.max - axis.min;
   if (axis.periodic) {
     const phi = (2 * Math.PI * (x - axis.min)) / L;
-    enc[o] = Math.cos(phi);
-    enc[o + 1] = Math.sin(phi);
-    dEnc[o] = (-Math.sin(phi) * 2 * Math.PI) / L;
-    dEnc[o + 1] = (Math.cos(phi) * 2 * Math.PI) / L;
+    const c = cos(phi);
+    const s = sin(phi);
+    enc[o] = c;
+    enc[o + 1] = s;
+    dEnc[o] = (-s * 2 * Math.PI) / L;
+    dEnc[o + 1] = (c * 2 * Math.PI) / L;
   } else {
     enc[o] = (2 * (x - axis.min)) / L - 1;
     dEnc[o] = 2 / L;

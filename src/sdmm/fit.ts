@@ -8,6 +8,7 @@ import type { NetworkLayout } from './network.js';
 import { createLbfgsState, lbfgsMinimize, type MinimizeResult } from '../optim/optimizers.js';
 import type { SdmmOptions } from './options.js';
 import type { FitReport } from './state.js';
+import { atanh, cos, sin, tanh } from '../util/portable-math.js';
 
 /**
  * Step 0 of SDMM: fit u_θ = tanh(α s_θ), s_θ = Σ_k Π_a X_k^a(x_a), to u₀ on the quadrature grid.
@@ -15,7 +16,9 @@ import type { FitReport } from './state.js';
  * square of u₀, so small-amplitude data is held to the same relative accuracy as a ±1 field).
  *
  * Route (DESIGN.md §2: the fit decides the accuracy of everything after it):
- *  1. Pre-activation target s* = atanh(clip(u₀))/α on the tensor grid (u₀/α without the bounding);
+ *  1. Pre-activation target s* = atanh(clip(u₀))/α on the tensor grid (u₀/α without the bounding;
+ *     atanh, and cos/sin below, are the portable ones of src/util/portable-math.ts, so the fit
+ *     takes the same path in every JavaScript engine);
  *     clip(u) keeps |u| ≤ 1 − 2⁻⁵⁰ so that atanh is finite where u₀ rounds to ±1.
  *  2. Separable factors: in 2D the truncated SVD S* ≈ Σ_{k<r} σ_k U_k V_kᵀ (ml-matrix) gives the
  *     rank-r factors X*_k = √σ_k U_k, Y*_k = √σ_k V_k directly (the best rank-r approximation in the
@@ -86,7 +89,7 @@ export function preActivationTarget(u0: Float64Array, bound: boolean, alpha: num
   const s = new Float64Array(u0.length);
   for (let q = 0; q < u0.length; q++) {
     const v = u0[q];
-    s[q] = bound ? Math.atanh(Math.max(-CLIP, Math.min(CLIP, v))) / alpha : v / alpha;
+    s[q] = bound ? atanh(Math.max(-CLIP, Math.min(CLIP, v))) / alpha : v / alpha;
   }
   return s;
 }
@@ -226,9 +229,9 @@ export function regressionStart(layout: NetworkLayout, a: number, theta: Float64
     } else {
       const beta = Math.PI * (c + 1);
       const gamma = j % 2 ? 0.5 : 1;
-      theta[first.weightOffset + j] = slope * Math.cos(beta);
-      theta[first.weightOffset + w + j] = slope * Math.sin(beta);
-      theta[first.biasOffset + j] = -slope * Math.cos(gamma);
+      theta[first.weightOffset + j] = slope * cos(beta);
+      theta[first.weightOffset + w + j] = slope * sin(beta);
+      theta[first.biasOffset + j] = -slope * cos(gamma);
     }
   }
   for (const L of rest.slice(0, -1)) {
@@ -368,7 +371,7 @@ export function fitInitialCondition(
       for (let j = 0; j < ny; j++) {
         let s = 0;
         for (let k = 0; k < r; k++) s += X[i * r + k] * Y[j * r + k];
-        const u = layout.bound ? Math.tanh(alpha * s) : alpha * s;
+        const u = layout.bound ? tanh(alpha * s) : alpha * s;
         se += (u - u0[i * ny + j]) ** 2;
       }
     }

@@ -70,6 +70,7 @@ function showMessage(text: string): void {
 function writeForm(s: WebSettings): void {
   ($('problem') as HTMLSelectElement).value = s.problem;
   ($('scheme') as HTMLSelectElement).value = s.scheme;
+  ($('engine') as HTMLSelectElement).value = s.engine;
   for (const key of NUMBER_FIELDS) ($(key) as HTMLInputElement).value = String(s[key]);
 }
 
@@ -79,6 +80,7 @@ function readFormRaw(): WebSettings {
     ...settings,
     problem: ($('problem') as HTMLSelectElement).value as WebSettings['problem'],
     scheme: ($('scheme') as HTMLSelectElement).value as WebSettings['scheme'],
+    engine: ($('engine') as HTMLSelectElement).value as WebSettings['engine'],
   };
   for (const key of NUMBER_FIELDS) s[key] = Number(($(key) as HTMLInputElement).value);
   s.drawn = s.problem === 'drawn' ? new Float32Array(mask) : undefined;

@@ -1,7 +1,8 @@
 import type { FemOptions } from '../../src/fem/options.js';
 import { FEM_SCHEMES, type FemScheme } from '../../src/fem/schemes/index.js';
 import { CATALOGUE, makeProblem, pointFunction, stepCount, type ProblemConfig } from '../../src/physics/problems.js';
-import type { SdmmOptions } from '../../src/sdmm/options.js';
+import { FIT_TOLERANCE_FLOAT32, type SdmmOptions } from '../../src/sdmm/options.js';
+import { exp } from '../../src/util/portable-math.js';
 
 /**
  * What the page lets a person set, and how it maps onto the library: one problem instance
@@ -15,6 +16,14 @@ import type { SdmmOptions } from '../../src/sdmm/options.js';
 /** The 2D problems of the catalogue the page offers, plus 'drawn' (u₀ painted with the mouse). */
 export const WEB_PROBLEMS = ['star', 'circle', 'coarsening', 'random', 'drawn'] as const;
 export type WebProblem = (typeof WEB_PROBLEMS)[number];
+
+/**
+ * How SDMM computes in the page (web/src/engine.ts names them): 'js', the library's float64 CPU
+ * engine on one thread (the default: the Node run of the same settings gives the same bits), or
+ * 'wasm', TensorFlow.js' WebAssembly backend in float32.
+ */
+export const WEB_SDMM_ENGINES = ['js', 'wasm'] as const;
+export type WebSdmmEngine = (typeof WEB_SDMM_ENGINES)[number];
 
 /** Cells per side of the painted lattice (the drawing canvas' resolution). */
 export const DRAW_LATTICE = 128;
@@ -33,6 +42,8 @@ export interface WebSettings {
   width: number;
   depth: number;
   quadElements: number;
+  /** SDMM engine (WEB_SDMM_ENGINES). */
+  engine: WebSdmmEngine;
   /** The run pauses by itself after this step. */
   stopStep: number;
   /**
@@ -44,7 +55,8 @@ export interface WebSettings {
 
 /**
  * Defaults: the reduced star of the catalogue (ε = 0.04, τ = 1e-4, 64×64 cells, T = 0.004 →
- * 40 steps) and the quick suite's SDMM size (rank 16, width 32, depth 2, 32×32 elements).
+ * 40 steps) and the quick suite's SDMM size (rank 16, width 32, depth 2, 32×32 elements) on the
+ * float64 CPU engine.
  */
 export const DEFAULT_SETTINGS: Readonly<WebSettings> = Object.freeze({
   problem: 'star',
@@ -56,6 +68,7 @@ export const DEFAULT_SETTINGS: Readonly<WebSettings> = Object.freeze({
   width: 32,
   depth: 2,
   quadElements: 32,
+  engine: 'js',
   stopStep: 40,
 });
 
@@ -98,6 +111,9 @@ export function validateSettings(s: WebSettings): void {
   integerIn('width', s.width, 1, 256);
   integerIn('depth', s.depth, 1, 8);
   integerIn('quadElements', s.quadElements, 1, 256);
+  if (!(WEB_SDMM_ENGINES as readonly string[]).includes(s.engine)) {
+    throw new SettingsError(`engine must be one of ${WEB_SDMM_ENGINES.join(', ')}, got ${s.engine}`);
+  }
   integerIn('stopStep', s.stopStep, 0, 1_000_000);
   if (s.problem === 'drawn' && (!s.drawn || s.drawn.length !== DRAW_LATTICE * DRAW_LATTICE)) {
     throw new SettingsError(`drawn must hold ${DRAW_LATTICE}² painted values for problem 'drawn'`);
@@ -109,7 +125,8 @@ export function validateSettings(s: WebSettings): void {
  * σ = 1.2 ε, then interpolated bilinearly between cell centres (constant beyond the outer
  * centres, matching the Neumann boundary). Across a straight edge the blurred mask is
  * erf(d/(√2 σ)) ≈ tanh(1.2 d/(√2 σ)) = tanh(d/(√2 ε)), the equilibrium profile, so a painted
- * shape starts as a resolved diffuse interface of width ε and |u₀| ≤ 1.
+ * shape starts as a resolved diffuse interface of width ε and |u₀| ≤ 1. The kernel uses the portable
+ * exp (src/util/portable-math.ts), so the painted u₀ has the same bits in the page and in Node.
  * Layout of `mask` as in WebSettings.drawn. Returns u₀(x, y) on [0, 1]².
  */
 export function drawnInitial(mask: Float32Array, epsilon: number, lattice = DRAW_LATTICE): (x: number, y: number) => number {
@@ -118,7 +135,7 @@ export function drawnInitial(mask: Float32Array, epsilon: number, lattice = DRAW
   const radius = Math.max(1, Math.ceil(3 * sigma));
   const kernel = new Float64Array(2 * radius + 1);
   let sum = 0;
-  for (let k = -radius; k <= radius; k++) sum += kernel[k + radius] = Math.exp(-(k * k) / (2 * sigma * sigma));
+  for (let k = -radius; k <= radius; k++) sum += kernel[k + radius] = exp(-(k * k) / (2 * sigma * sigma));
   for (let k = 0; k < kernel.length; k++) kernel[k] /= sum;
   // Reflecting boundary (the mirror image across each side), as the Neumann condition suggests.
   const reflect = (i: number) => (i < 0 ? -1 - i : i >= L ? 2 * L - 1 - i : i);
@@ -176,15 +193,40 @@ export function femOptions(s: WebSettings): FemOptions {
   return { scheme: s.scheme, n: s.resolution };
 }
 
-/** The SDMM options; the backend comes from web/src/engine.ts (the one place that chooses it). */
 /**
  * The page caps SDMM's L-BFGS iterations per step at 50 (the library's default is 500, for
- * converged steps) so that a step on TensorFlow.js wasm in a browser takes about a second.
+ * converged steps) so that a step takes under a second: on the default star in headless Chromium
+ * 0.43 s on the float64 engine, 0.87 s on TensorFlow.js wasm (shared 2-core machine, noisy).
  */
 export const PAGE_SDMM_MAX_ITERS = 50;
 
+/**
+ * The page's initial-fit tolerance (relative MSE), on either engine: the float32 one, 1e-6. The
+ * library's float64 default (1e-8) is not reached on the page's default star (rank 16, width 32,
+ * 32×32 elements: 2.2e-8 after 2,000 iterations, refused after 76 s in Node), while 1e-6 takes
+ * 6 s there (Node, one thread, shared machine).
+ */
+export const PAGE_SDMM_FIT_TOLERANCE = FIT_TOLERANCE_FLOAT32;
+
+/**
+ * The SDMM options for a backend (web/src/engine.ts lists the backends of each engine setting).
+ * The float64 CPU engine gets threads: 1 — the page runs it on its worker's own thread (its
+ * thread pool is Node's worker_threads), and the thread count decides the summation order, so a
+ * Node run must use the same count to give the same bits; an explicit count also keeps the engine
+ * from asking Node's os module for the cores.
+ */
 export function sdmmOptions(s: WebSettings, backend: SdmmOptions['backend']): Partial<SdmmOptions> {
-  return { rank: s.rank, width: s.width, depth: s.depth, quadElements: s.quadElements, maxIters: PAGE_SDMM_MAX_ITERS, backend };
+  const o: Partial<SdmmOptions> = {
+    rank: s.rank,
+    width: s.width,
+    depth: s.depth,
+    quadElements: s.quadElements,
+    maxIters: PAGE_SDMM_MAX_ITERS,
+    fitTolerance: PAGE_SDMM_FIT_TOLERANCE,
+    backend,
+  };
+  if (backend === 'js') o.threads = 1;
+  return o;
 }
 
 /**
@@ -203,6 +245,9 @@ export function settingsFromQuery(query: string, base: Readonly<WebSettings> = D
         break;
       case 'scheme':
         s.scheme = value as FemScheme;
+        break;
+      case 'engine':
+        s.engine = value as WebSdmmEngine;
         break;
       case 'epsilon':
       case 'tau':
