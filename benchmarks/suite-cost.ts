@@ -33,6 +33,8 @@ interface Cost {
   stepCpuS: number;
   iterations: number;
   load: number;
+  /** E(uⁿ) and Jₙ = E + movement term after each measured step (a first look at the numbers). */
+  energies: { t: number; energy: number; j: number }[];
 }
 
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
@@ -48,9 +50,14 @@ async function measure(problem: ProblemConfig, spec: SolverSpec & { label: strin
     const setupCpuS = cpuSeconds(process.cpuUsage(c0));
     const k = Math.min(steps, stepCount(problem));
     let iterations = 0;
+    const energies: Cost['energies'] = [];
     c0 = process.cpuUsage();
     t0 = performance.now();
-    for (let i = 0; i < k; i++) iterations += (await solver.step()).iterations;
+    for (let i = 0; i < k; i++) {
+      const r = await solver.step();
+      iterations += r.iterations;
+      energies.push({ t: r.t, energy: r.energy, j: r.energy + r.movement });
+    }
     return {
       problem: problem.name,
       label: spec.label,
@@ -62,6 +69,7 @@ async function measure(problem: ProblemConfig, spec: SolverSpec & { label: strin
       stepCpuS: cpuSeconds(process.cpuUsage(c0)) / k,
       iterations: iterations / k,
       load: loadavg()[0],
+      energies,
     };
   } finally {
     solver.dispose();
@@ -84,7 +92,7 @@ const program = new Command('suite-cost')
     const layout = new SuiteLayout('unused', suite.name);
     const rows: Cost[] = [];
     process.stdout.write(`suite ${path}, ${o.steps} measured steps per configuration, ${availableParallelism()} cores\n`);
-    process.stdout.write('problem | configuration | steps | set-up wall/CPU [s] | step wall/CPU [s] | iter/step | projected wall/CPU [min] | load\n');
+    process.stdout.write('problem | configuration | steps | set-up wall/CPU [s] | step wall/CPU [s] | iter/step | projected wall/CPU [min] | load | (t, E, Jₙ) of the measured steps\n');
     for (const p of resolveSuite(suite, path)) {
       if (o.only && !o.only.includes(p.problem.name)) continue;
       const ref = referenceTask(p, layout);
@@ -104,7 +112,7 @@ const program = new Command('suite-cost')
         const wall = (c.setupWallS + c.steps * c.stepWallS) / 60;
         const cpu = (c.setupCpuS + c.steps * c.stepCpuS) / 60;
         process.stdout.write(
-          `${c.problem} | ${c.label} | ${c.steps} | ${f(c.setupWallS)}/${f(c.setupCpuS)} | ${f(c.stepWallS, 3)}/${f(c.stepCpuS, 3)} | ${f(c.iterations)} | ${f(wall)}/${f(cpu)} | ${f(c.load)}\n`,
+          `${c.problem} | ${c.label} | ${c.steps} | ${f(c.setupWallS)}/${f(c.setupCpuS)} | ${f(c.stepWallS, 3)}/${f(c.stepCpuS, 3)} | ${f(c.iterations)} | ${f(wall)}/${f(cpu)} | ${f(c.load)} | ${c.energies.map((e) => `(${e.t}, ${f(e.energy, 2)}, ${f(e.j, 2)})`).join(' ')}\n`,
         );
       }
     }
