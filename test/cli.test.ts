@@ -206,6 +206,22 @@ describe('allen-cahn bench reference', () => {
     expect(suite.stderr).toContain('front1d/reference: already done (completed), skipped');
     expect(suite.stderr).toContain('done: 2 runs (0 failed)');
   });
+
+  it('computes the references of several problems in worker processes (--jobs 2), one problem each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-bench-ref2-'));
+    const path = join(dir, 'refs2.json');
+    const problems = [
+      { name: 'front1d', overrides: { tau: 0.0025, tEnd: 0.005, n: 20 }, solvers: [{ kind: 'fem' }] },
+      { name: 'ac1d', overrides: { tau: 0.005, tEnd: 0.01, n: 64 }, solvers: [{ kind: 'fem' }] },
+    ];
+    writeFileSync(path, JSON.stringify({ name: 'refs2', grid: 9, reference: { nFactor: 2, tauDivisor: 2 }, problems }));
+    const r = await cli(['bench', 'reference', path, '--root', join(dir, 'r'), '--jobs', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\[worker [12]\] front1d\/reference: completed/);
+    expect(r.stderr).toMatch(/\[worker [12]\] ac1d\/reference: completed/);
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(',')[0])).toEqual(['front1d: reference completed', 'ac1d: reference completed']);
+    for (const p of ['front1d', 'ac1d']) expect(existsSync(join(dir, 'r', 'refs2', 'reference', p, 'bench.json'))).toBe(true);
+  });
 });
 
 describe('allen-cahn bench scaling', () => {
