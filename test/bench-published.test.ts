@@ -5,8 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { parseSuite, resolveSuite } from '../src/bench/config.js';
 import { SuiteLayout } from '../src/bench/layout.js';
 import { PUBLISHED_ENERGY_COLUMNS, publishedEnergyRows, publishedEnergySection, writePublishedEnergiesCsv } from '../src/bench/published.js';
+import { writeReport } from '../src/bench/report.js';
 import type { RunResult } from '../src/bench/results.js';
+import { runSuite } from '../src/bench/suite.js';
 import { formatStepsCsv, parseCsv, type StepRow } from '../src/io/csv.js';
+import { decayDeps } from './bench-fixtures.js';
 
 // A tiny fake suite result: reduced star (τ = 1e-4) to T = 4e-4 with a published block of Jₙ at
 // τ = 1e-4; the reference (τ/2 = 5e-5) and two main runs have hand-written steps.csv files whose
@@ -104,6 +107,26 @@ describe('published energies in the report', () => {
     expect(publishedEnergyRows(a, a.problems[0]).filter((r) => r.quantity === 'J').map((r) => r.configuration)).toEqual(['published', 'reference', 'fem-mms-newton-n64', 'sdmm-a']);
     const e = fakeResults({ ...suiteDef, problems: [{ ...suiteDef.problems[0], publishedEnergies: { ...published, quantity: 'E' } }] });
     expect(publishedEnergyRows(e, e.problems[0]).map((r) => r.quantity)).toEqual(['E', 'E', 'E', 'E']);
+  });
+
+  it('is a section of REPORT.md written by a suite run (closed-form solver: E = exp(−2ct), c = 1 + 16/n, no movement)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bench-published-suite-'));
+    const def = {
+      name: 'pubsuite',
+      grid: 9,
+      reference: { nFactor: 2, tauDivisor: 2 },
+      problems: [{ name: 'circle', overrides: { tEnd: 4e-4 }, publishedEnergies: { source: 'closed form', quantity: 'E', times: [2e-4, 4e-4], values: [1, 1] }, solvers: [{ kind: 'fem', n: 32 }] }],
+    };
+    await runSuite(parseSuite(JSON.stringify(def), 'pubsuite.json'), { root, deps: decayDeps(), log: () => {}, report: writeReport });
+    const report = readFileSync(join(root, 'pubsuite', 'REPORT.md'), 'utf8');
+    const e = (n: number, t: number) => Math.exp(-2 * (1 + 16 / n) * t);
+    const cell = (v: number) => `${v.toFixed(2)} (−${(100 * (1 - v)).toFixed(2)}%)`;
+    expect(report).toContain('## Published energies');
+    expect(report).toContain(`| **reference** | E | 0.00005 | ${cell(e(128, 2e-4))} | ${cell(e(128, 4e-4))} |`);
+    expect(report).toContain(`| fem-mms-newton-n32 | E | 0.0001 | ${cell(e(32, 2e-4))} | ${cell(e(32, 4e-4))} |`);
+    expect(report.indexOf('## Published energies')).toBeLessThan(report.indexOf('## Pictures'));
+    const csv = parseCsv(readFileSync(join(root, 'pubsuite', 'published-energies.csv'), 'utf8')).records;
+    expect(Number(csv.find((r) => r[1] === 'fem-mms-newton-n32' && r[5] === '0.0004')![6])).toBeCloseTo(e(32, 4e-4), 14);
   });
 
   it('rejects a block whose values do not match its times, or a time after T, naming the field', () => {
