@@ -66,7 +66,9 @@ function onlyProblems(suite: SuiteConfig, only: readonly string[], path: string)
  * `allen-cahn bench [suite.json]`: run a head-to-head suite (src/bench), resuming whatever an
  * earlier, interrupted invocation left; Ctrl-C checkpoints the current run and stops (run again to
  * continue), a second Ctrl-C exits at once. Exit 1 if a run failed (its row says why), 130 if
- * interrupted. `allen-cahn bench scaling`: the cost-growth benchmark (src/bench/scaling.ts).
+ * interrupted. `allen-cahn bench reference [suite.json]`: only the suite's converged FEM references,
+ * computed once and cached where the suite reuses them (src/bench/reference.ts). `allen-cahn bench
+ * scaling`: the cost-growth benchmark (src/bench/scaling.ts).
  */
 export function addBenchCommands(program: Command, outcome: { exitCode: number }): void {
   const bench = program
