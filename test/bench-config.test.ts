@@ -109,7 +109,22 @@ describe('suite config', () => {
       }
     }
     const paper = resolveSuite(loadSuite('benchmarks/paper.json'));
-    const star = paper.find((p) => p.problem.name === 'star')!.problem;
-    expect([star.epsilon, star.tau, star.tEnd]).toEqual([0.01, 1e-5, 0.02]);
+    const star = paper.find((p) => p.problem.name === 'star')!;
+    expect([star.problem.epsilon, star.problem.tau, star.problem.tEnd]).toEqual([0.01, 1e-5, 0.001]);
+    // the SDMM authors' logged Jₙ on the star, at steps of the suite's τ
+    expect(star.spec.publishedEnergies?.values).toEqual([407.69, 362.28, 300.31, 259.63, 226.59]);
+    expect(star.spec.publishedEnergies?.times.map((t) => t / star.problem.tau)).toEqual([1, 2, 10, 50, 100].map((k) => expect.closeTo(k, 9)));
+    // every paper run resolves ε = 0.01: FEM cells and SDMM quadrature elements no wider than ε,
+    // and the SDMM quadrature stated explicitly (its default follows ε and may change)
+    for (const p of paper) {
+      expect(p.problem.epsilon).toBe(0.01);
+      for (const s of p.solvers) {
+        if (s.kind === 'fem') expect(1 / Number(s.n), `${p.problem.name} ${s.label}`).toBeLessThanOrEqual(p.problem.epsilon);
+        if (s.kind === 'sdmm') {
+          expect(1 / Number(s.quadElements), `${p.problem.name} ${s.label}`).toBeLessThanOrEqual(p.problem.epsilon);
+          expect(s.quadPoints).toBeGreaterThanOrEqual(2);
+        }
+      }
+    }
   });
 });

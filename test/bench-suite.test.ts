@@ -193,7 +193,7 @@ describe('benchmark suite', () => {
     const third: string[] = [];
     await runSuite(parseSuite(JSON.stringify(changed), 'tiny.json'), { root, deps: decayDeps(), log: (l) => third.push(l) });
     expect(third.filter((l) => !l.endsWith('skipped'))).toEqual([
-      '[4/8] circle/sdmm-diverges: configuration changed since its files were written, starting afresh',
+      '[4/8] circle/sdmm-diverges: configuration changed since its files were written (spec), starting afresh',
       '[4/8] circle/sdmm-diverges: starting (10 steps)',
       '[4/8] circle/sdmm-diverges: failed (diverged at step 4: energy became NaN at step 4), 0.0 s',
     ]);

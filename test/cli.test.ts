@@ -201,6 +201,44 @@ describe('allen-cahn bench', () => {
     const ok = await cli(['bench', join(dir, 'ok.json'), '--root', join(dir, 'b'), '--no-report']);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toContain('done: 2 runs (0 failed)');
+    // the suite computed the missing reference itself, naming the command that does it alone
+    expect(ok.stderr).toContain(`front1d/reference: no finished reference for these settings and code here, computing it (20 steps on n = 40); \`allen-cahn bench reference ${join(dir, 'ok.json')} --root ${join(dir, 'b')}\` computes the references alone, once`);
+  });
+});
+
+describe('allen-cahn bench reference', () => {
+  it('computes and caches the references alone; the suite then reuses them, and a second call finds them cached', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-bench-ref-'));
+    const path = join(dir, 'refs.json');
+    writeFileSync(path, JSON.stringify({ name: 'refs', grid: 9, reference: { nFactor: 2, tauDivisor: 2 }, problems: [{ name: 'front1d', overrides: { tau: 0.0025, tEnd: 0.01, n: 20 }, solvers: [{ kind: 'fem' }] }] }));
+    const root = join(dir, 'r');
+    const first = await cli(['bench', 'reference', path, '--root', root]);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('front1d/reference: no finished reference for these settings and code here, computing it (8 steps on n = 40)');
+    expect(first.stdout).toMatch(new RegExp(`^front1d: reference completed, 8 steps, [\\d.]+ s of steps → ${join(root, 'refs', 'reference', 'front1d')}/\n$`));
+    expect(existsSync(join(root, 'refs', 'summary.csv'))).toBe(false); // references only: no tables
+    const again = await cli(['bench', 'reference', path, '--root', root]);
+    expect(again.stderr).toContain('front1d/reference: already done (completed), skipped');
+    const suite = await cli(['bench', path, '--root', root, '--no-report']);
+    expect(suite.code).toBe(0);
+    expect(suite.stderr).toContain('front1d/reference: already done (completed), skipped');
+    expect(suite.stderr).toContain('done: 2 runs (0 failed)');
+  });
+
+  it('computes the references of several problems in worker processes (--jobs 2), one problem each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-bench-ref2-'));
+    const path = join(dir, 'refs2.json');
+    const problems = [
+      { name: 'front1d', overrides: { tau: 0.0025, tEnd: 0.005, n: 20 }, solvers: [{ kind: 'fem' }] },
+      { name: 'ac1d', overrides: { tau: 0.005, tEnd: 0.01, n: 64 }, solvers: [{ kind: 'fem' }] },
+    ];
+    writeFileSync(path, JSON.stringify({ name: 'refs2', grid: 9, reference: { nFactor: 2, tauDivisor: 2 }, problems }));
+    const r = await cli(['bench', 'reference', path, '--root', join(dir, 'r'), '--jobs', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\[worker [12]\] front1d\/reference: completed/);
+    expect(r.stderr).toMatch(/\[worker [12]\] ac1d\/reference: completed/);
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(',')[0])).toEqual(['front1d: reference completed', 'ac1d: reference completed']);
+    for (const p of ['front1d', 'ac1d']) expect(existsSync(join(dir, 'r', 'refs2', 'reference', p, 'bench.json'))).toBe(true);
   });
 });
 

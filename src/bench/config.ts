@@ -76,6 +76,27 @@ export const referenceSchema = z.strictObject({
   cellType: femField('cellType'),
 });
 
+/**
+ * Energies published for a problem by others (e.g. the SDMM authors' logged run), which the
+ * report compares every run with at the same times. `quantity` says what was published: `E`, the
+ * energy E(uⁿ), or `J`, the minimizing-movement functional at the step's minimizer,
+ * Jₙ = E(uⁿ) + ‖uⁿ − uⁿ⁻¹‖²/(2mτ) (the energy plus the movement term of that step, which depends
+ * on τ: `tau` is the published run's step, and only runs with that step are given a Jₙ).
+ */
+export const publishedEnergiesSchema = z.strictObject({
+  /** Where the numbers come from (paper, arXiv id, table or log), shown above the table. */
+  source: z.string().min(1),
+  /** What the run behind the numbers was (resolution, hardware), shown with the source. */
+  setup: z.string().min(1).optional(),
+  quantity: z.enum(['E', 'J']),
+  /** The published run's time step (needed to compare Jₙ like with like). */
+  tau: positive.optional(),
+  times: z.array(positive).min(1),
+  values: z.array(z.number()).min(1),
+});
+
+export type PublishedEnergies = z.infer<typeof publishedEnergiesSchema>;
+
 function problemSchemaWith<T extends z.ZodType>(solver: T) {
   return z.strictObject({
   name: z.enum(PROBLEM_NAMES as [string, ...string[]]),
@@ -86,6 +107,8 @@ function problemSchemaWith<T extends z.ZodType>(solver: T) {
   reference: referenceSchema.optional(),
   /** Solver configurations for this problem; default: the suite's `solvers`. */
   solvers: z.array(solver).min(1).optional(),
+  /** Energies published by others at given times; the report compares every run with them. */
+  publishedEnergies: publishedEnergiesSchema.optional(),
   });
 }
 
@@ -283,6 +306,15 @@ export function resolveSuite(suite: SuiteConfig, file = suite.name): ResolvedPro
       }
       outputSteps.add(Math.min(steps, Math.max(1, Math.round(t / problem.tau))));
     });
+    const pub = spec.publishedEnergies;
+    if (pub) {
+      if (pub.values.length !== pub.times.length) {
+        throw new SuiteConfigError(`${where}.publishedEnergies.values: expected one value per time (${pub.times.length}), got ${pub.values.length}`);
+      }
+      pub.times.forEach((t, k) => {
+        if (t > problem.tEnd * (1 + 1e-9)) throw new SuiteConfigError(`${where}.publishedEnergies.times[${k}]: ${t} is after the final time T = ${problem.tEnd}`);
+      });
+    }
     const solverSpecs = spec.solvers ?? suite.solvers;
     if (!solverSpecs) throw new SuiteConfigError(`${where}.solvers: required when the suite has no top-level 'solvers'`);
     const labels = new Set<string>();

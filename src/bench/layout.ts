@@ -7,6 +7,7 @@ import { RunLayout } from '../run/layout.js';
  *
  *   suite.json, environment.json       the suite as resolved, the machine and versions
  *   summary.csv, time-to-accuracy.csv  the tables
+ *   published-energies.csv             energies beside published ones (when the suite has any)
  *   REPORT.md, report.html             the report (Markdown; self-contained HTML)
  *   <problem>/*.png|svg                its pictures
  *   reference/<problem>/               the FEM reference run of a problem
@@ -28,6 +29,10 @@ export class SuiteLayout {
   }
   get timeToAccuracyCsv(): string {
     return join(this.dir, 'time-to-accuracy.csv');
+  }
+  /** Each run's energies beside published ones (published.ts), for suites that carry them. */
+  get publishedEnergiesCsv(): string {
+    return join(this.dir, 'published-energies.csv');
   }
   get report(): string {
     return join(this.dir, 'REPORT.md');

@@ -1,10 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { SuiteConfig } from './config.js';
+import { resolveSuite, type SuiteConfig } from './config.js';
 import { SuiteLayout } from './layout.js';
 import type { SuiteResults } from './results.js';
-import { lockSuiteFolder, planSuite, runSuite, type SuiteOptions, type SuiteTask } from './suite.js';
+import { lockSuiteFolder, planSuite, referenceTask, runIsDone, runSuite, type SuiteOptions, type SuiteTask } from './suite.js';
 
 /**
  * Scale-out of a suite (`allen-cahn bench --jobs N --shard i/n`):
@@ -65,7 +64,7 @@ class Worker {
   readonly child: ChildProcess;
   private pending: (() => void) | null = null;
   private failed: ((e: Error) => void) | null = null;
-  constructor(module: string, init: { suite: SuiteConfig; root: string; id: number }, log: (line: string) => void) {
+  constructor(module: string, init: { suite: SuiteConfig; root: string; id: number; referenceCommand?: string }, log: (line: string) => void) {
     // Running from TypeScript sources (tests, npm scripts): the worker needs tsx's loader too.
     const execArgv = module.endsWith('.ts') ? ['--import', 'tsx'] : [];
     this.child = fork(module, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -110,9 +109,14 @@ async function drain(workers: Worker[], jobs: WorkerJob[], signal: AbortSignal |
   );
 }
 
-/** Run a suite (or one shard of it) with `jobs` worker processes, then write its tables and report. */
+/**
+ * Run a suite (or one shard of it, or the selection `options.select` makes, e.g. only the
+ * references) with `jobs` worker processes, then write its tables and report.
+ */
 export async function runSuiteParallel(suite: SuiteConfig, options: ParallelOptions): Promise<SuiteResults> {
-  const select = shardSelect(options.shard);
+  const shard = shardSelect(options.shard);
+  const chosen = options.select;
+  const select = chosen ? (t: SuiteTask) => chosen(t) && shard(t) : shard;
   if (options.jobs <= 1) return runSuite(suite, { ...options, select });
   // The parent holds the suite folder's lock for itself and its workers (a second bench into the
   // same --root is refused while any of them runs).
@@ -128,12 +132,17 @@ async function runWithWorkers(suite: SuiteConfig, options: ParallelOptions, sele
   const root = options.root ?? 'results';
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const layout = new SuiteLayout(root, suite.name);
-  const plan = planSuite(suite).filter((t) => t.role !== 'reference' && select(t));
-  const problems = [...new Set(plan.map((t) => t.problem))];
-  const refs = problems.filter((p) => !existsSync(layout.run({ role: 'reference', problem: p, label: 'reference' }).bench));
+  const all = planSuite(suite);
+  const plan = all.filter((t) => t.role !== 'reference' && select(t));
+  // References needed by the selected runs, or selected themselves, that are not done yet (missing,
+  // or cached under another run key: other settings or code).
+  const problems = new Set([...plan, ...all.filter((t) => t.role === 'reference' && select(t))].map((t) => t.problem));
+  const refs = resolveSuite(suite)
+    .filter((p) => problems.has(p.problem.name) && !runIsDone(referenceTask(p, layout), suite))
+    .map((p) => p.problem.name);
   const runs: WorkerJob[] = plan.map((t) => ({ index: t.index }));
   const n = Math.min(options.jobs, Math.max(refs.length, runs.length, 1));
-  const workers = Array.from({ length: n }, (_, id) => new Worker(options.workerModule ?? workerPath(), { suite, root, id: id + 1 }, log));
+  const workers = Array.from({ length: n }, (_, id) => new Worker(options.workerModule ?? workerPath(), { suite, root, id: id + 1, referenceCommand: options.referenceCommand }, log));
   const stop = () => {
     for (const w of workers) w.child.kill('SIGINT');
   };

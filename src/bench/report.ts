@@ -10,6 +10,7 @@ import { referenceProblem, solverOptions, type SolverSpec } from './config.js';
 import { reportHtml, type HtmlPicture } from './html.js';
 import { energyPlotSpec, renderSpecSvg, svgToPng, timeToAccuracySpec, type AccuracyPoint, type Series } from './plot.js';
 import type { TopLevelSpec } from 'vega-lite';
+import { publishedEnergySection, writePublishedEnergiesCsv } from './published.js';
 import { maxEnergyDiff, maxRelL2, type RunResult, type SuiteResults } from './results.js';
 
 /**
@@ -354,6 +355,9 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     if (sensitive) lines.push(patternTable(runs), '');
   }
 
+  lines.push(...publishedEnergySection(results));
+  writePublishedEnergiesCsv(results.layout.publishedEnergiesCsv, results);
+
   if (results.timeToAccuracy.length > 0 && suite.sweep) {
     lines.push('## Time to accuracy', '');
     lines.push(
@@ -389,7 +393,8 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     seen.add(key);
     lines.push(`- \`${key}\` (${r.kind}): \`${JSON.stringify(solverOptions(r.spec))}\` → \`${relative(results.outDir, results.layout.run(r).dir)}/\``);
   }
-  lines.push('', `Suite definition: \`suite.json\`; machine: \`environment.json\`; tables: \`summary.csv\`, \`time-to-accuracy.csv\`.`, '');
+  const published = results.problems.some((p) => p.spec.publishedEnergies) ? ', `published-energies.csv`' : '';
+  lines.push('', `Suite definition: \`suite.json\`; machine: \`environment.json\`; tables: \`summary.csv\`, \`time-to-accuracy.csv\`${published}.`, '');
   writeFileAtomic(results.layout.report, lines.join('\n'));
   writeFileAtomic(results.layout.reportHtml, await reportHtml(lines.join('\n'), pictures));
 }

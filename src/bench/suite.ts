@@ -10,10 +10,11 @@ import { environmentInfo } from '../run/provenance.js';
 import { RunFolderError, type RunOptions } from '../run/run.js';
 import type { RunSummary } from '../run/summary.js';
 import { uniformGrid, type GradientFlowSolver, type SolverDescription, type StepRecord } from '../solver.js';
-import { referenceProblem, resolveSuite, solverLabel, type SolverSpec, type SuiteConfig } from './config.js';
+import { referenceProblem, resolveSuite, solverLabel, type ResolvedProblem, type SolverSpec, type SuiteConfig } from './config.js';
 import { SuiteLayout } from './layout.js';
 import { writeComparisonVtus } from './compare.js';
 import { loadReference, measure, type ReferenceData, type RunTask } from './measure.js';
+import { changedKeyFields, referenceCodeHash } from './reference.js';
 import { timeToAccuracy, type SweepPoint, type TimeToAccuracyRow } from './metrics.js';
 import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv, type RunResult, type SuiteResults } from './results.js';
 
@@ -78,6 +79,11 @@ export interface SuiteOptions {
   /** For the record (the report's note on wall times): runs executed at the same time. Default 1. */
   jobs?: number;
   /**
+   * The command that computes the references alone (e.g. `allen-cahn bench reference
+   * benchmarks/paper.json`), named in the log line when the suite has to compute one itself.
+   */
+  referenceCommand?: string;
+  /**
    * The caller already holds the suite folder's lock (parallel.ts holds it for itself and its
    * worker processes); default false: runSuite takes it for its own duration.
    */
@@ -109,6 +115,48 @@ export function planSuite(suite: SuiteConfig): SuiteTask[] {
     }
   }
   return plan;
+}
+
+/**
+ * The reference run of a suite problem: FEM (the suite's reference scheme and cell type) on
+ * n·nFactor cells per side with τ/tauDivisor, its output steps those of the problem scaled by
+ * tauDivisor, in `reference/<problem>/`.
+ */
+export function referenceTask(p: ResolvedProblem, layout: SuiteLayout): RunTask {
+  const refProblem = referenceProblem(p);
+  const name = p.problem.name;
+  return {
+    problem: name,
+    runProblem: refProblem,
+    spec: {
+      kind: 'fem',
+      label: 'reference',
+      scheme: p.reference.scheme,
+      n: refProblem.n,
+      ...(p.reference.cellType ? { cellType: p.reference.cellType } : {}),
+    },
+    role: 'reference',
+    layout: layout.run({ role: 'reference', problem: name, label: 'reference' }),
+    outputSteps: p.outputSteps.map((s) => Math.min(stepCount(refProblem), s * p.reference.tauDivisor)),
+  };
+}
+
+/**
+ * What a run's files are a function of (its run-key.json): the solver spec, the problem's
+ * settings, the common grid and the output steps; for a reference also the hash of the code its
+ * numbers depend on (reference.ts), so that a cached reference made by other code is recomputed,
+ * never reused. If any of it changed since the files were written, neither skipping nor resuming
+ * would be honest, so the run starts afresh.
+ */
+export function runKey(task: RunTask, suite: SuiteConfig): string {
+  const code = task.role === 'reference' ? { code: referenceCodeHash() } : {};
+  return `${JSON.stringify({ spec: task.spec, problem: describeProblem(task.runProblem), grid: suite.grid, outputSteps: task.outputSteps, ...code }, null, 2)}\n`;
+}
+
+/** A run is done (skipped, its files reused) when it has a bench.json written under the same run key. */
+export function runIsDone(task: RunTask, suite: SuiteConfig): boolean {
+  const { layout } = task;
+  return existsSync(layout.bench) && existsSync(layout.runKey) && readFileSync(layout.runKey, 'utf8') === runKey(task, suite);
 }
 
 /** Run the whole suite; returns everything the report is made of. */
@@ -166,23 +214,7 @@ async function runLocked(
   for (const p of problems) {
     if (options.signal?.aborted) break;
     const name = p.problem.name;
-    const refProblem = referenceProblem(p);
-    const refSpec = {
-      kind: 'fem',
-      label: 'reference',
-      scheme: p.reference.scheme,
-      n: refProblem.n,
-      ...(p.reference.cellType ? { cellType: p.reference.cellType } : {}),
-    };
-    const refSteps = p.outputSteps.map((s) => Math.min(stepCount(refProblem), s * p.reference.tauDivisor));
-    const refTask: RunTask = {
-      problem: name,
-      runProblem: refProblem,
-      spec: refSpec,
-      role: 'reference',
-      layout: layout.run({ role: 'reference', problem: name, label: 'reference' }),
-      outputSteps: refSteps,
-    };
+    const refTask = referenceTask(p, layout);
     const refSelected = select({ problem: name, label: 'reference', role: 'reference', index: -1 });
 
     const task = (spec: SolverSpec & { label: string }, role: 'main' | 'sweep'): RunTask => ({
@@ -199,7 +231,9 @@ async function runLocked(
     }
     const chosen = tasks.filter((t) => select({ problem: name, label: t.spec.label, role: t.role as 'main' | 'sweep', index: taskIndex++ }));
     index++;
-    if (refSelected || (chosen.length > 0 && !existsSync(refTask.layout.bench))) runs.push(await runOne(refTask, suite, options, counted, null));
+    // A reference that is missing or stale (other settings or code) is (re)computed even when
+    // not selected: measuring against it would be wrong.
+    if (refSelected || (chosen.length > 0 && !runIsDone(refTask, suite))) runs.push(await runOne(refTask, suite, options, counted, null));
     if (chosen.length === 0 || options.signal?.aborted) continue;
     const ref = loadReference(refTask);
     for (const t of chosen) {
@@ -230,16 +264,15 @@ async function runLocked(
 async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, log: (line: string) => void, ref: ReferenceData | null): Promise<RunResult> {
   const { layout } = task;
   const name = `${task.problem}/${task.spec.label}`;
-  // What the run's files are a function of: if any of it changed since they were written,
-  // neither skipping nor resuming would be honest, so the directory starts afresh.
-  const key = `${JSON.stringify({ spec: task.spec, problem: describeProblem(task.runProblem), grid: suite.grid, outputSteps: task.outputSteps }, null, 2)}\n`;
-  const sameKey = existsSync(layout.runKey) && readFileSync(layout.runKey, 'utf8') === key;
+  const key = runKey(task, suite);
+  const oldKey = existsSync(layout.runKey) ? readFileSync(layout.runKey, 'utf8') : null;
+  const sameKey = oldKey === key;
   if (existsSync(layout.dir) && !existsSync(`${layout.dir}/${RUN_MARKER}`) && isLegacyRunFolder(layout.dir)) {
     // Written by a version of this program before run markers: only run files, so the suite's own.
     log(`${name}: written by an older version (no run marker), starting afresh`);
     rmSync(layout.dir, { recursive: true, force: true });
-  } else if (existsSync(layout.runKey) && !sameKey) {
-    log(`${name}: configuration changed since its files were written, starting afresh`);
+  } else if (oldKey !== null && !sameKey) {
+    log(`${name}: configuration changed since its files were written (${changedKeyFields(oldKey, key)}), starting afresh`);
   }
   if (sameKey && existsSync(layout.bench)) {
     // Skip the run, but re-measure from its files: the reference may have been recomputed.
@@ -249,6 +282,10 @@ async function runOne(task: RunTask, suite: SuiteConfig, options: SuiteOptions, 
     writeBenchJson(layout.bench, again);
     options.afterRun?.(again);
     return again;
+  }
+  if (task.role === 'reference') {
+    const how = options.referenceCommand ? `; \`${options.referenceCommand}\` computes the references alone, once` : '';
+    log(`${name}: no finished reference for these settings and code here, computing it (${stepCount(task.runProblem)} steps on n = ${task.runProblem.n})${how}`);
   }
   const k = suite.grid;
   const grid = uniformGrid(task.runProblem, k);

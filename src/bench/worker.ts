@@ -11,12 +11,13 @@ import { runSuite } from './suite.js';
  */
 let suite: SuiteConfig | undefined;
 let root = 'results';
+let referenceCommand: string | undefined;
 const controller = new AbortController();
 process.on('SIGINT', () => controller.abort());
 
-process.on('message', async (m: { type: 'init'; suite: SuiteConfig; root: string } | { type: 'run'; job: WorkerJob } | { type: 'exit' }) => {
+process.on('message', async (m: { type: 'init'; suite: SuiteConfig; root: string; referenceCommand?: string } | { type: 'run'; job: WorkerJob } | { type: 'exit' }) => {
   if (m.type === 'init') {
-    ({ suite, root } = m);
+    ({ suite, root, referenceCommand } = m);
     return;
   }
   if (m.type === 'exit') {
@@ -34,6 +35,7 @@ process.on('message', async (m: { type: 'init'; suite: SuiteConfig; root: string
     signal: controller.signal,
     select,
     tables: false,
+    referenceCommand,
     lockHeld: true, // the parent (parallel.ts) holds the suite folder's lock for its workers
     // Lines go to the parent, which owns stderr (and the log callback of its caller).
     log: (line) => process.send?.({ type: 'log', line: line.replace(/^\[\d+\/\d+\] /, '') }),

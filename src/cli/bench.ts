@@ -18,6 +18,32 @@ function intList(v: string): number[] {
   return list;
 }
 
+/** The command that computes a suite's references alone, as the suite's log names it. */
+function referenceCommand(path: string, root: string): string {
+  return `allen-cahn bench reference ${path}${root === 'results' ? '' : ` --root ${root}`}`;
+}
+
+/** SIGINT/SIGTERM abort the controller (the current run checkpoints); a second one exits at once. */
+function interruptible(controller: AbortController): () => void {
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupt: checkpointing the current run; run the same command again to resume (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  return () => {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  };
+}
+
+function problemList(v: string): string[] {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new InvalidArgumentError('expected at least one problem name.');
+  return list;
+}
+
 function positiveInteger(v: string): number {
   const n = parseInteger(v);
   if (n < 1) throw new InvalidArgumentError(`must be a positive integer, got ${v}.`);
@@ -40,7 +66,9 @@ function onlyProblems(suite: SuiteConfig, only: readonly string[], path: string)
  * `allen-cahn bench [suite.json]`: run a head-to-head suite (src/bench), resuming whatever an
  * earlier, interrupted invocation left; Ctrl-C checkpoints the current run and stops (run again to
  * continue), a second Ctrl-C exits at once. Exit 1 if a run failed (its row says why), 130 if
- * interrupted. `allen-cahn bench scaling`: the cost-growth benchmark (src/bench/scaling.ts).
+ * interrupted. `allen-cahn bench reference [suite.json]`: only the suite's converged FEM references,
+ * computed once and cached where the suite reuses them (src/bench/reference.ts). `allen-cahn bench
+ * scaling`: the cost-growth benchmark (src/bench/scaling.ts).
  */
 export function addBenchCommands(program: Command, outcome: { exitCode: number }): void {
   const bench = program
@@ -50,11 +78,7 @@ export function addBenchCommands(program: Command, outcome: { exitCode: number }
     // `bench scaling --root …`: options after the subcommand are the subcommand's own.
     .enablePositionalOptions()
     .option('--root <dir>', 'results root', 'results')
-    .option('--only <problems>', "comma-separated subset of the suite's problems", (v: string) => {
-      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-      if (list.length === 0) throw new InvalidArgumentError('expected at least one problem name.');
-      return list;
-    })
+    .option('--only <problems>', "comma-separated subset of the suite's problems", problemList)
     .option('--no-report', 'skip REPORT.md and the pictures')
     .option('--no-progress', 'no progress bars even on a terminal')
     .option('--jobs <n>', `worker processes for the suite's independent runs (default: the cores, ${availableParallelism()} here)`, positiveInteger, availableParallelism())
@@ -69,13 +93,7 @@ export function addBenchCommands(program: Command, outcome: { exitCode: number }
       let suite = loadSuite(path);
       if (o.only) suite = onlyProblems(suite, o.only, path);
       const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\ninterrupt: checkpointing the current run; run the same command again to resume (Ctrl-C again to quit now)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
+      const release = interruptible(controller);
       const t0 = performance.now();
       try {
         const results = await runSuiteParallel(suite, {
@@ -84,6 +102,7 @@ export function addBenchCommands(program: Command, outcome: { exitCode: number }
           root: o.root,
           deps: defaultSuiteDeps(),
           signal: controller.signal,
+          referenceCommand: referenceCommand(path, o.root),
           // With workers the runs happen elsewhere; their log lines are the progress.
           ...(o.progress && o.jobs === 1 ? { progress: (name: string) => progressBar(name, process.stderr) } : {}),
           ...(o.report ? { report: writeReport } : {}),
@@ -96,8 +115,45 @@ export function addBenchCommands(program: Command, outcome: { exitCode: number }
         );
         outcome.exitCode = stopped ? 130 : failed.length > 0 ? 1 : 0;
       } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
+        release();
+      }
+    });
+
+  bench
+    .command('reference')
+    .description('compute once and cache the converged FEM reference of every problem of a suite in <root>/<suite name>/reference/, where "bench <suite>" finds and reuses it')
+    .argument('[suite]', 'suite definition (benchmarks/README.md)', DEFAULT_SUITE)
+    .option('--root <dir>', 'results root', 'results')
+    .option('--only <problems>', "comma-separated subset of the suite's problems", problemList)
+    .option('--no-progress', 'no progress bars even on a terminal')
+    .option('--jobs <n>', `worker processes, one problem's reference each (default: the cores, ${availableParallelism()} here)`, positiveInteger, availableParallelism())
+    .action(async (path: string, o: { root: string; only?: string[]; progress: boolean; jobs: number }) => {
+      let suite = loadSuite(path);
+      if (o.only) suite = onlyProblems(suite, o.only, path);
+      const controller = new AbortController();
+      const release = interruptible(controller);
+      const t0 = performance.now();
+      const jobs = Math.min(o.jobs, suite.problems.length);
+      try {
+        const results = await runSuiteParallel(suite, {
+          jobs,
+          root: o.root,
+          deps: defaultSuiteDeps(),
+          signal: controller.signal,
+          select: (t) => t.role === 'reference',
+          tables: false,
+          ...(o.progress && jobs === 1 ? { progress: (name: string) => progressBar(name, process.stderr) } : {}),
+        });
+        for (const r of results.runs) {
+          const where = results.layout.run(r).dir;
+          process.stdout.write(`${r.problem}: reference ${r.status}${r.reason ? ` (${r.reason})` : ''}, ${r.steps} steps, ${(r.totalWallMs / 1000).toFixed(1)} s of steps → ${where}/\n`);
+        }
+        const failed = results.runs.filter((r) => r.status === 'failed');
+        const stopped = controller.signal.aborted;
+        process.stderr.write(`${stopped ? 'interrupted' : 'done'}: ${results.runs.length} references (${failed.length} failed) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+        outcome.exitCode = stopped ? 130 : failed.length > 0 ? 1 : 0;
+      } finally {
+        release();
       }
     });
 
