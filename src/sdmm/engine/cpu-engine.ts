@@ -4,6 +4,7 @@ import { WorkerPool, type WorkerLoader } from './pool.js';
 import { EngineThread, Phase, axisPieces, phaseCode } from './thread.js';
 import type { NetworkLayout } from '../network.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
+import { simdAvailable, simdKernels, simdMemory } from './wasm.js';
 
 /**
  * The default thread count is one per core but at least this many multiply-adds per thread and
@@ -57,6 +58,8 @@ class CpuEngine implements SdmmEngine {
   readonly precision = 'float64' as const;
   readonly threads: number;
   readonly points: number;
+  /** Which grid kernels run: 'wasm-simd' (wasm.ts) or 'js' (grid.ts's TypeScript loops). */
+  readonly kernels: 'wasm-simd' | 'js';
   private readonly setup: EngineSetup;
   private readonly d: number;
   private readonly geom: GridGeometry;
@@ -82,9 +85,14 @@ class CpuEngine implements SdmmEngine {
     const requested = setup.threads ?? Math.max(1, Math.min(availableParallelism(), Math.floor(evaluationWork(shape, layout) / MIN_WORK_PER_THREAD)));
     // At most one thread per grid line (1D: per point of the axis, whose MLP rows are split).
     this.threads = Math.max(1, Math.min(requested, this.d === 1 ? shape[0] : lines));
-    this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound };
+    // The WebAssembly SIMD kernels (wasm.ts) cover the 2D pass with an even last axis.
+    const sharedMemory = this.threads > 1;
+    const simd = options.simd !== false && this.d === 2 && shape[1] % 2 === 0 && simdAvailable(sharedMemory);
+    this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound, simd };
     const { bytes } = gridBuffers(this.geom);
-    const memory = this.threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    const wasmMemory = simd ? simdMemory(bytes, sharedMemory) : null;
+    const memory = wasmMemory ? wasmMemory.buffer : sharedMemory ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    this.kernels = simd ? 'wasm-simd' : 'js';
     this.buf = gridBuffers(this.geom, memory).buffers;
     rules.forEach((rule, a) => this.buf.w[a].set(rule.weights));
     const p = this.buf.params;
@@ -103,11 +111,12 @@ class CpuEngine implements SdmmEngine {
       return { start: first.weightOffset, end: lastLayer.biasOffset + lastLayer.outputs, owners };
     });
     const coordinates = rules.map((r) => Float64Array.from(r.points));
-    this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grads[0]);
+    this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grads[0], wasmMemory ? simdKernels(wasmMemory) : null);
     this.pool =
       this.threads > 1
         ? new WorkerPool(this.threads - 1, workerModule(), () => ({
             memory,
+            wasmMemory,
             geometry: this.geom,
             layout,
             coordinates,
@@ -251,6 +260,11 @@ function validateSetup(setup: EngineSetup): void {
 export interface CpuEngineOptions {
   /** How worker threads load the engine's TypeScript (pool.ts): 'bundle' (default) or 'tsx'. */
   readonly workerLoader?: WorkerLoader;
+  /**
+   * false: the TypeScript grid kernels even where WebAssembly SIMD is available (default true:
+   * the SIMD kernels of wasm.ts for 2D grids with an even number of points on the last axis).
+   */
+  readonly simd?: boolean;
 }
 
 /** The float64 CPU engine for a network and quadrature grid (see CpuEngine). Call dispose() when done. */

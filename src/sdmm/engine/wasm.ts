@@ -1,0 +1,350 @@
+/**
+ * WebAssembly SIMD kernels for the two hottest grid contractions of the 2D step pass (grid.ts
+ * forwardTangents2Pair and reverseTangents2Pair), assembled from this file at run time: no
+ * compiler, no build step, no download. V8 emits scalar float64 code for TypeScript loops, and every
+ * typed-array access carries an index computation and a bounds check, so the TypeScript kernels
+ * top out at ≈ 3 GFMA/s here; the same loops in WebAssembly SIMD (f64x2, two points j per
+ * instruction, no bounds checks) run at ≈ 8 GFMA/s (scratch A/B in benchmarks/README.md, "SIMD grid
+ * kernels").
+ *
+ * The kernels work on one WebAssembly.Memory that holds every grid buffer (gridBuffers maps its
+ * views onto memory.buffer; shared when workers take part) and take byte offsets into it.
+ *
+ * Layouts (as in grid.ts, n points per line, rank r, two lines per call):
+ *   P   = [A, A⁰ | B, B⁰]                   (4r)   the two lines' prefix factors,
+ *   YTt = [Yᵀ; TYᵀ]                         (2r × n) the last axis's features and tangents, transposed,
+ *   SD  = [s, ∂₀s, ∂₁s | line 1]            (6n),
+ *   G   = [Gs, Gd⁰, Gd¹ | line 1]           (6n)   ∂J/∂s, ∂J/∂(∂_a s) from the density,
+ *   gYTt = [∂J/∂Yᵀ; ∂J/∂TYᵀ]                (2r × n), accumulated,
+ *   gP  = [∂J/∂A, ∂J/∂A⁰ | line 1]          (4r), written.
+ * n must be even (pairs of j per f64x2); the engine uses the TypeScript kernels otherwise.
+ *
+ * Forward (fwd2), per j and both lines, k ascending:
+ *   s_j = Σ_k A_k Y_jk,  ∂₀s_j = Σ_k A⁰_k Y_jk,  ∂₁s_j = Σ_k A_k TY_jk,
+ * lane j of an f64x2 accumulates exactly the sequence of the scalar loop (multiply, then add, k
+ * ascending), so the results are bit-identical to the TypeScript kernels.
+ * Reverse (rev2), per k:
+ *   ∂J/∂A_k  = Σ_j Gs_j Y_jk + Gd¹_j TY_jk,   ∂J/∂A⁰_k = Σ_j Gd⁰_j Y_jk   (and line 1's),
+ *   ∂J/∂Yᵀ_kj += Gs_j A_k + Gd⁰_j A⁰_k + (line 1's),   ∂J/∂TYᵀ_kj += Gd¹_j A_k + (line 1's);
+ * the gradient updates are lane-wise, bit-identical to the scalar kernel; the sums over j run in
+ * two lanes (even and odd j) added at the end, which differs from the scalar j order by rounding
+ * only (≈ 1e-16 relative). Results do not depend on the thread count beyond what grid.ts says.
+ *
+ * Binary format: WebAssembly Core Specification 2.0, chapter 5 (sections 1 type, 2 import, 3
+ * function, 7 export, 10 code; LEB128 integers) with the fixed-width SIMD opcodes of §5.4.8
+ * (prefix 0xFD).
+ */
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+function uleb(v: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return out;
+}
+
+function sleb(v: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const name = (s: string): number[] => {
+  const b = Array.from(new TextEncoder().encode(s));
+  return [...uleb(b.length), ...b];
+};
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** One function's code, written as a stack-machine instruction stream (a tiny assembler). */
+class Fn {
+  readonly code: number[] = [];
+  private readonly locals: number[] = [];
+  constructor(
+    readonly name: string,
+    readonly params: number[],
+  ) {}
+  local(type: number): number {
+    this.locals.push(type);
+    return this.params.length + this.locals.length - 1;
+  }
+  get(i: number): this {
+    this.code.push(0x20, ...uleb(i));
+    return this;
+  }
+  set(i: number): this {
+    this.code.push(0x21, ...uleb(i));
+    return this;
+  }
+  tee(i: number): this {
+    this.code.push(0x22, ...uleb(i));
+    return this;
+  }
+  i32(v: number): this {
+    this.code.push(0x41, ...sleb(v));
+    return this;
+  }
+  add(): this {
+    this.code.push(0x6a);
+    return this;
+  }
+  mul(): this {
+    this.code.push(0x6c);
+    return this;
+  }
+  shl(): this {
+    this.code.push(0x74);
+    return this;
+  }
+  ltu(): this {
+    this.code.push(0x49);
+    return this;
+  }
+  fadd(): this {
+    this.code.push(0xa0);
+    return this;
+  }
+  fload(): this {
+    this.code.push(0x2b, 3, 0);
+    return this;
+  }
+  fstore(): this {
+    this.code.push(0x39, 3, 0);
+    return this;
+  }
+  fzero(): this {
+    this.code.push(0x44, 0, 0, 0, 0, 0, 0, 0, 0);
+    return this;
+  }
+  /** v128.load / v128.store (alignment hint 8 bytes: the views are 8-byte aligned). */
+  vload(): this {
+    this.code.push(0xfd, 0x00, 3, 0);
+    return this;
+  }
+  vstore(): this {
+    this.code.push(0xfd, 0x0b, 3, 0);
+    return this;
+  }
+  /** v128.load64_splat: one float64 from memory into both lanes. */
+  vsplat(): this {
+    this.code.push(0xfd, 0x0a, 3, 0);
+    return this;
+  }
+  vadd(): this {
+    this.code.push(0xfd, ...uleb(0xf0));
+    return this;
+  }
+  vmul(): this {
+    this.code.push(0xfd, ...uleb(0xf2));
+    return this;
+  }
+  lane(l: number): this {
+    this.code.push(0xfd, 0x21, l);
+    return this;
+  }
+  vzero(): this {
+    this.code.push(0xfd, 0x0c, ...new Array<number>(16).fill(0));
+    return this;
+  }
+  /** A loop whose body runs once, then again while `cond` leaves a non-zero i32. */
+  doWhile(body: () => void, cond: () => void): this {
+    this.code.push(0x03, 0x40);
+    body();
+    cond();
+    this.code.push(0x0d, 0, 0x0b);
+    return this;
+  }
+  encode(): number[] {
+    const body = [...vec(this.locals.map((t) => [1, t])), ...this.code, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+function assemble(fns: Fn[], shared: boolean): Uint8Array<ArrayBuffer> {
+  const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])]);
+  // The memory import: shared memories must declare a maximum (65536 pages = 4 GiB admits any).
+  const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
+  const imports = vec([[...name('env'), ...name('memory'), 0x02, ...limits]]);
+  const funcs = vec(fns.map((_, i) => uleb(i)));
+  const exports = vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
+  const code = vec(fns.map((f) => f.encode()));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...section(1, vec(types)), ...section(2, imports), ...section(3, funcs), ...section(7, exports), ...section(10, code)]);
+}
+
+/** fwd2(n, r, P, YTt, SD): the forward of the module comment (byte offsets). */
+function forwardKernel(): Fn {
+  const f = new Fn('fwd2', [I32, I32, I32, I32, I32]);
+  const [n, r, P, YTt, SD] = [0, 1, 2, 3, 4];
+  const n8 = f.local(I32);
+  const off = f.local(I32);
+  const r8 = f.local(I32);
+  const jb = f.local(I32);
+  const py = f.local(I32);
+  const pp = f.local(I32);
+  const pEnd = f.local(I32);
+  const [y, ty, a, c, v, v0, v1, u, u0, u1] = Array.from({ length: 10 }, () => f.local(V128));
+  f.get(n).i32(3).shl().set(n8);
+  f.get(r).get(n8).mul().set(off);
+  f.get(r).i32(3).shl().set(r8);
+  f.i32(0).set(jb);
+  f.doWhile(
+    () => {
+      for (const acc of [v, v0, v1, u, u0, u1]) f.vzero().set(acc);
+      f.get(YTt).get(jb).add().set(py);
+      f.get(P).tee(pp).get(r8).add().set(pEnd);
+      f.doWhile(
+        () => {
+          f.get(py).vload().set(y);
+          f.get(py).get(off).add().vload().set(ty);
+          f.get(pp).vsplat().set(a);
+          f.get(pp).get(r8).add().get(r8).add().vsplat().set(c);
+          // v += a y; v0 += A⁰ y; v1 += a ty; u += c y; u0 += B⁰ y; u1 += c ty
+          f.get(v).get(a).get(y).vmul().vadd().set(v);
+          f.get(v0).get(pp).get(r8).add().vsplat().get(y).vmul().vadd().set(v0);
+          f.get(v1).get(a).get(ty).vmul().vadd().set(v1);
+          f.get(u).get(c).get(y).vmul().vadd().set(u);
+          f.get(u0).get(pp).get(r8).add().get(r8).add().get(r8).add().vsplat().get(y).vmul().vadd().set(u0);
+          f.get(u1).get(c).get(ty).vmul().vadd().set(u1);
+          f.get(py).get(n8).add().set(py);
+          f.get(pp).i32(8).add().set(pp);
+        },
+        () => f.get(pp).get(pEnd).ltu(),
+      );
+      [v, v0, v1, u, u0, u1].forEach((acc, i) => {
+        f.get(SD).get(jb).add();
+        if (i > 0) f.get(n8).i32(i).mul().add();
+        f.get(acc).vstore();
+      });
+      f.get(jb).i32(16).add().tee(jb).get(n8).ltu();
+      // (the condition is left on the stack for doWhile)
+    },
+    () => undefined,
+  );
+  return f;
+}
+
+/** rev2(n, r, P, YTt, G, gYTt, gP): the reverse of the module comment (byte offsets). */
+function reverseKernel(): Fn {
+  const f = new Fn('rev2', [I32, I32, I32, I32, I32, I32, I32]);
+  const [n, r, P, YTt, G, gYTt, gP] = [0, 1, 2, 3, 4, 5, 6];
+  const k = f.local(I32);
+  const jb = f.local(I32);
+  const n8 = f.local(I32);
+  const r8 = f.local(I32);
+  const off = f.local(I32);
+  const pY = f.local(I32);
+  const pT = f.local(I32);
+  const pGY = f.local(I32);
+  const pGT = f.local(I32);
+  const q = f.local(I32);
+  const gBase = [0, 1, 2, 3, 4, 5].map(() => f.local(I32));
+  const [a, a0, c, c0, accA, accA0, accC, accC0, y, ty, gs, g0, g1, hs, h0, h1] = Array.from({ length: 16 }, () => f.local(V128));
+  f.get(n).i32(3).shl().set(n8);
+  f.get(r).i32(3).shl().set(r8);
+  f.get(r).get(n8).mul().set(off);
+  gBase.forEach((g, i) => f.get(G).get(n8).i32(i).mul().add().set(g));
+  /** The address of P[i·r + k] (or gP's), i = 0 … 3. */
+  const at = (base: number, i: number) => {
+    f.get(base).get(k).i32(3).shl().add();
+    if (i > 0) f.get(r8).i32(i).mul().add();
+    return f;
+  };
+  f.i32(0).set(k);
+  f.doWhile(
+    () => {
+      at(P, 0).vsplat().set(a);
+      at(P, 1).vsplat().set(a0);
+      at(P, 2).vsplat().set(c);
+      at(P, 3).vsplat().set(c0);
+      f.get(YTt).get(k).get(n8).mul().add().tee(pY).get(off).add().set(pT);
+      f.get(gYTt).get(k).get(n8).mul().add().tee(pGY).get(off).add().set(pGT);
+      for (const acc of [accA, accA0, accC, accC0]) f.vzero().set(acc);
+      f.i32(0).set(jb);
+      f.doWhile(
+        () => {
+          f.get(pY).get(jb).add().vload().set(y);
+          f.get(pT).get(jb).add().vload().set(ty);
+          [gs, g0, g1, hs, h0, h1].forEach((v, i) => f.get(gBase[i]).get(jb).add().vload().set(v));
+          // accA += gs y + g1 ty; accA0 += g0 y; accC += hs y + h1 ty; accC0 += h0 y
+          f.get(accA).get(gs).get(y).vmul().get(g1).get(ty).vmul().vadd().vadd().set(accA);
+          f.get(accA0).get(g0).get(y).vmul().vadd().set(accA0);
+          f.get(accC).get(hs).get(y).vmul().get(h1).get(ty).vmul().vadd().vadd().set(accC);
+          f.get(accC0).get(h0).get(y).vmul().vadd().set(accC0);
+          // gYᵀ += gs a + g0 a0 + (hs c + h0 c0)
+          f.get(pGY).get(jb).add().tee(q).get(q).vload();
+          f.get(gs).get(a).vmul().get(g0).get(a0).vmul().vadd().get(hs).get(c).vmul().get(h0).get(c0).vmul().vadd().vadd().vadd().vstore();
+          // gTYᵀ += g1 a + h1 c
+          f.get(pGT).get(jb).add().tee(q).get(q).vload();
+          f.get(g1).get(a).vmul().get(h1).get(c).vmul().vadd().vadd().vstore();
+          f.get(jb).i32(16).add().set(jb);
+        },
+        () => f.get(jb).get(n8).ltu(),
+      );
+      // gP[i·r + k] = lane 0 + lane 1 (gP is written, not accumulated).
+      [accA, accA0, accC, accC0].forEach((acc, i) => {
+        at(gP, i).get(acc).lane(0).get(acc).lane(1).fadd().fstore();
+      });
+      f.get(k).i32(1).add().tee(k).get(r).ltu();
+    },
+    () => undefined,
+  );
+  return f;
+}
+
+/** The kernels bound to one memory (byte offsets into it). */
+export interface SimdKernels {
+  fwd2(n: number, r: number, P: number, YTt: number, SD: number): void;
+  rev2(n: number, r: number, P: number, YTt: number, G: number, gYTt: number, gP: number): void;
+}
+
+const modules = new Map<boolean, WebAssembly.Module | null>();
+
+/** The compiled module for a shared or unshared memory, or null where WebAssembly SIMD is missing. */
+function simdModule(shared: boolean): WebAssembly.Module | null {
+  if (modules.has(shared)) return modules.get(shared) ?? null;
+  let mod: WebAssembly.Module | null = null;
+  try {
+    if (typeof WebAssembly === 'object') {
+      const bytes = assemble([forwardKernel(), reverseKernel()], shared);
+      if (WebAssembly.validate(bytes)) mod = new WebAssembly.Module(bytes);
+    }
+  } catch {
+    mod = null;
+  }
+  modules.set(shared, mod);
+  return mod;
+}
+
+/** Whether the SIMD kernels can run here (WebAssembly with fixed-width SIMD; shared memory for workers). */
+export function simdAvailable(shared: boolean): boolean {
+  if (shared && typeof SharedArrayBuffer === 'undefined') return false;
+  return simdModule(shared) !== null;
+}
+
+/** A memory of at least `bytes` bytes for gridBuffers (shared: for worker threads). */
+export function simdMemory(bytes: number, shared: boolean): WebAssembly.Memory {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  return new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages, maximum: pages });
+}
+
+/** The kernels on `memory`; null where unavailable (the caller falls back to TypeScript). */
+export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const mod = simdModule(shared);
+  if (!mod) return null;
+  const exports = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as SimdKernels;
+  return { fwd2: exports.fwd2, rev2: exports.rev2 };
+}

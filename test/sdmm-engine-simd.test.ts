@@ -1,0 +1,114 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeProblem } from '../src/physics/problems.js';
+import { mulberry32 } from '../src/physics/random.js';
+import { compositeGaussLegendre, type Rule1D } from '../src/quadrature/index.js';
+import { createCpuEngine } from '../src/sdmm/engine/cpu-engine.js';
+import type { EngineObjective, SdmmEngine } from '../src/sdmm/engine/types.js';
+import { simdAvailable } from '../src/sdmm/engine/wasm.js';
+import { networkLayout, type NetworkLayout } from '../src/sdmm/network.js';
+import { maxRelativeError } from './fixtures/relative-error.js';
+
+/**
+ * The WebAssembly SIMD grid kernels (src/sdmm/engine/wasm.ts) against the TypeScript kernels they
+ * replace (grid.ts, CpuEngineOptions.simd = false), on random θ and grid data: the forward is the
+ * same sequence of operations per point (so u and ∇u are bit-identical), the reverse sums over the
+ * line in two lanes (so the gradient agrees to rounding, 1e-13 relative here); lines longer than
+ * the TypeScript reverse's block of 128 points, odd line counts per thread, two threads.
+ */
+
+const engines: SdmmEngine[] = [];
+afterAll(() => engines.forEach((e) => e.dispose()));
+
+function randomArray(n: number, seed: number, scale = 1): Float64Array {
+  const rand = mulberry32(seed);
+  return Float64Array.from({ length: n }, () => scale * (2 * rand() - 1));
+}
+
+const balanced = { epsilon: 0.25, tau: 0.02, tEnd: 0.02 };
+
+interface Setup {
+  layout: NetworkLayout;
+  rules: Rule1D[];
+  theta: Float64Array;
+  N: number;
+}
+
+function setup(problemName: 'star' | 'coarsening', bound: boolean, elements: [number, number], seed: number): Setup {
+  const problem = makeProblem(problemName, 'reduced', balanced);
+  const layout = networkLayout(problem, { rank: 6, width: 12, depth: 2, activation: 'tanh', alpha: 1.2, trainAlpha: true, bound });
+  const rules = [compositeGaussLegendre(layout.axes[0].min, layout.axes[0].max, elements[0], 3), compositeGaussLegendre(layout.axes[1].min, layout.axes[1].max, elements[1], 2)];
+  const theta = randomArray(layout.size, seed, 0.8);
+  theta[layout.alphaIndex] = 1.2;
+  return { layout, rules, theta, N: rules[0].points.length * rules[1].points.length };
+}
+
+function engine(s: Setup, simd: boolean, threads = 1): SdmmEngine & { kernels?: string } {
+  const problem = makeProblem('star', 'reduced', balanced);
+  const e = createCpuEngine({ layout: s.layout, rules: s.rules, epsilon: problem.epsilon, mobility: problem.mobility, tau: problem.tau, threads }, { simd });
+  engines.push(e);
+  e.setStep(randomArray(s.N, 21, 0.9), [randomArray(s.N, 30), randomArray(s.N, 31)], randomArray(s.N, 41, 5));
+  e.setFitTargets(randomArray(s.N, 51, 0.95), randomArray(s.N, 61, 2));
+  return e;
+}
+
+const OBJECTIVES: EngineObjective[] = ['step', 'fit', 'pre-fit'];
+
+describe.runIf(simdAvailable(false))('CPU engine, WebAssembly SIMD grid kernels', () => {
+  for (const [label, problemName, bound, elements] of [
+    ['bounded, Neumann, 3 × 66 points per line (odd line count)', 'star', true, [1, 33]],
+    ['unbounded, periodic, 2 × 260 points per line (past the block of 128)', 'coarsening', false, [2, 130]],
+  ] as const) {
+    it(`${label}: loss and gradient equal the TypeScript kernels' to 1e-13, the field bit for bit`, () => {
+      const s = setup(problemName, bound, [elements[0], elements[1]], 7);
+      const fast = engine(s, true);
+      const plain = engine(s, false);
+      expect(fast.kernels).toBe('wasm-simd');
+      expect(plain.kernels).toBe('js');
+      for (const objective of OBJECTIVES) {
+        const g1 = new Float64Array(s.layout.size);
+        const g2 = new Float64Array(s.layout.size);
+        const v1 = fast.evaluate(objective, s.theta, g1);
+        const v2 = plain.evaluate(objective, s.theta, g2);
+        // The forward (hence every value) is the same operation sequence.
+        expect(v1).toBe(v2);
+        expect(maxRelativeError(g1, g2)).toBeLessThan(1e-13);
+        expect(g1.some((v) => v !== 0)).toBe(true);
+      }
+      const u1 = new Float64Array(s.N);
+      const u2 = new Float64Array(s.N);
+      const gr1 = [new Float64Array(s.N), new Float64Array(s.N)];
+      const gr2 = [new Float64Array(s.N), new Float64Array(s.N)];
+      fast.fieldOnGrid(s.theta, u1, gr1);
+      plain.fieldOnGrid(s.theta, u2, gr2);
+      expect(Array.from(u1)).toEqual(Array.from(u2));
+      expect(Array.from(gr1[0])).toEqual(Array.from(gr2[0]));
+      expect(Array.from(gr1[1])).toEqual(Array.from(gr2[1]));
+    });
+  }
+
+  it('two threads on a shared WebAssembly memory agree with one within 1e-12 and repeat bit for bit', () => {
+    const s = setup('star', true, [3, 9], 11);
+    const one = engine(s, true, 1);
+    const two = engine(s, true, 2);
+    expect([one.kernels, two.kernels, two.threads]).toEqual(['wasm-simd', 'wasm-simd', 2]);
+    const g1 = new Float64Array(s.layout.size);
+    const g2 = new Float64Array(s.layout.size);
+    const g2b = new Float64Array(s.layout.size);
+    const v1 = one.evaluate('step', s.theta, g1);
+    const v2 = two.evaluate('step', s.theta, g2);
+    const v2b = two.evaluate('step', s.theta, g2b);
+    expect(Math.abs(v2 - v1) / Math.abs(v1)).toBeLessThan(1e-12);
+    expect(maxRelativeError(g2, g1)).toBeLessThan(1e-12);
+    expect(v2b).toBe(v2);
+    expect(Array.from(g2b)).toEqual(Array.from(g2));
+  });
+
+  it('an odd number of points on the last axis falls back to the TypeScript kernels', () => {
+    const problem = makeProblem('star', 'reduced', balanced);
+    const layout = networkLayout(problem, { rank: 4, width: 8, depth: 1, activation: 'tanh', alpha: 1, trainAlpha: false, bound: true });
+    const rules = [compositeGaussLegendre(0, 1, 2, 2), compositeGaussLegendre(0, 1, 3, 3)];
+    const e = createCpuEngine({ layout, rules, epsilon: problem.epsilon, mobility: problem.mobility, tau: problem.tau, threads: 1 }) as SdmmEngine & { kernels?: string };
+    engines.push(e);
+    expect(e.kernels).toBe('js');
+  });
+});
