@@ -88,7 +88,7 @@ class CpuEngine implements SdmmEngine {
     // The WebAssembly SIMD kernels (wasm.ts) cover the 2D pass with an even last axis.
     const sharedMemory = this.threads > 1;
     const simd = options.simd !== false && this.d === 2 && shape[1] % 2 === 0 && simdAvailable(sharedMemory);
-    this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound, simd };
+    this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound, simd, simdMlp: options.simd !== false };
     const { bytes } = gridBuffers(this.geom);
     const wasmMemory = simd ? simdMemory(bytes, sharedMemory) : null;
     const memory = wasmMemory ? wasmMemory.buffer : sharedMemory ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
@@ -261,8 +261,9 @@ export interface CpuEngineOptions {
   /** How worker threads load the engine's TypeScript (pool.ts): 'bundle' (default) or 'tsx'. */
   readonly workerLoader?: WorkerLoader;
   /**
-   * false: the TypeScript grid kernels even where WebAssembly SIMD is available (default true:
-   * the SIMD kernels of wasm.ts for 2D grids with an even number of points on the last axis).
+   * false: the TypeScript kernels even where WebAssembly SIMD is available (default true: the SIMD
+   * kernels of wasm.ts for the 2D grid pass with an even number of points on the last axis, and
+   * for the axis MLPs' dense products).
    */
   readonly simd?: boolean;
 }

@@ -49,6 +49,8 @@ export interface GridGeometry {
    * kernels of wasm.ts (the engine decides; every thread follows).
    */
   readonly simd?: boolean;
+  /** Whether the axis MLPs use their SIMD dense products (AxisMlp; default true where available). */
+  readonly simdMlp?: boolean;
 }
 
 /** The scalar parameters of one run, in `params` (float64). */

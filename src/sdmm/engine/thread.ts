@@ -89,7 +89,7 @@ export class EngineThread {
     const r = geom.rank;
     this.pieces = axisPieces(geom.shape, geom.threads)[t].map((p) => ({
       ...p,
-      mlp: new AxisMlp(layout.axes[p.axis], layout.activation, coordinates[p.axis].subarray(p.i0, p.i1)),
+      mlp: new AxisMlp(layout.axes[p.axis], layout.activation, coordinates[p.axis].subarray(p.i0, p.i1), { simd: geom.simdMlp !== false }),
       X: buf.X[p.axis].subarray(p.i0 * r, p.i1 * r),
       T: buf.T[p.axis].subarray(p.i0 * r, p.i1 * r),
       gX: new Float64Array((p.i1 - p.i0) * r),

@@ -129,13 +129,13 @@ class Fn {
     this.code.push(0x44, 0, 0, 0, 0, 0, 0, 0, 0);
     return this;
   }
-  /** v128.load / v128.store (alignment hint 8 bytes: the views are 8-byte aligned). */
-  vload(): this {
-    this.code.push(0xfd, 0x00, 3, 0);
+  /** v128.load / v128.store at address + offset (alignment hint 8 bytes: the views are 8-byte aligned). */
+  vload(offset = 0): this {
+    this.code.push(0xfd, 0x00, 3, ...uleb(offset));
     return this;
   }
-  vstore(): this {
-    this.code.push(0xfd, 0x0b, 3, 0);
+  vstore(offset = 0): this {
+    this.code.push(0xfd, 0x0b, 3, ...uleb(offset));
     return this;
   }
   /** v128.load64_splat: one float64 from memory into both lanes. */
@@ -304,10 +304,166 @@ function reverseKernel(): Fn {
   return f;
 }
 
+/**
+ * rows8(rows, cols, inner, A, W, bias, out) and, with `pair`, rows8pair(…, A, B, W, bias, out, outB):
+ *   out[i, c] = bias[c] + Σ_q A[i, q] W[q, c],   outB[i, c] = Σ_q B[i, q] W[q, c]
+ * (row-major; W is inner × cols; cols a multiple of 8). Per row i and block of 8 columns the eight
+ * (with `pair`) f64x2 accumulators stay in registers while q runs: each load of W's four vectors
+ * serves A's and B's rows. The dense layers of the axis MLPs (axis-mlp.ts: Z = H W + b with its
+ * tangent TW, and ∂L/∂H = gZ Wᵀ).
+ */
+function rowsKernel(pair: boolean): Fn {
+  const f = new Fn(pair ? 'rows8pair' : 'rows8', pair ? [I32, I32, I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32, I32, I32, I32, I32]);
+  const [rows, cols, inner, A] = [0, 1, 2, 3];
+  const B = pair ? 4 : -1;
+  const W = pair ? 5 : 4;
+  const bias = pair ? 6 : 5;
+  const out = pair ? 7 : 6;
+  const outB = pair ? 8 : -1;
+  const i = f.local(I32);
+  const cb = f.local(I32);
+  const q8 = f.local(I32);
+  const pw = f.local(I32);
+  const cols8 = f.local(I32);
+  const inner8 = f.local(I32);
+  const pa = f.local(I32);
+  const pb = f.local(I32);
+  const po = f.local(I32);
+  const pob = f.local(I32);
+  const acc = [0, 1, 2, 3].map(() => f.local(V128));
+  const accB = pair ? [0, 1, 2, 3].map(() => f.local(V128)) : [];
+  const w = [0, 1, 2, 3].map(() => f.local(V128));
+  const sa = f.local(V128);
+  const sb = f.local(V128);
+  f.get(cols).i32(3).shl().set(cols8);
+  f.get(inner).i32(3).shl().set(inner8);
+  f.i32(0).set(i);
+  f.doWhile(
+    () => {
+      f.get(A).get(i).get(inner8).mul().add().set(pa);
+      if (pair) f.get(B).get(i).get(inner8).mul().add().set(pb);
+      f.get(out).get(i).get(cols8).mul().add().set(po);
+      if (pair) f.get(outB).get(i).get(cols8).mul().add().set(pob);
+      f.i32(0).set(cb);
+      f.doWhile(
+        () => {
+          acc.forEach((a, k) => f.get(bias).get(cb).add().vload(16 * k).set(a));
+          accB.forEach((a) => f.vzero().set(a));
+          f.get(W).get(cb).add().set(pw);
+          f.i32(0).set(q8);
+          f.doWhile(
+            () => {
+              f.get(pa).get(q8).add().vsplat().set(sa);
+              if (pair) f.get(pb).get(q8).add().vsplat().set(sb);
+              w.forEach((v, k) => f.get(pw).vload(16 * k).set(v));
+              acc.forEach((a, k) => f.get(a).get(sa).get(w[k]).vmul().vadd().set(a));
+              accB.forEach((a, k) => f.get(a).get(sb).get(w[k]).vmul().vadd().set(a));
+              f.get(pw).get(cols8).add().set(pw);
+              f.get(q8).i32(8).add().tee(q8).get(inner8).ltu();
+            },
+            () => undefined,
+          );
+          acc.forEach((a, k) => f.get(po).get(cb).add().get(a).vstore(16 * k));
+          accB.forEach((a, k) => f.get(pob).get(cb).add().get(a).vstore(16 * k));
+          f.get(cb).i32(64).add().tee(cb).get(cols8).ltu();
+        },
+        () => undefined,
+      );
+      f.get(i).i32(1).add().tee(i).get(rows).ltu();
+    },
+    () => undefined,
+  );
+  return f;
+}
+
+/**
+ * cross8(P, Q, K, A, B, out) and, with `pair`, cross8pair(P, Q, K, A, B, C, D, out):
+ *   out[p, q] = Σ_i A[i, p] B[i, q] (+ Σ_i C[i, p] D[i, q])
+ * (A, C: K × P; B, D: K × Q, row-major; P even, Q a multiple of 8): out = Aᵀ B (+ Cᵀ D), two rows
+ * p and eight columns q per block (eight f64x2 accumulators), i innermost. The weight gradients
+ * of the axis MLPs, ∂L/∂W = Hᵀ gZ + Tᵀ gTW, without the transposes the TypeScript path needs.
+ */
+function crossKernel(pair: boolean): Fn {
+  const f = new Fn(pair ? 'cross8pair' : 'cross8', pair ? [I32, I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32, I32, I32, I32]);
+  const [P, Q, K, A, B] = [0, 1, 2, 3, 4];
+  const C = pair ? 5 : -1;
+  const D = pair ? 6 : -1;
+  const out = pair ? 7 : 5;
+  const p8 = f.local(I32);
+  const qb = f.local(I32);
+  const i = f.local(I32);
+  const P8 = f.local(I32);
+  const Q8 = f.local(I32);
+  const pa = f.local(I32);
+  const pb = f.local(I32);
+  const pc = f.local(I32);
+  const pd = f.local(I32);
+  const po = f.local(I32);
+  const acc0 = [0, 1, 2, 3].map(() => f.local(V128));
+  const acc1 = [0, 1, 2, 3].map(() => f.local(V128));
+  const b = [0, 1, 2, 3].map(() => f.local(V128));
+  const a0 = f.local(V128);
+  const a1 = f.local(V128);
+  f.get(P).i32(3).shl().set(P8);
+  f.get(Q).i32(3).shl().set(Q8);
+  f.i32(0).set(p8);
+  f.doWhile(
+    () => {
+      f.i32(0).set(qb);
+      f.doWhile(
+        () => {
+          for (const a of [...acc0, ...acc1]) f.vzero().set(a);
+          f.get(A).get(p8).add().set(pa);
+          f.get(B).get(qb).add().set(pb);
+          if (pair) {
+            f.get(C).get(p8).add().set(pc);
+            f.get(D).get(qb).add().set(pd);
+          }
+          f.i32(0).set(i);
+          const step = (src: number, ptrA: number) => {
+            b.forEach((v, k) => f.get(src).vload(16 * k).set(v));
+            f.get(ptrA).vsplat().set(a0);
+            f.get(ptrA).i32(8).add().vsplat().set(a1);
+            acc0.forEach((a, k) => f.get(a).get(a0).get(b[k]).vmul().vadd().set(a));
+            acc1.forEach((a, k) => f.get(a).get(a1).get(b[k]).vmul().vadd().set(a));
+          };
+          f.doWhile(
+            () => {
+              step(pb, pa);
+              if (pair) step(pd, pc);
+              f.get(pa).get(P8).add().set(pa);
+              f.get(pb).get(Q8).add().set(pb);
+              if (pair) {
+                f.get(pc).get(P8).add().set(pc);
+                f.get(pd).get(Q8).add().set(pd);
+              }
+              f.get(i).i32(1).add().tee(i).get(K).ltu();
+            },
+            () => undefined,
+          );
+          // out row p at out + p·Q8, row p + 1 one Q8 further.
+          f.get(out).get(p8).get(Q).mul().add().get(qb).add().set(po);
+          acc0.forEach((a, k) => f.get(po).get(a).vstore(16 * k));
+          acc1.forEach((a, k) => f.get(po).get(Q8).add().get(a).vstore(16 * k));
+          f.get(qb).i32(64).add().tee(qb).get(Q8).ltu();
+        },
+        () => undefined,
+      );
+      f.get(p8).i32(16).add().tee(p8).get(P8).ltu();
+    },
+    () => undefined,
+  );
+  return f;
+}
+
 /** The kernels bound to one memory (byte offsets into it). */
 export interface SimdKernels {
   fwd2(n: number, r: number, P: number, YTt: number, SD: number): void;
   rev2(n: number, r: number, P: number, YTt: number, G: number, gYTt: number, gP: number): void;
+  rows8(rows: number, cols: number, inner: number, A: number, W: number, bias: number, out: number): void;
+  rows8pair(rows: number, cols: number, inner: number, A: number, B: number, W: number, bias: number, out: number, outB: number): void;
+  cross8(P: number, Q: number, K: number, A: number, B: number, out: number): void;
+  cross8pair(P: number, Q: number, K: number, A: number, B: number, C: number, D: number, out: number): void;
 }
 
 const modules = new Map<boolean, WebAssembly.Module | null>();
@@ -318,7 +474,7 @@ function simdModule(shared: boolean): WebAssembly.Module | null {
   let mod: WebAssembly.Module | null = null;
   try {
     if (typeof WebAssembly === 'object') {
-      const bytes = assemble([forwardKernel(), reverseKernel()], shared);
+      const bytes = assemble([forwardKernel(), reverseKernel(), rowsKernel(false), rowsKernel(true), crossKernel(false), crossKernel(true)], shared);
       if (WebAssembly.validate(bytes)) mod = new WebAssembly.Module(bytes);
     }
   } catch {
@@ -346,5 +502,6 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
   const mod = simdModule(shared);
   if (!mod) return null;
   const exports = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as SimdKernels;
-  return { fwd2: exports.fwd2, rev2: exports.rev2 };
+  const { fwd2, rev2, rows8, rows8pair, cross8, cross8pair } = exports;
+  return { fwd2, rev2, rows8, rows8pair, cross8, cross8pair };
 }
