@@ -13,9 +13,13 @@ import { simdAvailable, simdKernels, simdMemory } from './wasm.js';
  * width 32, depth 2; a shared machine, so noisy; medians of runs minutes apart): 16,384 points
  * 2.84 ms on one thread, 1.46 ms on two; 4,096 points (64², 1.8 M multiply-adds) 1.1 ms on one,
  * 0.7–1.1 ms on two; 1,024 points (0.75 M) 0.50 and 0.42 ms when the machine was quiet but equal
- * under load; 256 points 0.23 and 0.25 ms. So about 0.8 M multiply-adds per thread.
+ * under load; 256 points 0.23 and 0.25 ms. So about 0.8 M multiply-adds per thread for the
+ * TypeScript kernels. The WebAssembly SIMD kernels (wasm.ts) do the same work 2.2–2.8× faster
+ * while the barrier cost stays, so the threshold scales to 2 M: 64² (1.8 M) runs on one thread
+ * (0.45 ms against 0.49 ms on two, same-process alternation on the loaded machine; a worker
+ * pool's start-up is saved too), 128² (4.8 M) on two.
  */
-export const MIN_WORK_PER_THREAD = 800_000;
+export const MIN_WORK_PER_THREAD = 2_000_000;
 
 /**
  * Multiply-adds of one step evaluation: the grid contractions per point, 4r in 1D, 9r in 2D (3r
