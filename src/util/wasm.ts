@@ -9,8 +9,11 @@
  * f64x2.mul 0xF2). Modules are checked with WebAssembly.validate by their users.
  */
 
+/** Value type i32 (§5.3.1). */
 export const I32 = 0x7f;
+/** Value type f64. */
 export const F64 = 0x7c;
+/** Value type v128 (SIMD). */
 export const V128 = 0x7b;
 
 function uleb(v: number): number[] {
