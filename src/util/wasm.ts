@@ -112,6 +112,21 @@ export class Fn {
     this.code.push(0x44, 0, 0, 0, 0, 0, 0, 0, 0);
     return this;
   }
+  /** A fixed-width SIMD instruction by its opcode (§5.4.8), e.g. 0xf1 f64x2.sub. */
+  simd(op: number): this {
+    this.code.push(0xfd, ...uleb(op));
+    return this;
+  }
+  /** v128.const of two f64 lanes. */
+  vconst(a: number, b = a): this {
+    this.code.push(0xfd, 0x0c, ...new Uint8Array(new Float64Array([a, b]).buffer));
+    return this;
+  }
+  /** v128.const of two i64 lanes (exact for |v| < 2⁵³). */
+  vconstI64(v: number): this {
+    this.code.push(0xfd, 0x0c, ...new Uint8Array(new BigInt64Array([BigInt(v), BigInt(v)]).buffer));
+    return this;
+  }
   /** v128.load / v128.store at address + offset (alignment hint 8 bytes: the views are 8-byte aligned). */
   vload(offset = 0): this {
     this.code.push(0xfd, 0x00, 3, ...uleb(offset));
@@ -145,6 +160,13 @@ export class Fn {
   }
   vzero(): this {
     this.code.push(0xfd, 0x0c, ...new Array<number>(16).fill(0));
+    return this;
+  }
+  /** if (the i32 on the stack ≠ 0) { body } (no result). */
+  ifThen(body: () => void): this {
+    this.code.push(0x04, 0x40);
+    body();
+    this.code.push(0x0b);
     return this;
   }
   /** A loop whose body runs once, then again while `cond` leaves a non-zero i32. */

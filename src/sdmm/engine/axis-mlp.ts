@@ -226,7 +226,11 @@ export class AxisMlp {
         // Z = H W + b: dotRows contracts H's rows with the rows of Wᵀ.
         dotRows(Zout, TWout, this.hIn[l], TWout ? this.tIn[l] : null, Wt, n, out, inp, b);
       }
-      if (!isLast) {
+      if (!isLast && this.simd && !!simd && this.activation === 'tanh' && this.simdCross[l + 1] && (n * out) % 2 === 0) {
+        // σ = tanh on the whole layer in SIMD (wasm.ts actTanh; no transposes needed here).
+        const tw = this.tw[l];
+        this.simd.actTanh(n * out, this.hIn[l + 1].byteOffset, this.d1[l].byteOffset, this.d2[l].byteOffset, tw.byteOffset, this.tIn[l + 1].byteOffset, T ? 1 : 0);
+      } else if (!isLast) {
         const transposes = !this.simdCross[l + 1];
         activateLayer(this.activation, n, out, this.hIn[l + 1], transposes ? this.hInT[l + 1] : null, this.d1[l], this.d2[l], T ? this.tw[l] : null, this.tIn[l + 1], transposes ? this.tInT[l + 1] : null);
       } else if (simd) {

@@ -302,6 +302,12 @@ export class GridKernel {
     const alpha = p[Param.alpha];
     switch (task) {
       case GridTask.step:
+        if (this.simd && geom.bound) {
+          // d = 2, n even (the SIMD kernels are on only then): wasm.ts's dens2, the same density.
+          const hasSigma = p[Param.hasSource] === 1 ? 1 : 0;
+          this.simd.dens2(n, q0, wLine, buf.w[1].byteOffset, w.s.byteOffset, w.ds.byteOffset, buf.uPrev.byteOffset, buf.sigma.byteOffset, hasSigma, alpha, p[Param.invEps2], p[Param.invMovement], w.Gs.byteOffset, w.Gd.byteOffset, acc.byteOffset);
+          return;
+        }
         stepDensityLine(n, d, q0, wLine, buf.w[d - 1], w.s, w.ds, buf.uPrev, p[Param.hasSource] === 1 ? buf.sigma : null, alpha, geom.bound, p[Param.invEps2], p[Param.invMovement], w.Gs, w.Gd, acc);
         return;
       case GridTask.fit:

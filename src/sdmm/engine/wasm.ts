@@ -1,13 +1,16 @@
-import { Fn, I32, V128, assembleModule } from '../../util/wasm.js';
+import { F64, Fn, I32, V128, assembleModule } from '../../util/wasm.js';
 
 /**
- * WebAssembly SIMD kernels for the two hottest grid contractions of the 2D step pass (grid.ts
- * forwardTangents2Pair and reverseTangents2Pair), assembled from this file at run time: no
- * compiler, no build step, no download. V8 emits scalar float64 code for TypeScript loops, and every
- * typed-array access carries an index computation and a bounds check, so the TypeScript kernels
- * top out at ≈ 3 GFMA/s here; the same loops in WebAssembly SIMD (f64x2, two points j per
- * instruction, no bounds checks) run at ≈ 8 GFMA/s (scratch A/B in benchmarks/README.md, "SIMD grid
- * kernels").
+ * WebAssembly SIMD kernels of the CPU engine, assembled from this file at run time (no compiler,
+ * no build step, no download): the 2D step pass's forward and reverse contractions (fwd2, rev2,
+ * replacing grid.ts forwardTangents2Pair and reverseTangents2Pair) and its density (dens2), and the
+ * axis MLPs' dense products (rows8, cross8) and tanh activation (actTanh). V8 emits scalar float64
+ * code for TypeScript loops, and every typed-array access carries an index computation and a bounds
+ * check, so the TypeScript kernels top out at ≈ 3 GFMA/s here; the same loops in WebAssembly SIMD
+ * (f64x2, two points j per instruction, no bounds checks) run at ≈ 8 GFMA/s, and the table-free
+ * f64x2 tanh at twice fastTanh's rate (scratch A/B, benchmarks/README.md, "SDMM engine kernels").
+ * A scalar WebAssembly copy of the density (fastTanh with its tables) was only 1.14× faster than
+ * TypeScript and was dropped: the gain is in the two lanes, not in the missing bounds checks.
  *
  * The kernels work on one WebAssembly.Memory that holds every grid buffer (gridBuffers maps its
  * views onto memory.buffer; shared when workers take part) and take byte offsets into it.
@@ -307,6 +310,184 @@ function crossKernel(pair: boolean): Fn {
   return f;
 }
 
+/** f64x2 and i64x2 opcodes used below (WebAssembly Core Specification 2.0, §5.4.8). */
+const OP = { abs: 0xec, neg: 0xed, sub: 0xf1, div: 0xf3, min: 0xf4, nearest: 0x94, lt: 0x49, ge: 0x4c, bitselect: 0x52, i64shl: 0xcb, i64add: 0xce } as const;
+
+/** Scratch locals of emitTanh2. */
+interface TanhLocals {
+  x: number;
+  ax: number;
+  y: number;
+  k: number;
+  rho: number;
+  p2: number;
+  em: number;
+}
+
+function tanhLocals(f: Fn): TanhLocals {
+  const v = () => f.local(V128);
+  return { x: v(), ax: v(), y: v(), k: v(), rho: v(), p2: v(), em: v() };
+}
+
+/**
+ * tanh of the two lanes on top of the stack (f64x2, in place), without tables (no gathers in
+ * WebAssembly SIMD): with y = 2 min(|x|, 19.1) = k ln 2 + ρ, k = round(y / ln 2), |ρ| ≤ ln2/2
+ * (Cody–Waite: ln 2 = HI + LO, k·HI exact),
+ *   e^y − 1 = (2^k − 1) + 2^k (e^ρ − 1),  e^ρ − 1 = ρ Σ_{i=0}^{12} ρ^i/(i+1)!  (Horner; the Taylor
+ *   remainder ρ¹⁴/14! < 5e-18),  tanh|x| = (e^y − 1) / ((e^y − 1) + 2),
+ * 2^k built in the exponent bits (the bits of 2⁵² + k shifted left by 52, plus those of 1.0); then
+ * ±1 where |x| ≥ 19.1 (as fastTanh), the sign of x, NaN for NaN. Within a few ulp of Math.tanh
+ * (test/sdmm-engine-simd.test.ts); not the same bits as density.ts's fastTanh.
+ */
+function emitTanh2(f: Fn, t: TanhLocals): void {
+  const HI = 6.93147180369123816490e-1;
+  const LO = 1.90821492927058770002e-10;
+  f.tee(t.x).simd(OP.abs).tee(t.ax);
+  f.vconst(19.1).simd(OP.min).vconst(2).vmul().tee(t.y);
+  f.vconst(1 / Math.LN2).vmul().simd(OP.nearest).set(t.k);
+  f.get(t.y).get(t.k).vconst(HI).vmul().simd(OP.sub).get(t.k).vconst(LO).vmul().simd(OP.sub).set(t.rho);
+  f.get(t.k).vconst(2 ** 52).vadd().i32(52).simd(OP.i64shl).vconstI64(1023 * 2 ** 52).simd(OP.i64add).set(t.p2);
+  // e^ρ − 1 by Horner on 1/(i+1)!, i = 12 … 0, times ρ.
+  let fact = 1;
+  const coef: number[] = [];
+  for (let i = 1; i <= 13; i++) {
+    fact *= i;
+    coef.push(1 / fact);
+  }
+  f.vconst(coef[12]);
+  for (let i = 11; i >= 0; i--) f.get(t.rho).vmul().vconst(coef[i]).vadd();
+  f.get(t.rho).vmul().set(t.em);
+  // em = (2^k − 1) + 2^k (e^ρ − 1); tanh|x| = em / (em + 2)
+  f.get(t.p2).vconst(1).simd(OP.sub).get(t.p2).get(t.em).vmul().vadd().tee(t.em);
+  f.get(t.em).vconst(2).vadd().simd(OP.div).set(t.em);
+  f.vconst(1).get(t.em).get(t.ax).vconst(19.1).simd(OP.ge).simd(OP.bitselect).tee(t.em);
+  f.simd(OP.neg).get(t.em).get(t.x).vconst(0).simd(OP.lt).simd(OP.bitselect);
+}
+
+/** tanh2(count, X, out): out = tanh(X) elementwise (count even), for the accuracy test. */
+function tanhKernel(): Fn {
+  const f = new Fn('tanh2', [I32, I32, I32]);
+  const [count, X, out] = [0, 1, 2];
+  const i = f.local(I32);
+  const end = f.local(I32);
+  const t = tanhLocals(f);
+  f.get(count).i32(3).shl().set(end);
+  f.i32(0).set(i);
+  f.doWhile(
+    () => {
+      f.get(out).get(i).add();
+      f.get(X).get(i).add().vload();
+      emitTanh2(f, t);
+      f.vstore();
+      f.get(i).i32(16).add().tee(i).get(end).ltu();
+    },
+    () => undefined,
+  );
+  return f;
+}
+
+/**
+ * actTanh(count, Z, d1, d2, tw, t, hasTw): axis-mlp.ts's activateLayer for σ = tanh on a
+ * contiguous block (count even): h = tanh(z) into Z, d1 = σ' = 1 − h², d2 = σ'' = −2h(1 − h²),
+ * and with tangents (hasTw ≠ 0) t = σ' tw.
+ */
+function activationKernel(): Fn {
+  const f = new Fn('actTanh', [I32, I32, I32, I32, I32, I32, I32]);
+  const [count, Z, d1, d2, tw, tt, hasTw] = [0, 1, 2, 3, 4, 5, 6];
+  const i = f.local(I32);
+  const end = f.local(I32);
+  const h = f.local(V128);
+  const s1 = f.local(V128);
+  const t = tanhLocals(f);
+  f.get(count).i32(3).shl().set(end);
+  f.i32(0).set(i);
+  f.doWhile(
+    () => {
+      f.get(Z).get(i).add().vload();
+      emitTanh2(f, t);
+      f.set(h);
+      f.get(Z).get(i).add().get(h).vstore();
+      f.vconst(1).get(h).get(h).vmul().simd(OP.sub).set(s1);
+      f.get(d1).get(i).add().get(s1).vstore();
+      f.get(d2).get(i).add().vconst(-2).get(h).vmul().get(s1).vmul().vstore();
+      // t = s1 tw where tangents are carried (hasTw: the loads then stay in the arrays' range)
+      f.get(hasTw).ifThen(() => f.get(tt).get(i).add().get(s1).get(tw).get(i).add().vload().vmul().vstore());
+      f.get(i).i32(16).add().tee(i).get(end).ltu();
+    },
+    () => undefined,
+  );
+  return f;
+}
+
+/**
+ * dens2(n, q0, wLine, w, s, ds, uPrev, sigma, hasSigma, alpha, invEps2, invMovement, Gs, Gd, acc):
+ * density.ts's stepDensityLine for d = 2 with the bounding, two points per f64x2 (n even):
+ *   u = tanh(α s), g = α(1 − u²), φ = ½ g² |∇s|² + ε⁻² ¼(u² − 1)² + (u − uⁿ)²/(2mτ) − σu,
+ *   Gs = w g (∂φ/∂u − 2αu g|∇s|²), Gd_a = w g² ∂_a s, ∂φ/∂u = ε⁻² u(u² − 1) + (u − uⁿ)/(mτ) − σ,
+ *   acc += [Σ w φ, Σ w (1 − u²)(∂φ/∂u s + g|∇s|²(1 − 2αus))]  (the sums in two lanes).
+ * Byte offsets: w, s, Gs (n), ds, Gd (2n), uPrev, sigma (grid arrays, points q0 + j), acc (2).
+ */
+function densityKernel(): Fn {
+  const f = new Fn('dens2', [I32, I32, F64, I32, I32, I32, I32, I32, I32, F64, F64, F64, I32, I32, I32]);
+  const [n, q0, wLine, w, s, ds, uPrev, sigma, hasSigma, alpha, invEps2, invMovement, Gs, Gd, acc] = Array.from({ length: 15 }, (_, i) => i);
+  const jb = f.local(I32);
+  const n8 = f.local(I32);
+  const qb = f.local(I32);
+  const v = () => f.local(V128);
+  const [value, gAlpha, vAlpha, vTwoAlpha, vEps, vMov, vTwoMov, vWLine, wq, sj, u, one, g, dx, dy, c, du, src, sq, phiU, wg, wgg] = Array.from({ length: 22 }, v);
+  const t = tanhLocals(f);
+  f.get(n).i32(3).shl().set(n8);
+  f.get(q0).i32(3).shl().set(qb);
+  f.get(alpha).splat().tee(vAlpha).vconst(2).vmul().set(vTwoAlpha);
+  f.get(invEps2).splat().set(vEps);
+  f.get(invMovement).splat().tee(vMov).vconst(2).vmul().set(vTwoMov);
+  f.get(wLine).splat().set(vWLine);
+  f.vzero().set(value);
+  f.vzero().set(gAlpha);
+  f.vzero().set(src);
+  f.i32(0).set(jb);
+  f.doWhile(
+    () => {
+      f.get(vWLine).get(w).get(jb).add().vload().vmul().set(wq);
+      f.get(s).get(jb).add().vload().tee(sj).get(vAlpha).vmul();
+      emitTanh2(f, t);
+      f.set(u);
+      f.vconst(1).get(u).get(u).vmul().simd(OP.sub).set(one);
+      f.get(vAlpha).get(one).vmul().set(g);
+      f.get(ds).get(jb).add().vload().set(dx);
+      f.get(ds).get(n8).add().get(jb).add().vload().set(dy);
+      // c = g |∇s|²
+      f.get(g).get(dx).get(dx).vmul().get(dy).get(dy).vmul().vadd().vmul().set(c);
+      f.get(u).get(uPrev).get(qb).add().get(jb).add().vload().simd(OP.sub).set(du);
+      f.get(hasSigma).ifThen(() => f.get(sigma).get(qb).add().get(jb).add().vload().set(src));
+      f.get(u).get(u).vmul().vconst(1).simd(OP.sub).set(sq);
+      // value += wq (½ g c + ε⁻² ¼ sq² + m⁻¹ du² − src u)
+      f.get(value).get(wq);
+      f.vconst(0.5).get(g).vmul().get(c).vmul();
+      f.get(vEps).vconst(0.25).get(sq).vmul().get(sq).vmul().vmul().vadd();
+      f.get(vMov).get(du).vmul().get(du).vmul().vadd();
+      f.get(src).get(u).vmul().simd(OP.sub);
+      f.vmul().vadd().set(value);
+      // ∂φ/∂u = ε⁻² u sq + 2m⁻¹ du − src
+      f.get(vEps).get(u).get(sq).vmul().vmul().get(vTwoMov).get(du).vmul().vadd().get(src).simd(OP.sub).set(phiU);
+      f.get(wq).get(g).vmul().set(wg);
+      f.get(Gs).get(jb).add();
+      f.get(wg).get(phiU).get(vTwoAlpha).get(u).vmul().get(c).vmul().simd(OP.sub).vmul().vstore();
+      f.get(gAlpha).get(wq).get(one).vmul();
+      f.get(phiU).get(sj).vmul().get(c).vconst(1).get(vTwoAlpha).get(u).vmul().get(sj).vmul().simd(OP.sub).vmul().vadd();
+      f.vmul().vadd().set(gAlpha);
+      f.get(wg).get(g).vmul().set(wgg);
+      f.get(Gd).get(jb).add().get(wgg).get(dx).vmul().vstore();
+      f.get(Gd).get(n8).add().get(jb).add().get(wgg).get(dy).vmul().vstore();
+      f.get(jb).i32(16).add().tee(jb).get(n8).ltu();
+    },
+    () => undefined,
+  );
+  f.get(acc).get(acc).fload().get(value).lane(0).get(value).lane(1).fadd().fadd().fstore();
+  f.get(acc).i32(8).add().get(acc).i32(8).add().fload().get(gAlpha).lane(0).get(gAlpha).lane(1).fadd().fadd().fstore();
+  return f;
+}
+
 /** The kernels bound to one memory (byte offsets into it). */
 export interface SimdKernels {
   fwd2(n: number, r: number, P: number, YTt: number, SD: number): void;
@@ -315,6 +496,9 @@ export interface SimdKernels {
   rows8pair(rows: number, cols: number, inner: number, A: number, B: number, W: number, bias: number, out: number, outB: number): void;
   cross8(P: number, Q: number, K: number, A: number, B: number, out: number): void;
   cross8pair(P: number, Q: number, K: number, A: number, B: number, C: number, D: number, out: number): void;
+  tanh2(count: number, X: number, out: number): void;
+  actTanh(count: number, Z: number, d1: number, d2: number, tw: number, t: number, hasTw: number): void;
+  dens2(n: number, q0: number, wLine: number, w: number, s: number, ds: number, uPrev: number, sigma: number, hasSigma: number, alpha: number, invEps2: number, invMovement: number, Gs: number, Gd: number, acc: number): void;
 }
 
 const modules = new Map<boolean, WebAssembly.Module | null>();
@@ -325,7 +509,7 @@ function simdModule(shared: boolean): WebAssembly.Module | null {
   let mod: WebAssembly.Module | null = null;
   try {
     if (typeof WebAssembly === 'object') {
-      const bytes = assembleModule([forwardKernel(), reverseKernel(), rowsKernel(false), rowsKernel(true), crossKernel(false), crossKernel(true)], shared);
+      const bytes = assembleModule([forwardKernel(), reverseKernel(), rowsKernel(false), rowsKernel(true), crossKernel(false), crossKernel(true), tanhKernel(), activationKernel(), densityKernel()], shared);
       if (WebAssembly.validate(bytes)) mod = new WebAssembly.Module(bytes);
     }
   } catch {
@@ -353,6 +537,6 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
   const mod = simdModule(shared);
   if (!mod) return null;
   const exports = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as SimdKernels;
-  const { fwd2, rev2, rows8, rows8pair, cross8, cross8pair } = exports;
-  return { fwd2, rev2, rows8, rows8pair, cross8, cross8pair };
+  const { fwd2, rev2, rows8, rows8pair, cross8, cross8pair, tanh2, actTanh, dens2 } = exports;
+  return { fwd2, rev2, rows8, rows8pair, cross8, cross8pair, tanh2, actTanh, dens2 };
 }
