@@ -25,7 +25,10 @@ import type { SimdKernels } from './wasm.js';
  * of 128 points along the line (the line's density gradients stay in L1). Measured on one core
  * here, the 2D step pass runs at ≈ 80 ns per point at rank 16 (144 multiply-adds per point:
  * ≈ 2.3 GFMA/s in the contractions plus ≈ 15 ns for the density and its one exp), against ≈ 3.1
- * GFMA/s for the same loops in isolation: V8 emits scalar float64 code, no SIMD.
+ * GFMA/s for the same loops in isolation: V8 emits scalar float64 code, no SIMD. Hence, for 2D
+ * grids with an even line length, the paired forward, the bounded step density and the paired
+ * reverse run as WebAssembly SIMD kernels (wasm.ts: fwd2, dens2, rev2) on the same buffers; the
+ * loops here remain for 1D, 3D, odd lines, the other densities and runtimes without SIMD.
  *
  * Parallel split: lines are cut into `threads` contiguous blocks; each thread writes its own partial
  * gradients (partial.gX[a], partial.gT[a]: n_a × r, except the last axis, stored transposed r × n)
