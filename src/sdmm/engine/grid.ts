@@ -137,6 +137,8 @@ export function gridBuffers(geom: GridGeometry, memory?: ArrayBufferLike): { buf
   const gradOut = geom.shape.map(() => take(N));
   const partials: GridPartial[] = [];
   for (let t = 0; t < geom.threads; t++) {
+    // Each thread's block starts on a 64-byte line: no cache line is written by two threads.
+    offset = Math.ceil(offset / 8) * 8;
     const gX = geom.shape.slice(0, d - 1).map((n) => take(n * r));
     const gT = geom.shape.slice(0, d - 1).map((n) => take(n * r));
     const gYTt = take(2 * r * nLast);
