@@ -62,7 +62,10 @@ class CpuEngine implements SdmmEngine {
   readonly precision = 'float64' as const;
   readonly threads: number;
   readonly points: number;
-  /** Which grid kernels run: 'wasm-simd' (wasm.ts) or 'js' (grid.ts's TypeScript loops). */
+  /**
+   * Which grid-pass kernels run: 'wasm-simd' (wasm.ts) or 'js' (grid.ts's TypeScript loops). The
+   * axis MLPs use their SIMD products wherever WebAssembly SIMD exists, unless options.simd is false.
+   */
   readonly kernels: 'wasm-simd' | 'js';
   private readonly setup: EngineSetup;
   private readonly d: number;
