@@ -1,3 +1,5 @@
+import { vectorMemory, type VectorKernels } from './simd.js';
+
 /**
  * Optimizers on the flat parameter vector θ (a Float64Array; an engine that computes in float32
  * rounds it on the way in), with their state in plain typed arrays, so a checkpoint holds
@@ -51,6 +53,20 @@ function norm2(a: Float64Array): number {
   return Math.sqrt(s);
 }
 
+/**
+ * trial = θ + t d. The per-evaluation loops of the line search and the direction live in top-level
+ * functions rather than in lbfgsMinimize's closures, which are re-created on every call (each time
+ * step), so their type feedback would start cold each time (same operations, same bits).
+ */
+function stepAlong(trial: Float64Array, theta: Float64Array, t: number, d: Float64Array, P: number): void {
+  for (let p = 0; p < P; p++) trial[p] = theta[p] + t * d[p];
+}
+
+/** d = −g. */
+function negateInto(d: Float64Array, g: Float64Array, P: number): void {
+  for (let p = 0; p < P; p++) d[p] = -g[p];
+}
+
 function dotN(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
@@ -70,9 +86,31 @@ export interface LbfgsState {
   readonly rho: Float64Array;
   count: number;
   head: number;
+  /**
+   * Where WebAssembly SIMD is available: S and Y are views into one memory with `work` (the search
+   * direction, P values) and `kernels` runs the two-loop's dot products and updates on it (simd.ts).
+   */
+  readonly work?: Float64Array;
+  readonly kernels?: VectorKernels;
 }
 
-export function createLbfgsState(size: number, historySize: number): LbfgsState {
+/** @param simd false: plain arrays and the TypeScript two-loop (default: SIMD where available) */
+export function createLbfgsState(size: number, historySize: number, simd = true): LbfgsState {
+  const vm = simd && size > 1 ? vectorMemory((2 * historySize + 1) * size) : null;
+  if (vm) {
+    const at = (k: number, len: number) => new Float64Array(vm.memory.buffer, 8 * k * size, len);
+    return {
+      historySize,
+      size,
+      S: at(0, historySize * size),
+      Y: at(historySize, historySize * size),
+      rho: new Float64Array(historySize),
+      count: 0,
+      head: 0,
+      work: at(2 * historySize, size),
+      kernels: vm.kernels,
+    };
+  }
   return {
     historySize,
     size,
@@ -82,6 +120,42 @@ export function createLbfgsState(size: number, historySize: number): LbfgsState 
     count: 0,
     head: 0,
   };
+}
+
+/**
+ * The two-loop recursion of lbfgsMinimize (Nocedal & Wright, Alg. 7.4) on the SIMD kernels of the
+ * state, d = −g on entry:
+ *   for i newest → oldest: αᵢ = ρᵢ sᵢᵀd, d −= αᵢ yᵢ;   d *= γ = sᵀy / yᵀy (newest pair);
+ *   for i oldest → newest: βᵢ = ρᵢ yᵢᵀd, d += (αᵢ − βᵢ) sᵢ.
+ * The kernels take an even count; an odd P's last entry is done here.
+ */
+function simdDirection(state: LbfgsState, d: Float64Array, alphas: Float64Array): void {
+  const { S, Y, rho, count, head, historySize: m, size: P } = state;
+  const k = state.kernels!;
+  const even = P & ~1;
+  const last = P - 1;
+  const odd = P !== even;
+  const dAt = d.byteOffset;
+  const dot = (A: Float64Array, j: number) => k.dot(A.byteOffset + 8 * j * P, dAt, even) + (odd ? A[j * P + last] * d[last] : 0);
+  const axpy = (A: Float64Array, j: number, a: number) => {
+    k.axpy(dAt, A.byteOffset + 8 * j * P, a, even);
+    if (odd) d[last] += a * A[j * P + last];
+  };
+  for (let c = 0; c < count; c++) {
+    const j = (head - 1 - c + m) % m;
+    const a = rho[j] * dot(S, j);
+    alphas[j] = a;
+    axpy(Y, j, -a);
+  }
+  const jn = (head - 1 + m) % m;
+  const yy = k.dot(Y.byteOffset + 8 * jn * P, Y.byteOffset + 8 * jn * P, even) + (odd ? Y[jn * P + last] * Y[jn * P + last] : 0);
+  const gamma = 1 / (rho[jn] * yy);
+  for (let p = 0; p < P; p++) d[p] *= gamma;
+  for (let c = count - 1; c >= 0; c--) {
+    const j = (head - 1 - c + m) % m;
+    const b = rho[j] * dot(Y, j);
+    axpy(S, j, alphas[j] - b);
+  }
 }
 
 /**
@@ -103,7 +177,7 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
   const c2 = 0.9;
   const maxEvaluationsPerSearch = 25;
   const g = new Float64Array(P);
-  const d = new Float64Array(P);
+  const d = state.work ?? new Float64Array(P);
   const alphas = new Float64Array(m);
   const trial = new Float64Array(P);
   const gTrial = new Float64Array(P);
@@ -119,8 +193,12 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
   if (opts.gradTol && !(g0 > 0)) return result(0, 'gradient');
 
   const direction = () => {
-    for (let p = 0; p < P; p++) d[p] = -g[p];
+    negateInto(d, g, P);
     if (state.count === 0) return;
+    if (state.kernels) {
+      simdDirection(state, d, alphas);
+      return;
+    }
     // First loop: newest to oldest.
     for (let c = 0; c < state.count; c++) {
       const j = (state.head - 1 - c + m) % m;
@@ -145,7 +223,7 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
     let evals = 0;
     let bestF = fx;
     const evalAt = (t: number): [number, number] => {
-      for (let p = 0; p < P; p++) trial[p] = theta[p] + t * d[p];
+      stepAlong(trial, theta, t, d, P);
       const ft = f(trial, gTrial);
       evals++;
       evaluations++;

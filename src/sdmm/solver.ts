@@ -165,6 +165,7 @@ class SdmmSolver implements GradientFlowSolver {
       engine: this.engine.name,
       precision: this.engine.precision,
       threads: this.engine.threads,
+      ...(this.engine.kernels ? { kernels: this.engine.kernels } : {}),
       ...(this.engine.versions ? { versions: { ...this.engine.versions } } : {}),
       parameters: this.network.layout.size,
       options: { ...this.options },

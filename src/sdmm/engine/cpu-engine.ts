@@ -4,6 +4,7 @@ import { WorkerPool, type WorkerLoader } from './pool.js';
 import { EngineThread, Phase, axisPieces, phaseCode } from './thread.js';
 import type { NetworkLayout } from '../network.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
+import { simdAvailable, simdKernels, simdMemory } from './wasm.js';
 
 /**
  * The default thread count is one per core but at least this many multiply-adds per thread and
@@ -12,9 +13,13 @@ import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
  * width 32, depth 2; a shared machine, so noisy; medians of runs minutes apart): 16,384 points
  * 2.84 ms on one thread, 1.46 ms on two; 4,096 points (64², 1.8 M multiply-adds) 1.1 ms on one,
  * 0.7–1.1 ms on two; 1,024 points (0.75 M) 0.50 and 0.42 ms when the machine was quiet but equal
- * under load; 256 points 0.23 and 0.25 ms. So about 0.8 M multiply-adds per thread.
+ * under load; 256 points 0.23 and 0.25 ms. So about 0.8 M multiply-adds per thread for the
+ * TypeScript kernels. The WebAssembly SIMD kernels (wasm.ts) do the same work 2.2–2.8× faster
+ * while the barrier cost stays, so the threshold scales to 2 M: 64² (1.8 M) runs on one thread
+ * (0.45 ms against 0.49 ms on two, same-process alternation on the loaded machine; a worker
+ * pool's start-up is saved too), 128² (4.8 M) on two.
  */
-export const MIN_WORK_PER_THREAD = 800_000;
+export const MIN_WORK_PER_THREAD = 2_000_000;
 
 /**
  * Multiply-adds of one step evaluation: the grid contractions per point, 4r in 1D, 9r in 2D (3r
@@ -57,6 +62,11 @@ class CpuEngine implements SdmmEngine {
   readonly precision = 'float64' as const;
   readonly threads: number;
   readonly points: number;
+  /**
+   * Which grid-pass kernels run: 'wasm-simd' (wasm.ts) or 'js' (grid.ts's TypeScript loops). The
+   * axis MLPs use their SIMD products wherever WebAssembly SIMD exists, unless options.simd is false.
+   */
+  readonly kernels: 'wasm-simd' | 'js';
   private readonly setup: EngineSetup;
   private readonly d: number;
   private readonly geom: GridGeometry;
@@ -82,9 +92,14 @@ class CpuEngine implements SdmmEngine {
     const requested = setup.threads ?? Math.max(1, Math.min(availableParallelism(), Math.floor(evaluationWork(shape, layout) / MIN_WORK_PER_THREAD)));
     // At most one thread per grid line (1D: per point of the axis, whose MLP rows are split).
     this.threads = Math.max(1, Math.min(requested, this.d === 1 ? shape[0] : lines));
-    this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound };
+    // The WebAssembly SIMD kernels (wasm.ts) cover the 2D pass with an even last axis.
+    const sharedMemory = this.threads > 1;
+    const simd = options.simd !== false && this.d === 2 && shape[1] % 2 === 0 && simdAvailable(sharedMemory);
+    this.geom = { shape, rank: layout.rank, threads: this.threads, bound: layout.bound, simd, simdMlp: options.simd !== false };
     const { bytes } = gridBuffers(this.geom);
-    const memory = this.threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    const wasmMemory = simd ? simdMemory(bytes, sharedMemory) : null;
+    const memory = wasmMemory ? wasmMemory.buffer : sharedMemory ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    this.kernels = simd ? 'wasm-simd' : 'js';
     this.buf = gridBuffers(this.geom, memory).buffers;
     rules.forEach((rule, a) => this.buf.w[a].set(rule.weights));
     const p = this.buf.params;
@@ -103,11 +118,12 @@ class CpuEngine implements SdmmEngine {
       return { start: first.weightOffset, end: lastLayer.biasOffset + lastLayer.outputs, owners };
     });
     const coordinates = rules.map((r) => Float64Array.from(r.points));
-    this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grads[0]);
+    this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grads[0], wasmMemory ? simdKernels(wasmMemory) : null);
     this.pool =
       this.threads > 1
         ? new WorkerPool(this.threads - 1, workerModule(), () => ({
             memory,
+            wasmMemory,
             geometry: this.geom,
             layout,
             coordinates,
@@ -251,6 +267,12 @@ function validateSetup(setup: EngineSetup): void {
 export interface CpuEngineOptions {
   /** How worker threads load the engine's TypeScript (pool.ts): 'bundle' (default) or 'tsx'. */
   readonly workerLoader?: WorkerLoader;
+  /**
+   * false: the TypeScript kernels even where WebAssembly SIMD is available (default true: the SIMD
+   * kernels of wasm.ts for the 2D grid pass with an even number of points on the last axis, and
+   * for the axis MLPs' dense products).
+   */
+  readonly simd?: boolean;
 }
 
 /** The float64 CPU engine for a network and quadrature grid (see CpuEngine). Call dispose() when done. */

@@ -1,6 +1,7 @@
 import type { NetworkLayout } from '../network.js';
 import { AxisMlp } from './axis-mlp.js';
 import { GridKernel, GridTask, lineRange, type GridBuffers, type GridGeometry, type GridTaskCode } from './grid.js';
+import type { SimdKernels } from './wasm.js';
 
 /**
  * What one participant of an evaluation (thread t: 0 is the main thread, 1 … the workers) does in
@@ -71,6 +72,7 @@ export class EngineThread {
    * @param theta shared θ (layout.size)
    * @param grad  this thread's ∂J/∂θ buffer (layout.size; only its pieces' axis slices are written)
    * @param coordinates the grid coordinates of each axis
+   * @param simd  the WebAssembly kernels on the buffers' memory (geom.simd), or null
    */
   constructor(
     readonly t: number,
@@ -80,19 +82,20 @@ export class EngineThread {
     coordinates: readonly Float64Array[],
     readonly theta: Float64Array,
     readonly grad: Float64Array,
+    simd: SimdKernels | null = null,
   ) {
     const d = geom.shape.length;
     if (d !== layout.axes.length) throw new Error(`EngineThread: the grid has ${d} axes, the network ${layout.axes.length}`);
     const r = geom.rank;
     this.pieces = axisPieces(geom.shape, geom.threads)[t].map((p) => ({
       ...p,
-      mlp: new AxisMlp(layout.axes[p.axis], layout.activation, coordinates[p.axis].subarray(p.i0, p.i1)),
+      mlp: new AxisMlp(layout.axes[p.axis], layout.activation, coordinates[p.axis].subarray(p.i0, p.i1), { simd: geom.simdMlp !== false }),
       X: buf.X[p.axis].subarray(p.i0 * r, p.i1 * r),
       T: buf.T[p.axis].subarray(p.i0 * r, p.i1 * r),
       gX: new Float64Array((p.i1 - p.i0) * r),
       gT: new Float64Array((p.i1 - p.i0) * r),
     }));
-    this.kernel = new GridKernel(geom, buf);
+    this.kernel = new GridKernel(geom, buf, t, simd);
   }
 
   run(code: number): void {

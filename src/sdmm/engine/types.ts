@@ -41,6 +41,8 @@ export interface SdmmEngine {
   readonly threads: number;
   /** Number of grid points N = Π_a n_a. */
   readonly points: number;
+  /** Which kernels compute, where an engine has a choice (js: 'wasm-simd' or 'js'; see cpu-engine.ts). */
+  readonly kernels?: string;
   /** Versions of the libraries that compute (TensorFlow.js and its backend); none for the js engine. */
   readonly versions?: Readonly<Record<string, string>>;
   /**

@@ -3,6 +3,7 @@ import type { NetworkLayout } from '../network.js';
 import { gridBuffers, type GridGeometry } from './grid.js';
 import { reportFailure, serveTasks } from './pool.js';
 import { EngineThread } from './thread.js';
+import { simdKernels } from './wasm.js';
 
 /**
  * An engine worker thread: maps the engine's shared buffers and runs the phases of thread
@@ -10,6 +11,8 @@ import { EngineThread } from './thread.js';
  */
 const data = workerData as {
   memory: SharedArrayBuffer;
+  /** The WebAssembly.Memory whose buffer `memory` is, when the engine uses the SIMD kernels. */
+  wasmMemory: WebAssembly.Memory | null;
   geometry: GridGeometry;
   layout: NetworkLayout;
   coordinates: Float64Array[];
@@ -20,7 +23,9 @@ const data = workerData as {
 };
 try {
   const { buffers } = gridBuffers(data.geometry, data.memory);
-  const thread = new EngineThread(data.worker + 1, data.geometry, buffers, data.layout, data.coordinates, data.theta, data.grads[data.worker + 1]);
+  const simd = data.wasmMemory ? simdKernels(data.wasmMemory) : null;
+  if (data.geometry.simd && !simd) throw new Error('WebAssembly SIMD kernels are not available in this worker');
+  const thread = new EngineThread(data.worker + 1, data.geometry, buffers, data.layout, data.coordinates, data.theta, data.grads[data.worker + 1], simd);
   serveTasks(data.control, data.worker, (code) => thread.run(code));
 } catch (err) {
   // A failure to set up is reported through the shared control block (the main thread is blocked).
