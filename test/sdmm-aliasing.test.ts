@@ -30,6 +30,8 @@ async function run(problem: ProblemConfig, options: Partial<SdmmOptions>, steps:
   for (let i = 0; i < steps; i++) {
     records.push(await solver.step());
     fine.push(energyOnGrid(network, thetaOf(solver), rules, problem.epsilon));
+    // A step computes synchronously: give the test runner's messages a turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return { solver, records, fine };
 }
