@@ -20,6 +20,32 @@ export const FIT_TOLERANCE_FLOAT64 = 1e-8;
 export const FIT_TOLERANCE_FLOAT32 = 1e-6;
 
 /**
+ * Resolution rule of the default quadrature: at least this many Gauss points per interface width ε
+ * along every axis, i.e. quadElements ≥ ⌈POINTS_PER_EPSILON · L / (quadPoints · ε)⌉ for the longest
+ * side L (never fewer elements than the problem's n). 5 is the density every catalogue problem
+ * already has at its own n (star, circle, coarsening: 2 · 64 · 0.04 = 5.1; ac1d 5.4; paper star
+ * 5.1), so the catalogue runs are unchanged and a smaller ε (e.g. --epsilon 0.01 on the reduced
+ * star) gets a grid that resolves its interface (250 elements instead of 64) instead of one with
+ * h > ε. Measured on the reduced star (benchmarks/README.md, "SDMM quadrature and aliasing"): a
+ * denser grid alone does not cure the quadrature aliasing of converged depth-2 steps (128
+ * elements: worse, not better), so the rule is about resolving ε, not about aliasing.
+ */
+export const POINTS_PER_EPSILON = 5;
+
+/**
+ * The default number of composite Gauss elements per axis for a problem: the problem's n, raised
+ * to POINTS_PER_EPSILON Gauss points per ε on the longest side.
+ */
+export function defaultQuadElements(problem: Pick<ProblemConfig, 'n'> & Partial<Pick<ProblemConfig, 'epsilon' | 'domain'>>, quadPoints: number): number {
+  const { n, epsilon, domain } = problem;
+  if (typeof epsilon !== 'number' || !(epsilon > 0) || !domain) return n;
+  let L = 0;
+  for (let a = 0; a < domain.min.length; a++) L = Math.max(L, domain.max[a] - domain.min[a]);
+  // 1e-9 slack: 5 · 1 / (2 · 0.04) is 62.50000000000001 in floating point.
+  return Math.max(n, Math.ceil((POINTS_PER_EPSILON * L) / (quadPoints * epsilon) - 1e-9));
+}
+
+/**
  * The options of the SDMM solver (separable deep minimizing movement, Mattey & Ghosh,
  * arXiv 2405.06119), declared once: bounds, defaults and one-line docs (src/options.ts
  * conventions). The library validates with it (resolveSdmmOptions below), the SDMM kind
@@ -38,7 +64,7 @@ export const SDMM_OPTIONS = z.strictObject({
   quadElements: option
     .positiveInteger('elementsPerSide')
     .optional()
-    .meta({ description: "composite Gauss–Legendre elements per axis (default: the problem's n)", arg: 'ne' }),
+    .meta({ description: "composite Gauss–Legendre elements per axis (default: the problem's n, raised to ≥ 5 Gauss points per ε)", arg: 'ne' }),
   quadPoints: option.positiveInteger('quadPointsPerAxis').default(2).meta({ description: 'Gauss points per element (2 as in the authors\' code)', arg: 'q' }),
   optimizer: option.oneOf(SDMM_OPTIMIZERS).default('lbfgs').meta({ description: 'optimizer of each time step', arg: 'o' }),
   maxIters: option.positiveInteger().default(500).meta({ description: 'iteration cap per time step', arg: 'k' }),
@@ -78,7 +104,7 @@ export const SDMM_OPTIONS = z.strictObject({
 export type SdmmOptions = Omit<z.output<typeof SDMM_OPTIONS>, 'quadElements' | 'seed' | 'fitTolerance'> & {
   /** Required relative MSE of the initial fit. Default FIT_TOLERANCE_FLOAT64, or FIT_TOLERANCE_FLOAT32 on a float32 engine (createSdmmSolver). */
   fitTolerance: number;
-  /** n_e: composite Gauss–Legendre elements per axis. Default problem.n. */
+  /** n_e: composite Gauss–Legendre elements per axis. Default defaultQuadElements(problem, quadPoints): problem.n, raised to POINTS_PER_EPSILON Gauss points per ε. */
   quadElements: number;
   /** Seed of the Glorot initialisation. Default: the problem's seed. */
   seed: number;
@@ -90,16 +116,16 @@ export class SdmmOptionsError extends Error {
 }
 
 /**
- * Validate user options against SDMM_OPTIONS and fill in every default (quadElements = problem.n,
- * seed = problem.seed); throws SdmmOptionsError. Keys keep the schema's order.
+ * Validate user options against SDMM_OPTIONS and fill in every default (quadElements =
+ * defaultQuadElements(problem, quadPoints), seed = problem.seed); throws SdmmOptionsError. Keys keep the schema's order.
  */
-export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & Partial<Pick<ProblemConfig, 'dim'>>, options: Partial<SdmmOptions> | z.input<typeof SDMM_OPTIONS> = {}): SdmmOptions {
+export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & Partial<Pick<ProblemConfig, 'dim' | 'epsilon' | 'domain'>>, options: Partial<SdmmOptions> | z.input<typeof SDMM_OPTIONS> = {}): SdmmOptions {
   if (typeof problem !== 'object' || problem === null) throw new SdmmOptionsError(`problem must be a problem from makeProblem, got ${String(problem)}`);
   const o = parseOptions(SDMM_OPTIONS, options, 'SDMM', (m) => new SdmmOptionsError(m));
   const resolved: Record<string, unknown> = {};
   for (const key of Object.keys(SDMM_OPTIONS.shape)) {
     const v = o[key as keyof typeof o];
-    resolved[key] = v !== undefined ? v : key === 'quadElements' ? problem.n : key === 'seed' ? problem.seed : key === 'fitTolerance' ? FIT_TOLERANCE_FLOAT64 : v;
+    resolved[key] = v !== undefined ? v : key === 'quadElements' ? defaultQuadElements(problem, o.quadPoints) : key === 'seed' ? problem.seed : key === 'fitTolerance' ? FIT_TOLERANCE_FLOAT64 : v;
   }
   // The quadrature grid has (n_e·q)^dim points, every one evaluated each iteration: bounded as a whole.
   const ne = resolved.quadElements as number;
@@ -108,7 +134,8 @@ export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & 
   try {
     // T a whole number of steps (problems from makeProblem are; one built by hand is checked here).
     if (typeof (problem as Partial<ProblemConfig>).tau === 'number' && typeof (problem as Partial<ProblemConfig>).tEnd === 'number') stepCount(problem as ProblemConfig);
-    checkTotal('quadPointsTotal', (ne * q) ** dim, `quadElements ${ne} with quadPoints ${q}${dim > 1 ? ` in ${dim}D` : ''}`, 'quadrature points');
+    const what = o.quadElements === undefined ? `the default quadElements ${ne} (${POINTS_PER_EPSILON} Gauss points per ε = ${(problem as Partial<ProblemConfig>).epsilon}; set quadElements to override)` : `quadElements ${ne}`;
+    checkTotal('quadPointsTotal', (ne * q) ** dim, `${what} with quadPoints ${q}${dim > 1 ? ` in ${dim}D` : ''}`, 'quadrature points');
   } catch (err) {
     if (err instanceof LimitError) throw new SdmmOptionsError(err.message);
     throw err;
@@ -116,7 +143,7 @@ export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & 
   return resolved as SdmmOptions;
 }
 
-/** The defaults for a given problem (quadElements = problem.n, seed = problem.seed). */
-export function defaultSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'>): SdmmOptions {
+/** The defaults for a given problem (quadElements = defaultQuadElements(problem, 2), seed = problem.seed). */
+export function defaultSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & Partial<Pick<ProblemConfig, 'dim' | 'epsilon' | 'domain'>>): SdmmOptions {
   return resolveSdmmOptions(problem, {});
 }
