@@ -7,6 +7,7 @@ import { RunLayout } from '../run/layout.js';
  *
  *   suite.json, environment.json       the suite as resolved, the machine and versions
  *   summary.csv, time-to-accuracy.csv  the tables
+ *   output-times.csv                   every run's errors at each of its problem's output times
  *   REPORT.md, report.html             the report (Markdown; self-contained HTML)
  *   <problem>/*.png|svg                its pictures
  *   reference/<problem>/               the FEM reference run of a problem
@@ -28,6 +29,9 @@ export class SuiteLayout {
   }
   get timeToAccuracyCsv(): string {
     return join(this.dir, 'time-to-accuracy.csv');
+  }
+  get outputTimesCsv(): string {
+    return join(this.dir, 'output-times.csv');
   }
   get report(): string {
     return join(this.dir, 'REPORT.md');
