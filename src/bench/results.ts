@@ -98,7 +98,7 @@ export const SUMMARY_COLUMNS = [
   'grid',
 ] as const;
 
-/** output-times.csv: one row per run and output time (the reference's rows carry only its energy). */
+/** output-times.csv: one row per run (the reference has none: it is what they are measured against) and output time. */
 export const OUTPUT_TIMES_COLUMNS = ['problem', 'configuration', 'family', 'status', 'step', 't', 'rel_l2', 'energy_diff', 'phase_area_error', 'radius_error', 'total_wall_ms'] as const;
 
 export const TIME_TO_ACCURACY_COLUMNS = ['problem', 'family', 'target_rel_l2', 'reached', 'wall_ms', 'configuration', 'rel_l2'] as const;
