@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSuite } from '../src/bench/config.js';
 import { writeReport } from '../src/bench/report.js';
 import { markdownTables, tableProblems } from './markdown-tables.js';
-import { readBenchJson, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src/bench/results.js';
+import { OUTPUT_TIMES_COLUMNS, readBenchJson, SUMMARY_COLUMNS, TIME_TO_ACCURACY_COLUMNS } from '../src/bench/results.js';
 import { runSuite } from '../src/bench/suite.js';
 import { parseCsv, readStepsCsv } from '../src/io/csv.js';
 import { decodePng, phasePanel } from '../src/io/png.js';
@@ -199,6 +199,72 @@ describe('benchmark suite', () => {
     ]);
     expectOneRowPerStep(join(root, 'tiny', 'circle', 'sdmm-diverges'), 3);
     expect(statSync(stepsPath).mtimeMs).toBe(before);
+  });
+
+  it('lists one problem twice under labels with its own overrides, and reports every output time (output-times.csv, REPORT.md)', async () => {
+    // circle at two ε and resolutions: 'circle-fine' n = 64 (c = 1.25, reference n = 128: c_ref = 1.125),
+    // 'circle-coarse' n = 32 (c = 1.5, reference n = 64: c_ref = 1.25); errors 1 − e^{−(c − c_ref)t} at each output time.
+    const def = {
+      name: 'labelled',
+      grid: 17,
+      reference: { nFactor: 2, tauDivisor: 2 },
+      solvers: [{ kind: 'fem', scheme: 'mms-newton' }],
+      problems: [
+        { name: 'circle', label: 'circle-fine', overrides: { epsilon: 0.08, tEnd: 0.0012 }, outputTimes: [0.0004, 0.0008, 0.0012] },
+        { name: 'circle', label: 'circle-coarse', overrides: { epsilon: 0.02, n: 32, tEnd: 0.0012 }, outputTimes: [0.0004, 0.0008, 0.0012] },
+      ],
+      sweep: { problems: ['circle-coarse'], targets: [0.5], solvers: [{ kind: 'fem', scheme: 'stabilized', n: 16 }] },
+    };
+    const root = mkdtempSync(join(tmpdir(), 'bench-labels-'));
+    const res = await runSuite(parseSuite(JSON.stringify(def), 'labelled.json'), { root, deps: decayDeps(), log: () => {}, report: writeReport });
+    expect(res.runs.map((r) => `${r.problem}/${r.label}`)).toEqual([
+      'circle-fine/reference',
+      'circle-fine/fem-mms-newton-n64',
+      'circle-coarse/reference',
+      'circle-coarse/fem-mms-newton-n32',
+      'circle-coarse/sweep-fem-stabilized-n16',
+    ]);
+    for (const dir of ['reference/circle-fine', 'reference/circle-coarse', 'circle-fine/fem-mms-newton-n64', 'circle-coarse/fem-mms-newton-n32']) {
+      expect(existsSync(join(root, 'labelled', dir, 'bench.json')), dir).toBe(true);
+    }
+    const sum = parseCsv(readFileSync(join(root, 'labelled', 'summary.csv'), 'utf8')).records;
+    const eps = Object.fromEntries(sum.slice(1).map((r) => [`${r[0]}/${r[4]}`, r[SUMMARY_COLUMNS.indexOf('epsilon')]]));
+    expect(eps['circle-fine/fem-mms-newton-n64']).toBe('0.08');
+    expect(eps['circle-coarse/fem-mms-newton-n32']).toBe('0.02');
+
+    const { records } = parseCsv(readFileSync(join(root, 'labelled', 'output-times.csv'), 'utf8'));
+    expect(records[0]).toEqual([...OUTPUT_TIMES_COLUMNS]);
+    const rows = records.slice(1);
+    expect(rows).toHaveLength(3 * 3); // three runs (the reference has none) × three output times
+    const expected: [string, string, number][] = [
+      ['circle-fine', 'fem-mms-newton-n64', 1.25 - 1.125],
+      ['circle-coarse', 'fem-mms-newton-n32', 1.5 - 1.25],
+      ['circle-coarse', 'sweep-fem-stabilized-n16', 2 - 1.25],
+    ];
+    for (const [problem, label, dc] of expected) {
+      const mine = rows.filter((r) => r[0] === problem && r[1] === label);
+      expect(mine.map((r) => Number(r[4]))).toEqual([4, 8, 12]);
+      mine.forEach((r, i) => {
+        const t = 0.0004 * (i + 1);
+        expect(Number(r[5])).toBeCloseTo(t, 15);
+        expect(Number(r[6])).toBeCloseTo(1 - Math.exp(-dc * t), 12);
+        expect(Number(r[7])).toBeCloseTo(Math.exp(-2 * dc * t) - 1, 12);
+      });
+    }
+    const report = readFileSync(join(root, 'labelled', 'REPORT.md'), 'utf8');
+    expect(report).toContain('### circle-coarse (circle, ε = 0.02)');
+    const perTime = markdownTables(report).find((t) => t.header.includes('t = 8e-4') && t.rows.some((r) => r[0] === 'fem-mms-newton-n32'));
+    expect(perTime?.header).toEqual(['configuration', 't = 4e-4', 't = 8e-4', 't = 0.0012', 'wall [s]']);
+    // 1 − e^{−0.25 t} at t = 4e-4, 8e-4, 1.2e-3, to 3 significant digits
+    expect(perTime?.rows.find((r) => r[0] === 'fem-mms-newton-n32')?.slice(1, 4)).toEqual(['1e-4', '2e-4', '3e-4']);
+    expect(perTime?.rows.find((r) => r[0] === 'sweep-fem-stabilized-n16')?.slice(1, 4)).toEqual(['3e-4', '6e-4', '9e-4']);
+    expect(tableProblems(report)).toEqual([]);
+
+    // the same problem twice without labels is refused, naming the fix
+    const twice = { ...def, problems: [{ name: 'circle' }, { name: 'circle', overrides: { epsilon: 0.02 } }], sweep: undefined };
+    expect(() => parseSuite(JSON.stringify(twice), 'labelled.json')).toThrow(
+      "labelled.json: problems[1].name: problem 'circle' is listed twice (set 'label' to list it again, e.g. with other overrides)",
+    );
   });
 
   it('resumes after kill -9 mid-suite with exactly one row per step in every run', async () => {

@@ -100,6 +100,11 @@ export type PublishedEnergies = z.infer<typeof publishedEnergiesSchema>;
 function problemSchemaWith<T extends z.ZodType>(solver: T) {
   return z.strictObject({
   name: z.enum(PROBLEM_NAMES as [string, ...string[]]),
+  /**
+   * This entry's name in the results (directories, tables, `--only`, sweep.problems); default: its
+   * catalogue name. Set it to list one problem more than once (e.g. the circle at three ε).
+   */
+  label: slug.optional(),
   scale: z.enum(SCALES).optional(),
   overrides: overridesSchema.default({}),
   /** Absolute times in (0, T]; each is snapped to the nearest step. Default: T/4, T/2, T. */
@@ -115,7 +120,8 @@ function problemSchemaWith<T extends z.ZodType>(solver: T) {
 /** Time-to-accuracy sweep: every solver config is run on each listed problem. */
 function sweepSchemaWith<T extends z.ZodType>(solver: T) {
   return z.strictObject({
-    problems: z.array(z.enum(PROBLEM_NAMES as [string, ...string[]])).min(1),
+    /** Problem entries of the suite, by label (default: their catalogue name). */
+    problems: z.array(slug).min(1),
     /** Relative L2 errors (at the final time) to reach. */
     targets: z.array(positive).min(1),
     solvers: z.array(solver).min(1),
@@ -145,6 +151,8 @@ export type ProblemSpec = SuiteConfig['problems'][number];
 
 /** A suite problem made concrete: the catalogue problem, its solvers and output steps. */
 export interface ResolvedProblem {
+  /** The entry's name in the results: spec.label, else the catalogue name. Unique in a suite. */
+  id: string;
   spec: ProblemSpec;
   problem: ProblemConfig;
   reference: ReferenceSpec;
@@ -288,8 +296,11 @@ export function resolveSuite(suite: SuiteConfig, file = suite.name): ResolvedPro
   const seen = new Set<string>();
   suite.problems.forEach((spec, i) => {
     const where = `${file}: problems[${i}]`;
-    if (seen.has(spec.name)) throw new SuiteConfigError(`${where}.name: problem '${spec.name}' is listed twice`);
-    seen.add(spec.name);
+    const id = spec.label ?? spec.name;
+    if (seen.has(id)) {
+      throw new SuiteConfigError(`${where}.${spec.label ? 'label' : 'name'}: problem '${id}' is listed twice${spec.label ? '' : " (set 'label' to list it again, e.g. with other overrides)"}`);
+    }
+    seen.add(id);
     let problem: ProblemConfig;
     try {
       problem = makeProblem(spec.name, spec.scale ?? suite.scale, spec.overrides);
@@ -328,6 +339,7 @@ export function resolveSuite(suite: SuiteConfig, file = suite.name): ResolvedPro
       return { ...s, label };
     });
     out.push({
+      id,
       spec,
       problem,
       reference: spec.reference ?? suite.reference,

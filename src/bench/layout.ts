@@ -8,6 +8,7 @@ import { RunLayout } from '../run/layout.js';
  *   suite.json, environment.json       the suite as resolved, the machine and versions
  *   summary.csv, time-to-accuracy.csv  the tables
  *   published-energies.csv             energies beside published ones (when the suite has any)
+ *   output-times.csv                   every run's errors at each of its problem's output times
  *   REPORT.md, report.html             the report (Markdown; self-contained HTML)
  *   <problem>/*.png|svg                its pictures
  *   reference/<problem>/               the FEM reference run of a problem
@@ -33,6 +34,10 @@ export class SuiteLayout {
   /** Each run's energies beside published ones (published.ts), for suites that carry them. */
   get publishedEnergiesCsv(): string {
     return join(this.dir, 'published-energies.csv');
+  }
+  /** Every run's errors at each of its problem's output times. */
+  get outputTimesCsv(): string {
+    return join(this.dir, 'output-times.csv');
   }
   get report(): string {
     return join(this.dir, 'REPORT.md');

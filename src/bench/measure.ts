@@ -13,6 +13,7 @@ import type { RunResult } from './results.js';
 
 /** One run of the suite: what it solves, where its files are, and its output steps. */
 export interface RunTask {
+  /** The suite's name of the problem entry (ResolvedProblem.id). */
   problem: string;
   /** The problem the solver is built from (the reference's is finer). */
   runProblem: ProblemConfig;
@@ -117,7 +118,7 @@ export function measure(task: RunTask, ref: ReferenceData | null, o: { failed: b
   if (Number.isNaN(maxU) && rows.length > 0) maxU = Math.max(Math.abs(last.minU), Math.abs(last.maxU));
   const kind = solverKind(task.spec.kind);
   return {
-    problem: p.name,
+    problem: task.problem,
     label: task.spec.label,
     role: task.role,
     kind: task.spec.kind,

@@ -138,8 +138,8 @@ async function runWithWorkers(suite: SuiteConfig, options: ParallelOptions, sele
   // or cached under another run key: other settings or code).
   const problems = new Set([...plan, ...all.filter((t) => t.role === 'reference' && select(t))].map((t) => t.problem));
   const refs = resolveSuite(suite)
-    .filter((p) => problems.has(p.problem.name) && !runIsDone(referenceTask(p, layout), suite))
-    .map((p) => p.problem.name);
+    .filter((p) => problems.has(p.id) && !runIsDone(referenceTask(p, layout), suite))
+    .map((p) => p.id);
   const runs: WorkerJob[] = plan.map((t) => ({ index: t.index }));
   const n = Math.min(options.jobs, Math.max(refs.length, runs.length, 1));
   const workers = Array.from({ length: n }, (_, id) => new Worker(options.workerModule ?? workerPath(), { suite, root, id: id + 1, referenceCommand: options.referenceCommand }, log));

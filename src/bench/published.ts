@@ -45,7 +45,7 @@ function rowAt(rows: readonly StepRow[], t: number, tau: number): StepRow | unde
 export function publishedEnergyRows(results: Pick<SuiteResults, 'runs' | 'layout'>, p: ResolvedProblem): PublishedEnergyRow[] {
   const pub = p.spec.publishedEnergies;
   if (!pub) return [];
-  const name = p.problem.name;
+  const name = p.id;
   const rel = (values: number[]) => values.map((v, i) => (v - pub.values[i]) / Math.abs(pub.values[i]));
   const out: PublishedEnergyRow[] = [
     { problem: name, configuration: 'published', role: 'published', quantity: pub.quantity, tau: pub.tau ?? Number.NaN, values: [...pub.values], relDiff: pub.values.map(() => 0) },
@@ -111,7 +111,7 @@ export function publishedEnergySection(results: Pick<SuiteResults, 'runs' | 'lay
         '',
       );
     }
-    lines.push(`### ${p.problem.name}`, '', sourceLine(pub), '');
+    lines.push(`### ${p.id}`, '', sourceLine(pub), '');
     const header = ['configuration', 'quantity', 'τ', ...pub.times.map((t) => `t = ${t}`)];
     const body = rows.map((r) => [
       r.role === 'published' ? '**published**' : r.role === 'reference' ? '**reference**' : r.configuration,

@@ -117,7 +117,7 @@ async function problemPictures(results: SuiteResults, problem: string): Promise<
   const runs = results.runs.filter((r) => r.problem === problem);
   const ref = runs.find((r) => r.role === 'reference');
   const main = runs.filter((r) => r.role === 'main');
-  const resolved = results.problems.find((p) => p.problem.name === problem);
+  const resolved = results.problems.find((p) => p.id === problem);
   if (!resolved || resolved.problem.dim !== 2) return pics;
   const nOut = resolved.outputSteps.length;
 
@@ -278,7 +278,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
         const rp = referenceProblem(p);
         const d = describeProblem(p.problem);
         return [
-          p.problem.name,
+          p.id === p.problem.name ? p.id : `${p.id} (${p.problem.name})`,
           p.problem.scale,
           fmt(p.problem.epsilon),
           fmt(p.problem.mobility),
@@ -302,11 +302,11 @@ export async function writeReport(results: SuiteResults): Promise<void> {
   lines.push('## Summary', '');
   lines.push('All numbers at the final time unless marked; "max" is the largest over the output times. Full precision in `summary.csv`.', '');
   for (const p of results.problems) {
-    const runs = results.runs.filter((r) => r.problem === p.problem.name);
+    const runs = results.runs.filter((r) => r.problem === p.id);
     const radiusLaw = p.problem.laws?.radius !== undefined;
     const energyLaw = p.problem.laws?.energy !== undefined;
     const sensitive = p.problem.patternSensitive === true;
-    lines.push(`### ${p.problem.name}`, '');
+    lines.push(`### ${p.id === p.problem.name ? p.id : `${p.id} (${p.problem.name}, ε = ${fmt(p.problem.epsilon)})`}`, '');
     if (sensitive) {
       lines.push(
         'Pattern-sensitive problem: its pointwise error (rel L2) also measures where interfaces sit, which a small change of u₀ can shift; ' +
@@ -345,6 +345,18 @@ export async function writeReport(results: SuiteResults): Promise<void> {
       ),
       '',
     );
+    if (p.outputSteps.length > 1) {
+      // Every output time, not only the final one: a problem may be compared at several (ac1d).
+      const times = p.outputSteps.map((s) => s * p.problem.tau);
+      lines.push(`Relative L2 error ‖u − u_ref‖/‖u_ref‖ at each output time (3 significant digits; \`output-times.csv\` has full precision):`, '');
+      lines.push(
+        table(
+          ['configuration', ...times.map((t) => `t = ${fmt(t)}`), 'wall [s]'],
+          runs.filter((r) => r.role !== 'reference').map((r) => [r.label, ...p.outputSteps.map((_, i) => fmt(r.relL2[i])), fmt(r.totalWallMs / 1000)]),
+        ),
+        '',
+      );
+    }
     const failed = runs.filter((r) => !r.stable && r.status === 'completed');
     for (const r of failed) lines.push(`- ${r.label}: stability check: ${r.stability}`);
     if (failed.length > 0) lines.push('');
@@ -377,7 +389,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
   lines.push('## Pictures', '');
   const pictures = new Map<string, HtmlPicture>();
   for (const p of results.problems) {
-    const pics = await problemPictures(results, p.problem.name);
+    const pics = await problemPictures(results, p.id);
     for (const pic of pics) {
       lines.push(`**${pic.caption}**`, '', `![${pic.caption}](${pic.file})`, '');
       pictures.set(pic.file, pic.spec ? { file: pic.file, spec: pic.spec } : { file: pic.file, png: readFileSync(join(results.outDir, pic.file)) });
@@ -394,7 +406,7 @@ export async function writeReport(results: SuiteResults): Promise<void> {
     lines.push(`- \`${key}\` (${r.kind}): \`${JSON.stringify(solverOptions(r.spec))}\` → \`${relative(results.outDir, results.layout.run(r).dir)}/\``);
   }
   const published = results.problems.some((p) => p.spec.publishedEnergies) ? ', `published-energies.csv`' : '';
-  lines.push('', `Suite definition: \`suite.json\`; machine: \`environment.json\`; tables: \`summary.csv\`, \`time-to-accuracy.csv\`${published}.`, '');
+  lines.push('', `Suite definition: \`suite.json\`; machine: \`environment.json\`; tables: \`summary.csv\`, \`output-times.csv\`, \`time-to-accuracy.csv\`${published}.`, '');
   writeFileAtomic(results.layout.report, lines.join('\n'));
   writeFileAtomic(results.layout.reportHtml, await reportHtml(lines.join('\n'), pictures));
 }

@@ -10,6 +10,7 @@ import type { TimeToAccuracyRow } from './metrics.js';
 
 /** A run's outcome and metrics, stored as bench.json in its directory. */
 export interface RunResult {
+  /** The suite's name of the problem entry (its label, else the catalogue name). */
   problem: string;
   /** Directory label: a solver configuration, or 'reference'. */
   label: string;
@@ -113,6 +114,9 @@ export const SUMMARY_COLUMNS = [
   'grid',
 ] as const;
 
+/** output-times.csv: one row per run (the reference has none: it is what they are measured against) and output time. */
+export const OUTPUT_TIMES_COLUMNS = ['problem', 'configuration', 'family', 'status', 'step', 't', 'rel_l2', 'energy_diff', 'phase_area_error', 'radius_error', 'total_wall_ms'] as const;
+
 export const TIME_TO_ACCURACY_COLUMNS = ['problem', 'family', 'target_rel_l2', 'reached', 'wall_ms', 'configuration', 'rel_l2'] as const;
 
 /** Write a run's bench.json (non-finite numbers as strings). */
@@ -147,7 +151,7 @@ function at<T>(a: readonly T[], i: number): T | undefined {
 /** summary.csv: one row per (problem, solver, configuration), the reference included. */
 export function summaryRows(results: Pick<SuiteResults, 'runs' | 'problems' | 'suite'>): (string | number | boolean)[][] {
   return results.runs.map((r) => {
-    const p = results.problems.find((x) => x.problem.name === r.problem);
+    const p = results.problems.find((x) => x.id === r.problem);
     const isRef = r.role === 'reference';
     return [
       r.problem,
@@ -191,6 +195,38 @@ export function summaryRows(results: Pick<SuiteResults, 'runs' | 'problems' | 's
 
 export function writeSummaryCsv(path: string, results: Pick<SuiteResults, 'runs' | 'problems' | 'suite'>): void {
   writeCsvAtomic(path, SUMMARY_COLUMNS, summaryRows(results));
+}
+
+/**
+ * output-times.csv: the metrics of every run at each output time of its problem (summary.csv
+ * has the final time and the worst over them), so a problem compared at several times (ac1d at
+ * t = 0.25, 0.5, 0.75, 1) shows each one.
+ */
+export function outputTimeRows(results: Pick<SuiteResults, 'runs'>): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  for (const r of results.runs) {
+    if (r.role === 'reference') continue;
+    r.outputSteps.forEach((step, i) => {
+      rows.push([
+        r.problem,
+        r.label,
+        r.family,
+        r.status,
+        step,
+        num(r.outputTimes[i]),
+        num(r.relL2[i]),
+        num(r.energyDiff[i]),
+        num(r.phaseAreaError[i]),
+        r.radiusError.length > 0 ? num(r.radiusError[i]) : '',
+        num(r.totalWallMs),
+      ]);
+    });
+  }
+  return rows;
+}
+
+export function writeOutputTimesCsv(path: string, results: Pick<SuiteResults, 'runs'>): void {
+  writeCsvAtomic(path, OUTPUT_TIMES_COLUMNS, outputTimeRows(results));
 }
 
 export function writeTimeToAccuracyCsv(path: string, rows: readonly (TimeToAccuracyRow & { problem: string })[]): void {

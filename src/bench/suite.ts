@@ -16,7 +16,7 @@ import { writeComparisonVtus } from './compare.js';
 import { loadReference, measure, type ReferenceData, type RunTask } from './measure.js';
 import { changedKeyFields, referenceCodeHash } from './reference.js';
 import { timeToAccuracy, type SweepPoint, type TimeToAccuracyRow } from './metrics.js';
-import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv, type RunResult, type SuiteResults } from './results.js';
+import { readBenchJson, writeBenchJson, writeOutputTimesCsv, writeSummaryCsv, writeTimeToAccuracyCsv, type RunResult, type SuiteResults } from './results.js';
 
 /**
  * The head-to-head suite: for every problem of a suite file,
@@ -36,7 +36,7 @@ import { readBenchJson, writeBenchJson, writeSummaryCsv, writeTimeToAccuracyCsv,
  * started afresh (`overwrite`: the run layer deletes the files the folder's marker lists — the
  * suite records its own, run-key.json, bench.json and the snapshots, there too). A run that
  * fails (divergence, a refused fit, a full disk, any error) is recorded as failed with its
- * reason and the suite goes on. Then summary.csv, time-to-accuracy.csv, the pictures and REPORT.md are
+ * reason and the suite goes on. Then summary.csv, output-times.csv, time-to-accuracy.csv, the pictures and REPORT.md are
  * (re)written from all results (the report is written by the caller: see runSuite's
  * `report` option, so this module does not import the report).
  */
@@ -107,7 +107,7 @@ export function planSuite(suite: SuiteConfig): SuiteTask[] {
   const plan: SuiteTask[] = [];
   let index = 0;
   for (const p of resolveSuite(suite)) {
-    const name = p.problem.name;
+    const name = p.id;
     plan.push({ problem: name, label: 'reference', role: 'reference', index: -1 });
     for (const spec of p.solvers) plan.push({ problem: name, label: spec.label, role: 'main', index: index++ });
     if (suite.sweep?.problems.includes(name)) {
@@ -124,7 +124,7 @@ export function planSuite(suite: SuiteConfig): SuiteTask[] {
  */
 export function referenceTask(p: ResolvedProblem, layout: SuiteLayout): RunTask {
   const refProblem = referenceProblem(p);
-  const name = p.problem.name;
+  const name = p.id;
   return {
     problem: name,
     runProblem: refProblem,
@@ -204,7 +204,7 @@ async function runLocked(
   writeFileAtomic(layout.environmentJson, `${JSON.stringify(environment, null, 2)}\n`);
 
   const runs: RunResult[] = [];
-  const total = problems.reduce((s, p) => s + 1 + p.solvers.length + (suite.sweep?.problems.includes(p.problem.name) ? suite.sweep.solvers.length : 0), 0);
+  const total = problems.reduce((s, p) => s + 1 + p.solvers.length + (suite.sweep?.problems.includes(p.id) ? suite.sweep.solvers.length : 0), 0);
   let index = 0;
   let taskIndex = 0;
   const select = options.select ?? (() => true);
@@ -213,7 +213,7 @@ async function runLocked(
 
   for (const p of problems) {
     if (options.signal?.aborted) break;
-    const name = p.problem.name;
+    const name = p.id;
     const refTask = referenceTask(p, layout);
     const refSelected = select({ problem: name, label: 'reference', role: 'reference', index: -1 });
 
@@ -255,6 +255,7 @@ async function runLocked(
   const results: SuiteResults = { suite, layout, outDir: layout.dir, environment, problems, runs, timeToAccuracy: tta, wallMs: performance.now() - t0, jobs: options.jobs ?? 1 };
   if (options.tables === false) return results;
   writeSummaryCsv(layout.summaryCsv, results);
+  writeOutputTimesCsv(layout.outputTimesCsv, results);
   writeTimeToAccuracyCsv(layout.timeToAccuracyCsv, tta);
   if (options.report && !options.signal?.aborted) await options.report(results);
   return results;

@@ -52,12 +52,12 @@ function positiveInteger(v: string): number {
 
 /** Keep only the named problems of a suite (and of its sweep). */
 function onlyProblems(suite: SuiteConfig, only: readonly string[], path: string): SuiteConfig {
-  const known = suite.problems.map((p) => p.name);
+  const known = suite.problems.map((p) => p.label ?? p.name);
   for (const name of only) if (!known.includes(name)) throw new CliError(`--only: '${name}' is not a problem of ${path} (${known.join(', ')})`);
   const sweepProblems = suite.sweep?.problems.filter((p) => only.includes(p)) ?? [];
   return {
     ...suite,
-    problems: suite.problems.filter((p) => only.includes(p.name)),
+    problems: suite.problems.filter((p) => only.includes(p.label ?? p.name)),
     sweep: suite.sweep && sweepProblems.length > 0 ? { ...suite.sweep, problems: sweepProblems } : undefined,
   };
 }

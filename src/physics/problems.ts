@@ -117,6 +117,14 @@ export interface ProblemConfig {
    * characteristic length; src/bench/pattern.ts). Absent: false.
    */
   readonly patternSensitive?: boolean;
+  /**
+   * The relative MSE, mean (v − u₀)² / mean u₀², to which a smooth function v (smooth and
+   * periodic along periodic axes) can be asked to approximate u₀, for a problem whose u₀ is not
+   * smooth in that sense; absent: u₀ is smooth and working precision is reachable. A fact about u₀,
+   * not about any solver: solvers that fit u₀ with a smooth model (SDMM's initial fit) take it as
+   * their default tolerance when it is looser than their own, and an explicit tolerance still wins.
+   */
+  readonly initialFitTolerance?: number;
 }
 
 /**
@@ -168,6 +176,8 @@ interface CatalogueEntry {
   readonly laws?: (s: Settings) => ExactLaws;
   /** ProblemConfig.patternSensitive. */
   readonly patternSensitive?: boolean;
+  /** ProblemConfig.initialFitTolerance: where u₀ is not smooth, the fit tolerance it allows (with why, at the entry). */
+  readonly initialFitTolerance?: number;
 }
 
 /**
@@ -307,6 +317,12 @@ export const CATALOGUE: Readonly<Record<string, CatalogueEntry>> = {
     paper: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 1e-3, tEnd: 1, n: 2048 },
     reduced: { epsilon: Math.sqrt(2e-5), mobility: 1e-4, tau: 5e-3, tEnd: 0.25, n: 1200 },
     initial: () => (p) => p[0] * p[0] * Math.cos(PI * p[0]),
+    // u₀(±1) = −1 but u₀'(±1) = ∓2: the periodic extension has a kink at x = ±1, which no smooth
+    // periodic function matches to working precision (SDMM's fit, periodic embedding: ≈ 2e-7 after
+    // 2,000 L-BFGS iterations per phase at the reduced grid, 1.6e-6 with rank 4, width 16; 6e-6 in
+    // float32). 1e-5 is reached on every engine and is ≈ 0.3 % RMS, below the 1e-2 target of the
+    // benchmark at t = 0.25…1 (measured 2.6e-3 at t = 0.25, dt = 1e-3).
+    initialFitTolerance: 1e-5,
   },
 };
 
@@ -392,6 +408,7 @@ export function makeProblem(name: string, scale: Scale = 'reduced', overrides: P
     initial: pointFunction(entry.initial(s.epsilon, seed, s)),
     laws: entry.laws ? entry.laws(s) : {},
     ...(entry.patternSensitive ? { patternSensitive: true } : {}),
+    ...(entry.initialFitTolerance !== undefined ? { initialFitTolerance: entry.initialFitTolerance } : {}),
   };
 }
 

@@ -46,6 +46,15 @@ export function defaultQuadElements(problem: Pick<ProblemConfig, 'n'> & Partial<
 }
 
 /**
+ * The default fit tolerance for a problem on an engine of the given precision: the engine's own
+ * (FIT_TOLERANCE_FLOAT64 or FIT_TOLERANCE_FLOAT32), or the problem's `initialFitTolerance` where
+ * its u₀ is not smooth and that is looser (ac1d: 1e-5, a kink at the periodic boundary).
+ */
+export function defaultFitTolerance(problem: Partial<Pick<ProblemConfig, 'initialFitTolerance'>>, precision: 'float64' | 'float32'): number {
+  return Math.max(precision === 'float32' ? FIT_TOLERANCE_FLOAT32 : FIT_TOLERANCE_FLOAT64, problem.initialFitTolerance ?? 0);
+}
+
+/**
  * The options of the SDMM solver (separable deep minimizing movement, Mattey & Ghosh,
  * arXiv 2405.06119), declared once: bounds, defaults and one-line docs (src/options.ts
  * conventions). The library validates with it (resolveSdmmOptions below), the SDMM kind
@@ -83,7 +92,8 @@ export const SDMM_OPTIONS = z.strictObject({
     .positive()
     .optional()
     .meta({
-      description: 'initial-fit tolerance: relative MSE mean (u − u₀)² / mean u₀² on the quadrature grid (default 1e-8 on the float64 js engine, 1e-6 on float32 TensorFlow.js)',
+      description:
+        "initial-fit tolerance: relative MSE mean (u − u₀)² / mean u₀² on the quadrature grid (default 1e-8 on the float64 js engine, 1e-6 on float32 TensorFlow.js, or the problem's initialFitTolerance where its u₀ is not smooth and that is looser: ac1d 1e-5)",
       flag: 'fit-tol',
       arg: 'mse',
     }),
@@ -102,7 +112,7 @@ export const SDMM_OPTIONS = z.strictObject({
 
 /** Options of the SDMM solver after validation: SDMM_OPTIONS with the problem-dependent defaults filled in. */
 export type SdmmOptions = Omit<z.output<typeof SDMM_OPTIONS>, 'quadElements' | 'seed' | 'fitTolerance'> & {
-  /** Required relative MSE of the initial fit. Default FIT_TOLERANCE_FLOAT64, or FIT_TOLERANCE_FLOAT32 on a float32 engine (createSdmmSolver). */
+  /** Required relative MSE of the initial fit. Default defaultFitTolerance(problem, precision): FIT_TOLERANCE_FLOAT64, FIT_TOLERANCE_FLOAT32 on a float32 engine (createSdmmSolver), or the problem's looser initialFitTolerance. */
   fitTolerance: number;
   /** n_e: composite Gauss–Legendre elements per axis. Default defaultQuadElements(problem, quadPoints): problem.n, raised to POINTS_PER_EPSILON Gauss points per ε. */
   quadElements: number;
@@ -117,15 +127,16 @@ export class SdmmOptionsError extends Error {
 
 /**
  * Validate user options against SDMM_OPTIONS and fill in every default (quadElements =
- * defaultQuadElements(problem, quadPoints), seed = problem.seed); throws SdmmOptionsError. Keys keep the schema's order.
+ * defaultQuadElements(problem, quadPoints), seed = problem.seed, fitTolerance =
+ * defaultFitTolerance(problem, 'float64')); throws SdmmOptionsError. Keys keep the schema's order.
  */
-export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & Partial<Pick<ProblemConfig, 'dim' | 'epsilon' | 'domain'>>, options: Partial<SdmmOptions> | z.input<typeof SDMM_OPTIONS> = {}): SdmmOptions {
+export function resolveSdmmOptions(problem: Pick<ProblemConfig, 'n' | 'seed'> & Partial<Pick<ProblemConfig, 'dim' | 'epsilon' | 'domain' | 'initialFitTolerance'>>, options: Partial<SdmmOptions> | z.input<typeof SDMM_OPTIONS> = {}): SdmmOptions {
   if (typeof problem !== 'object' || problem === null) throw new SdmmOptionsError(`problem must be a problem from makeProblem, got ${String(problem)}`);
   const o = parseOptions(SDMM_OPTIONS, options, 'SDMM', (m) => new SdmmOptionsError(m));
   const resolved: Record<string, unknown> = {};
   for (const key of Object.keys(SDMM_OPTIONS.shape)) {
     const v = o[key as keyof typeof o];
-    resolved[key] = v !== undefined ? v : key === 'quadElements' ? defaultQuadElements(problem, o.quadPoints) : key === 'seed' ? problem.seed : key === 'fitTolerance' ? FIT_TOLERANCE_FLOAT64 : v;
+    resolved[key] = v !== undefined ? v : key === 'quadElements' ? defaultQuadElements(problem, o.quadPoints) : key === 'seed' ? problem.seed : key === 'fitTolerance' ? defaultFitTolerance(problem, 'float64') : v;
   }
   // The quadrature grid has (n_e·q)^dim points, every one evaluated each iteration: bounded as a whole.
   const ne = resolved.quadElements as number;

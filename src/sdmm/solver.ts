@@ -9,7 +9,7 @@ import { fitInitialCondition, fitRefusal, type FitDiagnostics } from './fit.js';
 import { gridEnergy, gridRange, newGridField } from './grid.js';
 import { mlpNetwork, networkLayout, type SeparableNetwork } from './network.js';
 import { createAdamState, createLbfgsState } from '../optim/optimizers.js';
-import { FIT_TOLERANCE_FLOAT32, resolveSdmmOptions, type SdmmOptions } from './options.js';
+import { defaultFitTolerance, resolveSdmmOptions, type SdmmOptions } from './options.js';
 import { restoreSdmmState, saveSdmmState, type FitReport } from './state.js';
 import { minimizingMovementStep, type OptimizerStates, type SchemeState } from './stepping.js';
 
@@ -266,7 +266,7 @@ export async function createSdmmSolver(problem: ProblemConfig, options: Partial<
     { layout: network.layout, rules, epsilon: problem.epsilon, mobility: problem.mobility, tau: problem.tau },
     o.threads,
   );
-  // The fit tolerance's default follows the engine's precision (options.ts).
-  const fitTolerance = options.fitTolerance === undefined && engine.precision === 'float32' ? FIT_TOLERANCE_FLOAT32 : o.fitTolerance;
+  // The fit tolerance's default follows the engine's precision and the problem's u₀ (options.ts).
+  const fitTolerance = options.fitTolerance === undefined ? defaultFitTolerance(problem, engine.precision) : o.fitTolerance;
   return new SdmmSolver(problem, { ...o, fitTolerance }, network, engine, backend, rules);
 }
