@@ -132,7 +132,7 @@ describe('the suite measures pattern-sensitive problems by their pattern', () =>
     expect(r.pattern!.lengthError[0]).toBeCloseTo(0, 12);
     expect(r.pattern!.lengthError[1]).toBeCloseTo(0.25, 10); // (1/4 − 1/5)/(1/5)
 
-    const resolved = { problem, reference: { scheme: 'mms-newton', nFactor: 2, tauDivisor: 4 }, outputSteps: [1, 2] } as unknown as ResolvedProblem;
+    const resolved = { id: problem.name, problem, reference: { scheme: 'mms-newton', nFactor: 2, tauDivisor: 4 }, outputSteps: [1, 2] } as unknown as ResolvedProblem;
     const [row] = summaryRows({ runs: [r], problems: [resolved], suite: { grid: K } as never });
     const cell = (c: (typeof SUMMARY_COLUMNS)[number]) => row[SUMMARY_COLUMNS.indexOf(c)];
     expect(row).toHaveLength(SUMMARY_COLUMNS.length);
@@ -151,7 +151,7 @@ describe('the suite measures pattern-sensitive problems by their pattern', () =>
     const star = makeProblem('star', 'reduced', { tEnd: 2e-4 });
     const r = measure(task(star, [run, run], [10, 10]), { fields: [run, run], energies: [10, 10] }, describe0);
     expect(r.pattern).toBeUndefined();
-    const resolved = { problem: star, reference: { scheme: 'mms-newton', nFactor: 2, tauDivisor: 4 }, outputSteps: [1, 2] } as unknown as ResolvedProblem;
+    const resolved = { id: star.name, problem: star, reference: { scheme: 'mms-newton', nFactor: 2, tauDivisor: 4 }, outputSteps: [1, 2] } as unknown as ResolvedProblem;
     const [row] = summaryRows({ runs: [r], problems: [resolved], suite: { grid: K } as never });
     expect(row[SUMMARY_COLUMNS.indexOf('pattern_sensitive')]).toBe(false);
     expect(row[SUMMARY_COLUMNS.indexOf('length_error')]).toBe('');
