@@ -35,6 +35,19 @@ const MESSAGE_BYTES = 1024;
 export const TASK_STOP = -1;
 /** Start-up budget (tsx compiles the worker module on first use). */
 const START_TIMEOUT_MS = 60_000;
+/**
+ * Longest single Atomics.wait of either side; each side then re-checks the shared counter it is
+ * waiting on. Two long suite runs (ac1d, ~70 steps in, 1-minute load ≈ 20) hung with the main
+ * thread and its one worker both asleep in a futex wait: a wake-up was lost, cause not found. With
+ * bounded waits a lost wake-up costs at most this long instead of the run; a notified wait returns
+ * at once as before, and an idle worker wakes 10 times a second (no measurable cost).
+ */
+export const WAKE_CHECK_MS = 100;
+/** A task on which no worker makes progress for this long is a dead or hung worker: an error. */
+const STALL_TIMEOUT_MS = 120_000;
+
+/** Indices of the control block (the protocol above), for tests that drive a worker directly. */
+export const CONTROL = Object.freeze({ GENERATION, TASK, PENDING, READY, FAILED });
 
 /** The shared control block of a pool. */
 export function createControl(): Int32Array {
@@ -66,7 +79,7 @@ export function serveTasks(control: Int32Array, worker: number, handler: (task: 
   Atomics.add(control, READY, 1);
   Atomics.notify(control, READY);
   for (;;) {
-    Atomics.wait(control, GENERATION, generation);
+    while (Atomics.load(control, GENERATION) === generation) Atomics.wait(control, GENERATION, generation, WAKE_CHECK_MS);
     generation = Atomics.load(control, GENERATION);
     const task = Atomics.load(control, TASK);
     if (task === TASK_STOP) return;
@@ -111,6 +124,10 @@ export class WorkerPool {
   readonly loader: WorkerLoader;
   private ready = false;
   private disposed = false;
+  /** Set when a task stalled: the workers' state is unknown, so the pool runs nothing more. */
+  private broken: Error | null = null;
+  /** How long a task may go without any worker finishing before `run` gives up (ms). */
+  stallTimeoutMs = STALL_TIMEOUT_MS;
 
   /**
    * @param size    number of workers (the main thread is one more participant)
@@ -169,6 +186,7 @@ export class WorkerPool {
   /** Run `task` on every worker while the main thread runs `own`; returns when all are done. */
   run(task: number, own: () => void): void {
     if (this.disposed) throw new Error('SDMM engine: worker pool used after dispose()');
+    if (this.broken) throw this.broken;
     // A worker that failed has left its loop; the pool cannot run tasks any more.
     const failedBefore = this.failure();
     if (failedBefore) throw failedBefore;
@@ -184,10 +202,22 @@ export class WorkerPool {
     } catch (err) {
       ownError = err;
     }
+    let last = -1;
+    let since = performance.now();
     for (;;) {
       const pending = Atomics.load(c, PENDING);
       if (pending === 0) break;
-      Atomics.wait(c, PENDING, pending);
+      const now = performance.now();
+      if (pending !== last) {
+        last = pending;
+        since = now;
+      } else if (now - since > this.stallTimeoutMs) {
+        this.broken = new Error(
+          `SDMM engine: ${pending} of ${this.size} worker threads made no progress on a task for ${Math.round((now - since) / 1000)} s (a worker died or hangs); rerun with --threads 1`,
+        );
+        throw this.broken;
+      }
+      Atomics.wait(c, PENDING, pending, WAKE_CHECK_MS);
     }
     const failed = this.failure();
     if (ownError) throw ownError;
