@@ -413,7 +413,8 @@ export function adamMinimize(
       stopReason = 'target';
       break;
     }
-    if (iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * (initial - best)) {
+    // tol < 0 switches the rule off (with no progress yet, initial − best = 0 and the test would pass).
+    if (opts.tol >= 0 && iterations >= ADAM_WINDOW && window[iterations % ADAM_WINDOW] - best <= opts.tol * (initial - best)) {
       stopReason = 'rel-decrease';
       break;
     }
