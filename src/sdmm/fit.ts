@@ -301,17 +301,6 @@ function projectedMisfit(p: AxisProblem, layout: NetworkLayout, a: number, theta
   return f;
 }
 
-
-/**
- * The 2D per-axis regressions run their networks on the TypeScript loops, not the SIMD kernels:
- * they are small (one axis, ~10² points), so SIMD saves nothing measurable, and measured on the
- * reduced star's default fit, the SIMD kernels' rounding (two-lane sums) sent the y-axis
- * regression into a failed line search at 2.8e-6 instead of its 2.1e-8 target, and the fit was
- * refused (1.5e-7 > 1e-8); with these loops it reaches 4.8e-9, as before the kernels. The 1D
- * regression (ac1d: 1,200 points) keeps the kernels: 1.0 s for the whole fit against 2.1 s.
- */
-const REGRESSION_MLP = { simd: false } as const;
-
 export function fitInitialCondition(
   engine: SdmmEngine,
   layout: NetworkLayout,
@@ -396,8 +385,8 @@ export function fitInitialCondition(
       }
       return w;
     };
-    problems.push(axisProblem(new AxisMlp(layout.axes[0], layout.activation, rules[0].points, REGRESSION_MLP), X, false, null, colWeights(Y, ny)));
-    problems.push(axisProblem(new AxisMlp(layout.axes[1], layout.activation, rules[1].points, REGRESSION_MLP), Y, false, null, colWeights(X, nx)));
+    problems.push(axisProblem(new AxisMlp(layout.axes[0], layout.activation, rules[0].points), X, false, null, colWeights(Y, ny)));
+    problems.push(axisProblem(new AxisMlp(layout.axes[1], layout.activation, rules[1].points), Y, false, null, colWeights(X, nx)));
   }
   phaseMs.factors = performance.now() - t0;
 
