@@ -138,6 +138,23 @@ describe('SDMM initial fit with the other network options', () => {
   }
 });
 
+describe('SDMM initial fit with every default (known defect)', () => {
+  // What `allen-cahn run --problem star --solver sdmm` does: rank 16, width 32, depth 2, the
+  // problem's quadrature, js engine. Since the SIMD kernels, the y-axis regression ends in a
+  // failed line search (2.8e-6 against its 2.1e-8 target) and the fit stops at 1.5e-7 > 1e-8, so
+  // the run refuses to step (it passed before, 5.9e-9). Running the 2D regressions on the
+  // TypeScript loops fixes the star but breaks another configuration (rank 16, width 16,
+  // 16 elements: 2.7e-4), and QR instead of the normal equations did not help: the regression is
+  // fragile, cause open (issue 8). Held as it.fails; make it a plain it once the fit is robust.
+  it.fails('reduced star: the default fit reaches the default tolerance 1e-8', async () => {
+    const problem = makeProblem('star', 'reduced');
+    const solver = await createSdmmSolver(problem, { backend: 'js' });
+    const r0 = await solver.initialise();
+    solver.dispose();
+    expect(r0.stopReason).toMatch(/^fit relative mse \S+ <= tolerance 1\.000e-8/);
+  }, 120_000);
+});
+
 describe('SDMM fit refusals are one clear line', () => {
   it('a rank too small for u₀: names the achieved MSE, the rank and its truncation error', async () => {
     const solver = await createSdmmSolver(makeProblem('star', 'reduced'), { rank: 1, width: 8, quadElements: 16, fitMaxIters: 20, backend: 'js' });
