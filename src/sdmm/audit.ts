@@ -1,6 +1,6 @@
-import { DOUBLE_WELL } from '../physics/potential.js';
-import { compositeGaussLegendre, type Rule1D } from '../quadrature/index.js';
+import { compositeGaussLegendre, tensorRule, type Rule1D } from '../quadrature/index.js';
 import { fastTanh } from './engine/density.js';
+import { gridEnergy, newGridField, type GridField } from './grid.js';
 import type { SeparableNetwork } from './network.js';
 
 /**
@@ -10,7 +10,7 @@ import type { SeparableNetwork } from './network.js';
  *
  * with u_θ = tanh(α s) (or α s unbounded), s = Σ_k Π_a X_k^a(x_a), ∂_a u = g ∂_a s, g = α(1 − u²)
  * (or α), evaluated in float64 from the per-axis features (network.axisFeatures) and one
- * contraction per point, so it costs O(N r) for N points and rank r, once per step (measured: 18 ms
+ * contraction per point, then summed by the shared energy functional, so it costs O(N r) for N points and rank r, once per step (measured: 18 ms
  * on the 256² audit grid of the reduced star's defaults, 47 ms on 512², on the shared 2-core
  * machine at load 8, so noisy; a default step there takes up to 500 loss evaluations of 3–10 ms). The step minimizes Jₙ on its own Gauss grid only; a network that grows
  * features between the quadrature points (an interface sharpened between two points, a wiggle
@@ -25,52 +25,59 @@ export function refinedRules(axes: readonly { min: number; max: number }[], elem
   return axes.map((a) => compositeGaussLegendre(a.min, a.max, factor * elements, points));
 }
 
-/** Scratch for energyOnGrid, sized once per grid and rank. */
+/** Scratch for energyOnGrid, sized once per grid and rank: the per-axis features, the field, the weights. */
 export interface AuditWorkspace {
   readonly X: Float64Array[];
   readonly dX: Float64Array[];
+  readonly field: GridField;
+  readonly weights: Float64Array;
 }
 
 export function auditWorkspace(rules: readonly Rule1D[], rank: number): AuditWorkspace {
-  return { X: rules.map((r) => new Float64Array(r.points.length * rank)), dX: rules.map((r) => new Float64Array(r.points.length * rank)) };
+  const { weights } = tensorRule(rules);
+  return {
+    X: rules.map((r) => new Float64Array(r.points.length * rank)),
+    dX: rules.map((r) => new Float64Array(r.points.length * rank)),
+    field: newGridField(weights.length, rules.length),
+    weights,
+  };
 }
 
-/** E(u_θ) on the tensor grid of `rules` (one rule per axis of the network; 1D or 2D). */
+/**
+ * E(u_θ) on the tensor grid of `rules` (one rule per axis of the network; 1D or 2D): u_θ and ∇u_θ
+ * from the per-axis features, then the shared energy functional (grid.ts: gridEnergy).
+ */
 export function energyOnGrid(network: SeparableNetwork, theta: Float64Array, rules: readonly Rule1D[], epsilon: number, ws: AuditWorkspace = auditWorkspace(rules, network.layout.rank)): number {
   const layout = network.layout;
   const r = layout.rank;
   const dim = layout.dim;
   if (rules.length !== dim) throw new Error(`energyOnGrid: ${rules.length} rules for a ${dim}D network`);
   const alpha = layout.alphaIndex >= 0 ? theta[layout.alphaIndex] : layout.alpha;
-  const invEps2 = 1 / (epsilon * epsilon);
   for (let a = 0; a < dim; a++) network.axisFeatures(theta, a, rules[a].points, ws.X[a], ws.dX[a]);
   const bound = layout.bound;
-  const { F } = DOUBLE_WELL;
-  let E = 0;
+  const { u, grad } = ws.field;
   if (dim === 1) {
     const [X] = ws.X;
     const [dX] = ws.dX;
-    const w = rules[0].weights;
-    for (let i = 0; i < w.length; i++) {
+    for (let i = 0; i < u.length; i++) {
       let s = 0;
       let sx = 0;
       for (let k = 0; k < r; k++) {
         s += X[i * r + k];
         sx += dX[i * r + k];
       }
-      const u = bound ? fastTanh(alpha * s) : alpha * s;
-      const g = bound ? alpha * (1 - u * u) : alpha;
-      E += w[i] * (0.5 * g * g * sx * sx + invEps2 * F(u));
+      const v = bound ? fastTanh(alpha * s) : alpha * s;
+      u[i] = v;
+      grad[0][i] = (bound ? alpha * (1 - v * v) : alpha) * sx;
     }
-    return E;
+    return gridEnergy(ws.weights, ws.field, epsilon);
   }
   const [X, Y] = ws.X;
   const [dX, dY] = ws.dX;
-  const wx = rules[0].weights;
-  const wy = rules[1].weights;
-  for (let i = 0; i < wx.length; i++) {
-    let line = 0;
-    for (let j = 0; j < wy.length; j++) {
+  const nx = rules[0].points.length;
+  const ny = rules[1].points.length;
+  for (let i = 0; i < nx; i++) {
+    for (let j = 0; j < ny; j++) {
       let s = 0;
       let sx = 0;
       let sy = 0;
@@ -81,11 +88,13 @@ export function energyOnGrid(network: SeparableNetwork, theta: Float64Array, rul
         sx += dX[i * r + k] * yk;
         sy += xk * dY[j * r + k];
       }
-      const u = bound ? fastTanh(alpha * s) : alpha * s;
-      const g = bound ? alpha * (1 - u * u) : alpha;
-      line += wy[j] * (0.5 * g * g * (sx * sx + sy * sy) + invEps2 * F(u));
+      const v = bound ? fastTanh(alpha * s) : alpha * s;
+      const g = bound ? alpha * (1 - v * v) : alpha;
+      const q = i * ny + j;
+      u[q] = v;
+      grad[0][q] = g * sx;
+      grad[1][q] = g * sy;
     }
-    E += wx[i] * line;
   }
-  return E;
+  return gridEnergy(ws.weights, ws.field, epsilon);
 }
