@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeProblem } from '../src/physics/problems.js';
 import { mulberry32 } from '../src/physics/random.js';
 import { AxisMlp } from '../src/sdmm/engine/axis-mlp.js';
-import { fastTanh } from '../src/sdmm/engine/density.js';
+import { tanh as fastTanh } from '../src/util/portable-math.js';
 import { NetworkEvaluator, initialParameters, networkLayout, type Activation } from '../src/sdmm/network.js';
 
 /**

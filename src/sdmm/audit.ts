@@ -1,5 +1,5 @@
 import { compositeGaussLegendre, tensorRule, type Rule1D } from '../quadrature/index.js';
-import { fastTanh } from './engine/density.js';
+import { tanh } from '../util/portable-math.js';
 import { gridEnergy, newGridField, type GridField } from './grid.js';
 import type { SeparableNetwork } from './network.js';
 
@@ -66,7 +66,7 @@ export function energyOnGrid(network: SeparableNetwork, theta: Float64Array, rul
         s += X[i * r + k];
         sx += dX[i * r + k];
       }
-      const v = bound ? fastTanh(alpha * s) : alpha * s;
+      const v = bound ? tanh(alpha * s) : alpha * s;
       u[i] = v;
       grad[0][i] = (bound ? alpha * (1 - v * v) : alpha) * sx;
     }
@@ -88,7 +88,7 @@ export function energyOnGrid(network: SeparableNetwork, theta: Float64Array, rul
         sx += dX[i * r + k] * yk;
         sy += xk * dY[j * r + k];
       }
-      const v = bound ? fastTanh(alpha * s) : alpha * s;
+      const v = bound ? tanh(alpha * s) : alpha * s;
       const g = bound ? alpha * (1 - v * v) : alpha;
       const q = i * ny + j;
       u[q] = v;

@@ -1,7 +1,7 @@
 import { encodeAxis } from '../encoding.js';
 import type { Activation, AxisLayout } from '../network.js';
 import { dotCross, dotRows, transpose } from './dense.js';
-import { fastTanh } from './density.js';
+import { tanh } from '../../util/portable-math.js';
 import { simdAvailable, simdKernels, type SimdKernels } from './wasm.js';
 
 /**
@@ -20,7 +20,7 @@ import { simdAvailable, simdKernels, type SimdKernels } from './wasm.js';
  *   ∂L/∂H_l = gZ W_lᵀ,   ∂L/∂T_l = gTW W_lᵀ.
  * σ'' is exact: tanh: −2 h (1 − h²); sin: −sin; GELU (tanh form, network.ts): t' + ½ z t'' with
  * t = tanh(c(z + a z³)), v = c(1 + 3a z²), t' = (1 − t²) v, t'' = −2 t t' v + (1 − t²) 6 a c z.
- * tanh is `fastTanh` (density.ts: a table-driven exponential, ≤ 5e-15 relative error).
+ * tanh is the portable tanh of src/util/portable-math.ts (table-driven, ≤ 5e-15 relative error).
  *
  * Layouts: every grid array is row-major (n × columns): X[i·r + k], T[i·r + k]; θ is the flat
  * parameter vector of network.ts (W_l row-major in_l × out_l at weightOffset, b_l at biasOffset).
@@ -360,7 +360,7 @@ function activateLayer(
       let s1: number;
       let s2: number;
       if (kind === 0) {
-        h = fastTanh(z);
+        h = tanh(z);
         s1 = 1 - h * h;
         s2 = -2 * h * s1;
       } else if (kind === 1) {
@@ -369,7 +369,7 @@ function activateLayer(
         s2 = -h;
       } else {
         const z2 = z * z;
-        const th = fastTanh(GELU_C * (z + GELU_A * z2 * z));
+        const th = tanh(GELU_C * (z + GELU_A * z2 * z));
         const v = GELU_C * (1 + 3 * GELU_A * z2);
         const sech2 = 1 - th * th;
         const t1 = sech2 * v;

@@ -8,8 +8,8 @@ import { F64, Fn, I32, V128, assembleModule } from '../../util/wasm.js';
  * code for TypeScript loops, and every typed-array access carries an index computation and a bounds
  * check, so the TypeScript kernels top out at ≈ 3 GFMA/s here; the same loops in WebAssembly SIMD
  * (f64x2, two points j per instruction, no bounds checks) run at ≈ 8 GFMA/s, and the table-free
- * f64x2 tanh at twice fastTanh's rate (scratch A/B, benchmarks/README.md, "SDMM engine kernels").
- * A scalar WebAssembly copy of the density (fastTanh with its tables) was only 1.14× faster than
+ * f64x2 tanh at twice the rate of the portable tanh (src/util/portable-math.ts) (scratch A/B, benchmarks/README.md, "SDMM engine kernels").
+ * A scalar WebAssembly copy of the density (the portable tanh with its tables) was only 1.14× faster than
  * TypeScript and was dropped: the gain is in the two lanes, not in the missing bounds checks.
  *
  * The kernels work on one WebAssembly.Memory that holds every grid buffer (gridBuffers maps its
@@ -336,8 +336,8 @@ function tanhLocals(f: Fn): TanhLocals {
  *   e^y − 1 = (2^k − 1) + 2^k (e^ρ − 1),  e^ρ − 1 = ρ Σ_{i=0}^{12} ρ^i/(i+1)!  (Horner; the Taylor
  *   remainder ρ¹⁴/14! < 5e-18),  tanh|x| = (e^y − 1) / ((e^y − 1) + 2),
  * 2^k built in the exponent bits (the bits of 2⁵² + k shifted left by 52, plus those of 1.0); then
- * ±1 where |x| ≥ 19.1 (as fastTanh), the sign of x, NaN for NaN. Within a few ulp of Math.tanh
- * (test/sdmm-engine-simd.test.ts); not the same bits as density.ts's fastTanh.
+ * ±1 where |x| ≥ 19.1 (as the portable tanh), the sign of x, NaN for NaN. Within a few ulp of Math.tanh
+ * (test/sdmm-engine-simd.test.ts); not the same bits as the portable tanh of src/util/portable-math.ts.
  */
 function emitTanh2(f: Fn, t: TanhLocals): void {
   const HI = 6.93147180369123816490e-1;
