@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSuite } from '../src/bench/config.js';
 import { mergeShards } from '../src/bench/merge.js';
-import { parseShard, shardSelect } from '../src/bench/parallel.js';
+import { parseShard, runSuiteParallel, shardSelect } from '../src/bench/parallel.js';
 import { planSuite, runSuite } from '../src/bench/suite.js';
 import { parseCsv } from '../src/io/csv.js';
 import { decayDeps } from './bench-fixtures.js';
@@ -142,3 +142,54 @@ describe('allen-cahn bench --jobs 2 and Ctrl-C', () => {
   });
 });
 
+
+describe('a bench worker that dies during a run (killed, out of memory)', () => {
+  // Four short FEM runs (plan indices 0–3); run 1 is the one whose worker dies.
+  const small = parseSuite(
+    JSON.stringify({
+      name: 'small',
+      grid: 9,
+      reference: { nFactor: 1, tauDivisor: 1 },
+      problems: [{ name: 'front1d', overrides: { tEnd: 0.05, n: 20 }, solvers: ['mms-newton', 'stabilized', 'convex-split'].map((scheme) => ({ kind: 'fem', scheme })) }, { name: 'circle', overrides: { tEnd: 0.0003, n: 8 }, solvers: [{ kind: 'fem', scheme: 'stabilized' }] }],
+    }),
+    'small.json',
+  );
+  const workerModule = join(import.meta.dirname, 'fixtures', 'dying-bench-worker.ts');
+
+  async function withDyingWorker(times: number, root: string, lines: string[]) {
+    const counter = join(root, 'deaths');
+    Object.assign(process.env, { BENCH_DIE_ON_RUN: '1', BENCH_DIE_TIMES: String(times), BENCH_DIE_COUNTER: counter });
+    try {
+      const results = await runSuiteParallel(small, { root, deps: decayDeps(), jobs: 2, workerModule, log: (l) => lines.push(l) });
+      return { results, deaths: Number(readFileSync(counter, 'utf8')) };
+    } finally {
+      for (const k of ['BENCH_DIE_ON_RUN', 'BENCH_DIE_TIMES', 'BENCH_DIE_COUNTER']) delete process.env[k];
+    }
+  }
+
+  it('once: the run is tried again in a new worker and the suite completes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bench-die-once-'));
+    const lines: string[] = [];
+    const { results, deaths } = await withDyingWorker(1, root, lines);
+    expect(deaths).toBe(1);
+    expect(lines.join('\n')).toMatch(/bench worker [12] was killed by SIGKILL during run 1; trying it again in a new worker/);
+    expect(results.runs.filter((r) => r.role !== 'reference').map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+  });
+
+  it('twice: that run is recorded as failed with the reason, the others complete, and the next start runs it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bench-die-twice-'));
+    const lines: string[] = [];
+    const { results, deaths } = await withDyingWorker(2, root, lines);
+    expect(deaths).toBe(2);
+    const runs = results.runs.filter((r) => r.role !== 'reference');
+    expect(runs.map((r) => r.status)).toEqual(['completed', 'failed', 'completed', 'completed']);
+    expect(runs[1].reason).toMatch(/^bench worker [12] was killed by SIGKILL 2 times during this run \(out of memory\?\); its checkpoint is kept, run the suite again to resume it$/);
+    const summary = readFileSync(join(root, 'small', 'summary.csv'), 'utf8');
+    expect(summary).toContain('killed by SIGKILL 2 times');
+    // Nothing marks it done, so a second start (no more deaths) runs it and skips the rest.
+    const again: string[] = [];
+    const second = await runSuiteParallel(small, { root, deps: decayDeps(), jobs: 2, workerModule: join(import.meta.dirname, '..', 'src', 'bench', 'worker.ts'), log: (l) => again.push(l) });
+    expect(second.runs.filter((r) => r.role !== 'reference').map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(again.filter((l) => /already done \(completed\), skipped/.test(l)).length).toBeGreaterThanOrEqual(3);
+  });
+});

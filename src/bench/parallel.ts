@@ -59,12 +59,19 @@ function workerPath(): string {
   return here.replace(/parallel\.(ts|js)$/, (_m, ext: string) => `worker.${ext}`);
 }
 
+/** A worker process ended during a job (killed, out of memory, crashed): the job did not finish. */
+class WorkerDied extends Error {}
+
 /** A forked worker that runs jobs one at a time; resolves each job when the worker reports it done. */
 class Worker {
   readonly child: ChildProcess;
   private pending: (() => void) | null = null;
   private failed: ((e: Error) => void) | null = null;
-  constructor(module: string, init: { suite: SuiteConfig; root: string; id: number; referenceCommand?: string }, log: (line: string) => void) {
+  constructor(
+    module: string,
+    readonly init: { suite: SuiteConfig; root: string; id: number; referenceCommand?: string },
+    log: (line: string) => void,
+  ) {
     // Running from TypeScript sources (tests, npm scripts): the worker needs tsx's loader too.
     const execArgv = module.endsWith('.ts') ? ['--import', 'tsx'] : [];
     this.child = fork(module, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -76,14 +83,21 @@ class Worker {
         p?.();
       }
     });
-    this.child.on('exit', (code) => {
+    // A message to a worker that has just died fails with ERR_IPC_CHANNEL_CLOSED: its 'exit' says
+    // what happened, so the channel error itself is not news (unhandled, it would end the parent).
+    this.child.on('error', () => {});
+    this.child.on('exit', (code, signal) => {
       const f = this.failed;
       this.pending = this.failed = null;
-      f?.(new Error(`bench worker ${init.id} exited with code ${code} during a job`));
+      f?.(new WorkerDied(signal ? `bench worker ${init.id} was killed by ${signal}` : `bench worker ${init.id} exited with code ${code}`));
     });
     this.child.send({ type: 'init', ...init });
   }
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null && this.child.connected;
+  }
   run(job: WorkerJob): Promise<void> {
+    if (!this.alive) return Promise.reject(new WorkerDied(`bench worker ${this.init.id} is not running`));
     return new Promise((resolve, reject) => {
       this.pending = resolve;
       this.failed = reject;
@@ -91,7 +105,7 @@ class Worker {
     });
   }
   close(): Promise<void> {
-    if (this.child.exitCode !== null) return Promise.resolve();
+    if (!this.alive) return Promise.resolve();
     return new Promise((resolve) => {
       this.child.once('exit', () => resolve());
       this.child.send({ type: 'exit' });
@@ -99,12 +113,48 @@ class Worker {
   }
 }
 
-/** Hand `jobs` to `workers`, each taking the next job when free. */
-async function drain(workers: Worker[], jobs: WorkerJob[], signal: AbortSignal | undefined): Promise<void> {
+/** How often a job is tried in a fresh worker process when its worker dies (the first try included). */
+const ATTEMPTS = 2;
+
+/**
+ * Hand `jobs` to `workers`, each taking the next job when free. A worker that dies during a job
+ * is replaced (`spawn`) and the job tried again in the new one, which resumes a run from its
+ * checkpoint; after ATTEMPTS deaths a run is handed to `lost` (the suite records it as failed) and
+ * the others go on, while a reference stops the suite (every run of its problem needs it).
+ */
+async function drain(
+  workers: Worker[],
+  jobs: WorkerJob[],
+  signal: AbortSignal | undefined,
+  spawn: (id: number) => Worker,
+  lost: (job: { index: number }, reason: string) => void,
+  log: (line: string) => void,
+): Promise<void> {
   let next = 0;
   await Promise.all(
-    workers.map(async (w) => {
-      while (next < jobs.length && !signal?.aborted) await w.run(jobs[next++]);
+    workers.map(async (_, slot) => {
+      while (next < jobs.length && !signal?.aborted) {
+        const job = jobs[next++];
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await workers[slot].run(job);
+            break;
+          } catch (e) {
+            if (!(e instanceof WorkerDied) || signal?.aborted) throw e;
+            const what = 'references' in job ? `the reference of ${job.references.join(', ')}` : `run ${job.index}`;
+            workers[slot] = spawn(slot + 1);
+            if (attempt < ATTEMPTS) {
+              log(`${e.message} during ${what}; trying it again in a new worker (a run resumes from its checkpoint)`);
+              continue;
+            }
+            const reason = `${e.message} ${ATTEMPTS} times during this run (out of memory?); its checkpoint is kept, run the suite again to resume it`;
+            if ('references' in job) throw new Error(`${e.message} ${ATTEMPTS} times while computing ${what}; run the suite again to resume it`);
+            log(`${e.message} again during ${what}: recorded as failed`);
+            lost(job, reason);
+            break;
+          }
+        }
+      }
     }),
   );
 }
@@ -142,19 +192,22 @@ async function runWithWorkers(suite: SuiteConfig, options: ParallelOptions, sele
     .map((p) => p.id);
   const runs: WorkerJob[] = plan.map((t) => ({ index: t.index }));
   const n = Math.min(options.jobs, Math.max(refs.length, runs.length, 1));
-  const workers = Array.from({ length: n }, (_, id) => new Worker(options.workerModule ?? workerPath(), { suite, root, id: id + 1, referenceCommand: options.referenceCommand }, log));
+  const spawn = (id: number) => new Worker(options.workerModule ?? workerPath(), { suite, root, id, referenceCommand: options.referenceCommand }, log);
+  const workers = Array.from({ length: n }, (_, i) => spawn(i + 1));
+  const lostRuns = new Map<number, string>();
+  const lost = (job: { index: number }, reason: string) => lostRuns.set(job.index, reason);
   const stop = () => {
-    for (const w of workers) w.child.kill('SIGINT');
+    for (const w of workers) if (w.alive) w.child.kill('SIGINT');
   };
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
-    await drain(workers, refs.map((p) => ({ references: [p] })), options.signal);
-    await drain(workers, runs, options.signal);
+    await drain(workers, refs.map((p) => ({ references: [p] })), options.signal, spawn, lost, log);
+    await drain(workers, runs, options.signal, spawn, lost, log);
   } finally {
     options.signal?.removeEventListener('abort', stop);
     await Promise.all(workers.map((w) => w.close()));
   }
   // Interrupted: the workers have checkpointed their runs; leave the tables of an earlier
   // complete pass alone (the next start resumes and writes them).
-  return runSuite(suite, { ...options, select, lockHeld: true, ...(options.signal?.aborted ? { tables: false } : {}) });
+  return runSuite(suite, { ...options, select, lockHeld: true, lostRuns, ...(options.signal?.aborted ? { tables: false } : {}) });
 }

@@ -88,6 +88,12 @@ export interface SuiteOptions {
    * worker processes); default false: runSuite takes it for its own duration.
    */
   lockHeld?: boolean;
+  /**
+   * Runs (by plan index) whose bench worker process died twice (parallel.ts), with the reason:
+   * recorded as failed without running them here, and without bench.json, so that the next start
+   * resumes them from their checkpoints.
+   */
+  lostRuns?: ReadonlyMap<number, string>;
 }
 
 /** One configuration of a suite in plan order: `index` counts the non-reference runs from 0. */
@@ -229,17 +235,20 @@ async function runLocked(
     if (suite.sweep?.problems.includes(name)) {
       for (const s of suite.sweep.solvers) tasks.push(task({ ...s, label: `sweep-${solverLabel(s, p.problem.n)}` }, 'sweep'));
     }
-    const chosen = tasks.filter((t) => select({ problem: name, label: t.spec.label, role: t.role as 'main' | 'sweep', index: taskIndex++ }));
+    const chosen = tasks
+      .map((t) => ({ t, plan: taskIndex++ }))
+      .filter(({ t, plan }) => select({ problem: name, label: t.spec.label, role: t.role as 'main' | 'sweep', index: plan }));
     index++;
     // A reference that is missing or stale (other settings or code) is (re)computed even when
     // not selected: measuring against it would be wrong.
     if (refSelected || (chosen.length > 0 && !runIsDone(refTask, suite))) runs.push(await runOne(refTask, suite, options, counted, null));
     if (chosen.length === 0 || options.signal?.aborted) continue;
     const ref = loadReference(refTask);
-    for (const t of chosen) {
+    for (const { t, plan } of chosen) {
       if (options.signal?.aborted) break;
       index++;
-      const r = await runOne(t, suite, options, counted, ref);
+      const lost = options.lostRuns?.get(plan);
+      const r = lost !== undefined && !runIsDone(t, suite) ? lostRun(t, ref, lost, counted) : await runOne(t, suite, options, counted, ref);
       runs.push(r);
       const last = r.relL2[r.relL2.length - 1];
       sweepPoints.push({ problem: name, family: r.family, label: r.label, wallMs: r.totalWallMs, error: r.status === 'completed' ? last : Number.NaN });
@@ -259,6 +268,12 @@ async function runLocked(
   writeTimeToAccuracyCsv(layout.timeToAccuracyCsv, tta);
   if (options.report && !options.signal?.aborted) await options.report(results);
   return results;
+}
+
+/** A run whose worker process died (parallel.ts): failed with the reason, measured from what it wrote, no bench.json. */
+function lostRun(task: RunTask, ref: ReferenceData | null, reason: string, log: (line: string) => void): RunResult {
+  log(`${task.problem}/${task.spec.label}: failed (${reason})`);
+  return measure(task, ref, { failed: true, reason, describe: {} });
 }
 
 /** Run (or skip, or resume) one configuration and compute its metrics; never throws for a solver failure. */
