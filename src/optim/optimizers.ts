@@ -30,6 +30,14 @@ export interface MinimizeOptions {
   target?: number;
   /** Checked after every `everyIters` iterations with the current (best) θ: true stops with stopReason 'switch'. */
   stop?: { everyIters: number; test: (theta: Float64Array) => boolean };
+  /** L-BFGS: f(θ) and ∇f(θ) at the start, already evaluated by the caller (not evaluated again). */
+  start?: { value: number; gradient: Float64Array };
+  /**
+   * L-BFGS: the point the stop rules measure from, when it is not the start: its loss replaces f_0 in
+   * the `tol` rule and its gradient norm ‖∇f(θ_0)‖ in the `gradTol` rule (a time step started from a
+   * predicted θ keeps the rules of a start at θⁿ, so a better start never makes them stricter).
+   */
+  reference?: { value: number; gradientNorm: number };
 }
 
 export interface MinimizeResult {
@@ -42,7 +50,7 @@ export interface MinimizeResult {
   /** Loss at the start and at the returned (best) iterate. */
   initial: number;
   best: number;
-  /** ‖∇f‖₂ at the start and at the returned iterate (NaN where not evaluated). */
+  /** ‖∇f‖₂ at the start (L-BFGS: at `reference` when given) and at the returned iterate (NaN where not evaluated). */
   initialGradientNorm: number;
   gradientNorm: number;
 }
@@ -183,10 +191,20 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
   const gTrial = new Float64Array(P);
   const bestTheta = new Float64Array(P);
   const bestG = new Float64Array(P);
-  let evaluations = 1;
-  let fx = f(theta, g);
+  let evaluations = 0;
+  let fx: number;
+  if (opts.start) {
+    if (opts.start.gradient.length !== P) throw new Error(`L-BFGS start gradient has ${opts.start.gradient.length} entries, θ has ${P}`);
+    fx = opts.start.value;
+    g.set(opts.start.gradient);
+  } else {
+    fx = f(theta, g);
+    evaluations++;
+  }
   const initial = fx;
-  const g0 = norm2(g);
+  // f_0 and ‖∇f(θ_0)‖ of the stop rules.
+  const f0 = opts.reference ? opts.reference.value : fx;
+  const g0 = opts.reference ? opts.reference.gradientNorm : norm2(g);
   const result = (iterations: number, stopReason: string) => ({ iterations, evaluations, stopReason, initial, best: fx, initialGradientNorm: g0, gradientNorm: norm2(g) });
   if (!Number.isFinite(fx)) return result(0, 'non-finite');
   if (opts.target !== undefined && fx <= opts.target) return result(0, 'target');
@@ -344,7 +362,7 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
       stopReason = 'gradient';
       break;
     }
-    if (fPrev - fx <= opts.tol * (initial - fx)) {
+    if (fPrev - fx <= opts.tol * (f0 - fx)) {
       stopReason = 'rel-decrease';
       break;
     }
