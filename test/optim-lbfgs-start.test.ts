@@ -64,3 +64,26 @@ it('the stop rules measure from `reference`: a start nearer the minimiser stops 
   expect(rd.stopReason).toBe('rel-decrease');
   expect(rd.iterations).toBeLessThan(ownRd.iterations);
 });
+
+it('keeps curvature pairs of a loss whose curvature reaches 1e12 (sᵀy/yᵀy = 1e-12 is a valid pair, skipped only below ε_mach)', () => {
+  // f = ½ Σ_i κ_i θ_i², κ_i = 10^(12 i/(n−1)): every pair has sᵀy/yᵀy ≥ 1/max κ = 1e-12.
+  const n = 8;
+  const kappa = Float64Array.from({ length: n }, (_, i) => 10 ** ((12 * i) / (n - 1)));
+  const stiff: Objective = (th, g) => {
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      v += 0.5 * kappa[i] * th[i] * th[i];
+      g[i] = kappa[i] * th[i];
+    }
+    return v;
+  };
+  const theta = Float64Array.from({ length: n }, () => 1);
+  const state = createLbfgsState(n, 5, false);
+  const r = lbfgsMinimize(stiff, theta, state, { maxIters: 20, tol: 0 });
+  expect(r.iterations).toBe(20);
+  expect(state.count).toBe(5);
+  // With the pairs the searches mostly accept their first trial; steepest descent from
+  // t₀ = 1/‖∇f‖₁ needed 5–7 evaluations per iteration here.
+  expect(r.evaluations).toBeLessThanOrEqual(2 * r.iterations);
+  expect(r.best).toBeLessThan(1e-3 * r.initial);
+});

@@ -173,7 +173,10 @@ function simdDirection(state: LbfgsState, d: Float64Array, alphas: Float64Array)
  * c₁ = 10⁻⁴, c₂ = 0.9, bracketing by doubling and zooming by safeguarded quadratic interpolation).
  * A trial must also decrease f strictly (float32 losses are noisy at the last bit); non-finite
  * trial losses count as "too far". Without history the first trial step is min(1, 1/‖∇f‖₁)
- * along −∇f (the bracketing phase grows it). Pairs with sᵀy ≤ 10⁻¹⁰ yᵀy are skipped. The history
+ * along −∇f (the bracketing phase grows it). Pairs with sᵀy ≤ ε_mach yᵀy are skipped (as L-BFGS-B does):
+ * 1/γ = yᵀy/sᵀy estimates the largest curvature, which reaches 10¹¹ in the bounded star's step
+ * functional, so the former floor 10⁻¹⁰ yᵀy there skipped every pair and left steepest descent with a
+ * tiny first trial step (7 evaluations per iteration in the quick suite's star row). The history
  * persists in `state` across calls (warm start between time steps); a non-descent direction
  * resets it.
  */
@@ -345,7 +348,7 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
       sy += s * y;
       yy += y * y;
     }
-    if (sy > 1e-10 * yy && yy > 0) {
+    if (sy > Number.EPSILON * yy && yy > 0) {
       state.rho[j] = 1 / sy;
       state.head = (state.head + 1) % m;
       state.count = Math.min(state.count + 1, m);
