@@ -150,29 +150,4 @@ describe('SDMM exact spatial derivatives', () => {
       }
     }
   });
-
-  it('mlpNetwork.axisFeatures (the batched axis MLP) agrees with the pointwise evaluator to 1e-13, also when the coordinates change between calls', () => {
-    const problem = makeProblem('coarsening');
-    const { layout, ev } = setup(problem, 'tanh', true);
-    const net = mlpNetwork(layout);
-    const theta = initialParameters(layout, 5);
-    ev.setParameters(theta);
-    const r = layout.rank;
-    const f = new Float64Array(r);
-    const df = new Float64Array(r);
-    for (const xs of [Float64Array.from([0, 0.1, 0.37, 0.5, 0.99]), Float64Array.from([0.2, 0.3, 0.4, 0.6, 0.8]), Float64Array.from([0.25, 0.75])]) {
-      for (let a = 0; a < 2; a++) {
-        const X = new Float64Array(xs.length * r);
-        const dX = new Float64Array(xs.length * r);
-        net.axisFeatures(theta, a, xs, X, dX);
-        for (let i = 0; i < xs.length; i++) {
-          ev.axisFeatures(a, xs[i], f, df);
-          for (let k = 0; k < r; k++) {
-            expect(Math.abs(X[i * r + k] - f[k])).toBeLessThanOrEqual(1e-13 * Math.max(1, Math.abs(f[k])));
-            expect(Math.abs(dX[i * r + k] - df[k])).toBeLessThanOrEqual(1e-13 * Math.max(1, Math.abs(df[k])));
-          }
-        }
-      }
-    }
-  });
 });

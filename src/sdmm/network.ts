@@ -2,7 +2,6 @@ import { isPeriodic, type ProblemConfig } from '../physics/problems.js';
 import { glorotUniform } from '../nn/init.js';
 import type { SdmmOptions } from './options.js';
 import { encodeAxis, encodePoint } from './encoding.js';
-import { AxisMlp } from './engine/axis-mlp.js';
 
 // The coordinate encoding lives in encoding.ts (no TensorFlow.js import, so the engine's worker
 // threads can load it); re-exported here as part of the network's API.
@@ -285,12 +284,6 @@ export interface SeparableNetwork {
   evaluate(theta: Float64Array, points: Float64Array, out: Float64Array, grad?: Float64Array): Float64Array;
 }
 
-function sameCoordinates(a: Float64Array, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** The per-axis MLP architecture of the module comment as a SeparableNetwork. */
 export function mlpNetwork(layout: NetworkLayout): SeparableNetwork {
   const ev = new NetworkEvaluator(layout);
@@ -299,17 +292,16 @@ export function mlpNetwork(layout: NetworkLayout): SeparableNetwork {
   const out1 = new Float64Array(r);
   const dOut1 = new Float64Array(r);
   const g = new Float64Array(dim);
-  // axisFeatures runs the engine's batched axis MLP (blocked or SIMD products over all points at
-  // once, 2.5× faster than point by point), one per axis for the last coordinates seen (the aliasing
-  // audit asks for the same refined grid every step).
-  const batches: { xs: Float64Array; mlp: AxisMlp }[] = [];
   return {
     layout,
     initialParameters: (seed) => initialParameters(layout, seed),
     axisFeatures(theta, a, xs, X, dX) {
-      let b = batches[a];
-      if (!b || !sameCoordinates(b.xs, xs)) batches[a] = b = { xs: Float64Array.from(xs), mlp: new AxisMlp(layout.axes[a], layout.activation, xs) };
-      b.mlp.forward(theta, X, dX);
+      ev.setParameters(theta);
+      for (let i = 0; i < xs.length; i++) {
+        ev.axisFeatures(a, xs[i], out1, dOut1);
+        X.set(out1, i * r);
+        dX.set(dOut1, i * r);
+      }
     },
     evaluate(theta, points, out, grad) {
       ev.setParameters(theta);

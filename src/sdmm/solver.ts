@@ -74,7 +74,7 @@ class SdmmSolver implements GradientFlowSolver {
     this.scheme = { theta: network.initialParameters(options.seed), field: newGridField(this.weights.length, layout.dim), energy: NaN, previousTheta: null };
     const auditRules = refinedRules(layout.axes, options.quadElements, options.quadPoints);
     const auditPoints = auditRules.reduce((n, r) => n * r.points.length, 1);
-    this.audit = auditPoints <= AUDIT_MAX_POINTS ? { rules: auditRules, ws: auditWorkspace(auditRules, layout.rank) } : null;
+    this.audit = auditPoints <= AUDIT_MAX_POINTS ? { rules: auditRules, ws: auditWorkspace(auditRules, layout) } : null;
   }
 
   /**
