@@ -220,9 +220,9 @@ export class NetworkEvaluator {
   /**
    * u = tanh(α s), s = Σ_k Π_a X_k^a, and ∇u (into `grad` if given) from the per-axis features
    * X^a_k = features[a][o_a + k], X^a_k' = tangents[a][o_a + k] (k < r), o_0 = offset0, o_1 = offset1
-   * (unused in 1D). The same arithmetic for a point
-   * whose features were just computed (value) and for one whose features are shared with other points
-   * on the same grid line (mlpNetwork's evaluate), so both give the same bits.
+   * (unused in 1D). The same arithmetic for a point whose features were just computed (value) and
+   * for one whose features are shared with other points on the same grid line (mlpNetwork's
+   * evaluate), so both give the same bits.
    */
   combine(features: readonly Float64Array[], tangents: readonly Float64Array[], offset0: number, offset1: number, grad?: Float64Array): number {
     const { layout } = this;
