@@ -133,11 +133,11 @@ describe('suite config', () => {
     expect(ac1d.problem.tau).toBe(5e-3); // the reduced τ: 200 SDMM steps keep the quick suite quick (dt = 1e-3 is measured apart, benchmarks/README.md)
     expect(ac1d.outputSteps.map((s) => s * ac1d.problem.tau)).toEqual([0.25, 0.5, 0.75, 1]);
     expect(new Set(ac1d.solvers.map((s) => s.kind))).toEqual(new Set(['fem', 'sdmm', 'spinn']));
-    // issue 8's target at dt = 1e-3, with SDMM at its defaults (one thread) among the rows
+    // issue 8's target at dt = 1e-3, with SDMM at its defaults (automatic threads too) among the rows
     const target = resolveSuite(loadSuite('benchmarks/ac1d-target.json'))[0];
     expect([target.problem.name, target.problem.tau, target.problem.tEnd]).toEqual(['ac1d', 1e-3, 1]);
     expect(target.outputSteps).toEqual([250, 500, 750, 1000]);
-    expect(target.solvers.find((s) => s.label === 'sdmm-defaults-threads1')).toEqual({ kind: 'sdmm', label: 'sdmm-defaults-threads1', threads: 1 });
+    expect(target.solvers.find((s) => s.label === 'sdmm-defaults')).toEqual({ kind: 'sdmm', label: 'sdmm-defaults' });
   });
 
   it('eps-sweep.json: the circle at ε = 0.08, 0.04, 0.02, each resolved (ε n ≥ 2.5), with FEM, SDMM and SPINN', () => {

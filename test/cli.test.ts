@@ -129,7 +129,7 @@ describe('allen-cahn CLI', () => {
     const dir = join(out, 'sdmm');
     const args = ['run', '--problem', 'front1d', '--solver', 'sdmm', '--t-end', '0.002', '--grid', '17', '--out', dir, '--backend', 'cpu'];
     const flags = ['--rank', '2', '--width', '6', '--depth', '1', '--activation', 'gelu', '--alpha', '1.5', '--train-alpha', '--no-bound',
-      '--quad-elements', '12', '--quad-points', '3', '--optimizer', 'adam', '--max-iters', '7', '--tol', '1e-5', '--lr', '0.01',
+      '--quad-elements', '12', '--quad-points', '3', '--optimizer', 'adam', '--max-iters', '7', '--tol', '1e-5', '--predictor', '0.5', '--lr', '0.01',
       '--history', '5', '--fit-tol', '0.5', '--fit-iters', '60', '--seed', '11', '--threads', '1'];
     const r = await cli([...args, ...flags]);
     expect(r.stdout).toMatch(/^front1d \(reduced\) sdmm: 2 steps to t = 0\.002/);
@@ -144,7 +144,7 @@ describe('allen-cahn CLI', () => {
     expect(s.solver.options).toEqual({
       rank: 2, width: 6, depth: 1, activation: 'gelu', alpha: 1.5, trainAlpha: true, bound: false, quadElements: 12, quadPoints: 3,
       optimizer: 'adam', maxIters: 7, tol: 1e-5, learningRate: 0.01, historySize: 5, fitTolerance: 0.5, fitMaxIters: 60, seed: 11, backend: 'cpu',
-      threads: 1, gradTol: 1e-5, keepHistory: true,
+      threads: 1, gradTol: 1e-5, keepHistory: true, predictor: 0.5,
     });
     expect(s.problem.seed).toBe(11);
     expect(s.versions.tfjsBackend).toBe('cpu');

@@ -7,6 +7,7 @@ import {
   boundedFieldTf,
   encodeAxis,
   initialParameters,
+  mlpNetwork,
   networkLayout,
   selectBackend,
   separableFieldTf,
@@ -119,6 +120,34 @@ describe('SDMM exact spatial derivatives', () => {
       expect(Math.abs(u0 - u1)).toBeLessThan(1e-12);
       expect(Math.abs(g0[0] - g1[0])).toBeLessThan(1e-9);
       expect(Math.abs(g0[0])).toBeGreaterThan(1e-3);
+    }
+  });
+
+  it('mlpNetwork.evaluate (per-axis features shared along grid lines) gives the bits of the pointwise evaluator, on a grid and on scattered points', () => {
+    for (const [name, bound] of [['star', true], ['coarsening', false], ['ac1d', true]] as const) {
+      const problem = makeProblem(name);
+      const { layout, ev } = setup(problem, 'tanh', bound);
+      const net = mlpNetwork(layout);
+      const theta = initialParameters(layout, 11);
+      ev.setParameters(theta);
+      const dim = layout.dim;
+      // A 7 × 5 tensor grid (7 points in 1D) followed by three scattered points.
+      const pts: number[] = [];
+      const { min, max } = problem.domain;
+      const at = (a: number, t: number) => min[a] + t * (max[a] - min[a]);
+      if (dim === 1) for (let i = 0; i < 7; i++) pts.push(at(0, i / 6));
+      else for (let i = 0; i < 7; i++) for (let j = 0; j < 5; j++) pts.push(at(0, i / 6), at(1, j / 4));
+      for (const t of [0.13, 0.58, 0.91]) for (let a = 0; a < dim; a++) pts.push(at(a, (t * (a + 2)) % 1));
+      const points = Float64Array.from(pts);
+      const n = points.length / dim;
+      const u = new Float64Array(n);
+      const grad = new Float64Array(points.length);
+      net.evaluate(theta, points, u, grad);
+      const g = new Float64Array(2);
+      for (let i = 0; i < n; i++) {
+        expect(u[i]).toBe(ev.value(points.subarray(dim * i, dim * i + dim), g));
+        for (let a = 0; a < dim; a++) expect(grad[dim * i + a]).toBe(g[a]);
+      }
     }
   });
 });

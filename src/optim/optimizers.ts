@@ -30,6 +30,14 @@ export interface MinimizeOptions {
   target?: number;
   /** Checked after every `everyIters` iterations with the current (best) θ: true stops with stopReason 'switch'. */
   stop?: { everyIters: number; test: (theta: Float64Array) => boolean };
+  /** L-BFGS: f(θ) and ∇f(θ) at the start, already evaluated by the caller (not evaluated again). */
+  start?: { value: number; gradient: Float64Array };
+  /**
+   * L-BFGS: the point the stop rules measure from, when it is not the start: its loss replaces f_0 in
+   * the `tol` rule and its gradient norm ‖∇f(θ_0)‖ in the `gradTol` rule (a time step started from a
+   * predicted θ keeps the rules of a start at θⁿ, so a better start never makes them stricter).
+   */
+  reference?: { value: number; gradientNorm: number };
 }
 
 export interface MinimizeResult {
@@ -42,7 +50,7 @@ export interface MinimizeResult {
   /** Loss at the start and at the returned (best) iterate. */
   initial: number;
   best: number;
-  /** ‖∇f‖₂ at the start and at the returned iterate (NaN where not evaluated). */
+  /** ‖∇f‖₂ at the start (L-BFGS: at `reference` when given) and at the returned iterate (NaN where not evaluated). */
   initialGradientNorm: number;
   gradientNorm: number;
 }
@@ -165,7 +173,10 @@ function simdDirection(state: LbfgsState, d: Float64Array, alphas: Float64Array)
  * c₁ = 10⁻⁴, c₂ = 0.9, bracketing by doubling and zooming by safeguarded quadratic interpolation).
  * A trial must also decrease f strictly (float32 losses are noisy at the last bit); non-finite
  * trial losses count as "too far". Without history the first trial step is min(1, 1/‖∇f‖₁)
- * along −∇f (the bracketing phase grows it). Pairs with sᵀy ≤ 10⁻¹⁰ yᵀy are skipped. The history
+ * along −∇f (the bracketing phase grows it). Pairs with sᵀy ≤ ε_mach yᵀy are skipped (as L-BFGS-B does):
+ * 1/γ = yᵀy/sᵀy estimates the largest curvature, which reaches 10¹¹ in the bounded star's step
+ * functional, so the former floor 10⁻¹⁰ yᵀy there skipped every pair and left steepest descent with a
+ * tiny first trial step (7 evaluations per iteration in the quick suite's star row). The history
  * persists in `state` across calls (warm start between time steps); a non-descent direction
  * resets it.
  */
@@ -183,10 +194,20 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
   const gTrial = new Float64Array(P);
   const bestTheta = new Float64Array(P);
   const bestG = new Float64Array(P);
-  let evaluations = 1;
-  let fx = f(theta, g);
+  let evaluations = 0;
+  let fx: number;
+  if (opts.start) {
+    if (opts.start.gradient.length !== P) throw new Error(`L-BFGS start gradient has ${opts.start.gradient.length} entries, θ has ${P}`);
+    fx = opts.start.value;
+    g.set(opts.start.gradient);
+  } else {
+    fx = f(theta, g);
+    evaluations++;
+  }
   const initial = fx;
-  const g0 = norm2(g);
+  // f_0 and ‖∇f(θ_0)‖ of the stop rules.
+  const f0 = opts.reference ? opts.reference.value : fx;
+  const g0 = opts.reference ? opts.reference.gradientNorm : norm2(g);
   const result = (iterations: number, stopReason: string) => ({ iterations, evaluations, stopReason, initial, best: fx, initialGradientNorm: g0, gradientNorm: norm2(g) });
   if (!Number.isFinite(fx)) return result(0, 'non-finite');
   if (opts.target !== undefined && fx <= opts.target) return result(0, 'target');
@@ -327,7 +348,7 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
       sy += s * y;
       yy += y * y;
     }
-    if (sy > 1e-10 * yy && yy > 0) {
+    if (sy > Number.EPSILON * yy && yy > 0) {
       state.rho[j] = 1 / sy;
       state.head = (state.head + 1) % m;
       state.count = Math.min(state.count + 1, m);
@@ -344,7 +365,7 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
       stopReason = 'gradient';
       break;
     }
-    if (fPrev - fx <= opts.tol * (initial - fx)) {
+    if (fPrev - fx <= opts.tol * (f0 - fx)) {
       stopReason = 'rel-decrease';
       break;
     }

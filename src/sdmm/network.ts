@@ -175,6 +175,7 @@ export class NetworkEvaluator {
     let h: Float64Array = enc;
     let t: Float64Array = dEnc;
     const last = axis.layers.length - 1;
+    const tanhActivation = this.layout.activation === 'tanh';
     for (let l = 0; l <= last; l++) {
       const { inputs, outputs, weightOffset, biasOffset } = axis.layers[l];
       const hOut = l === last ? out : h === this.h ? this.hNext : this.h;
@@ -190,6 +191,11 @@ export class NetworkEvaluator {
         if (l === last) {
           hOut[j] = z;
           tOut[j] = tw;
+        } else if (tanhActivation) {
+          // activate64('tanh', z) without its pair: the same two operations, no allocation per unit.
+          const s = Math.tanh(z);
+          hOut[j] = s;
+          tOut[j] = (1 - s * s) * tw;
         } else {
           const [s, ds] = activate64(this.layout.activation, z);
           hOut[j] = s;
@@ -207,23 +213,37 @@ export class NetworkEvaluator {
    */
   value(p: ArrayLike<number>, grad?: Float64Array): number {
     const { layout } = this;
-    const r = layout.rank;
     for (let a = 0; a < layout.dim; a++) this.axisFeatures(a, p[a], this.features[a], this.tangents[a]);
+    return this.combine(this.features, this.tangents, 0, 0, grad);
+  }
+
+  /**
+   * u = tanh(α s), s = Σ_k Π_a X_k^a, and ∇u (into `grad` if given) from the per-axis features
+   * X^a_k = features[a][o_a + k], X^a_k' = tangents[a][o_a + k] (k < r), o_0 = offset0, o_1 = offset1
+   * (unused in 1D). The same arithmetic for a point whose features were just computed (value) and
+   * for one whose features are shared with other points on the same grid line (mlpNetwork's
+   * evaluate), so both give the same bits.
+   */
+  combine(features: readonly Float64Array[], tangents: readonly Float64Array[], offset0: number, offset1: number, grad?: Float64Array): number {
+    const { layout } = this;
+    const r = layout.rank;
     let s = 0;
     let sx = 0;
     let sy = 0;
     if (layout.dim === 1) {
+      const X = features[0];
+      const dX = tangents[0];
       for (let k = 0; k < r; k++) {
-        s += this.features[0][k];
-        sx += this.tangents[0][k];
+        s += X[offset0 + k];
+        sx += dX[offset0 + k];
       }
     } else {
-      const [X, Y] = this.features;
-      const [dX, dY] = this.tangents;
+      const [X, Y] = features;
+      const [dX, dY] = tangents;
       for (let k = 0; k < r; k++) {
-        s += X[k] * Y[k];
-        sx += dX[k] * Y[k];
-        sy += X[k] * dY[k];
+        s += X[offset0 + k] * Y[offset1 + k];
+        sx += dX[offset0 + k] * Y[offset1 + k];
+        sy += X[offset0 + k] * dY[offset1 + k];
       }
     }
     const alpha = this.alpha;
@@ -271,7 +291,6 @@ export function mlpNetwork(layout: NetworkLayout): SeparableNetwork {
   const dim = layout.dim;
   const out1 = new Float64Array(r);
   const dOut1 = new Float64Array(r);
-  const p = new Float64Array(dim);
   const g = new Float64Array(dim);
   return {
     layout,
@@ -287,9 +306,33 @@ export function mlpNetwork(layout: NetworkLayout): SeparableNetwork {
     evaluate(theta, points, out, grad) {
       ev.setParameters(theta);
       const n = points.length / dim;
+      // Each axis's MLP runs once per distinct coordinate (a k × k sample grid: 2k forward passes,
+      // not 2k²); the features are then combined per point exactly as NetworkEvaluator.value does.
+      const rows: Int32Array[] = [];
+      const features: Float64Array[] = [];
+      const tangents: Float64Array[] = [];
+      for (let a = 0; a < dim; a++) {
+        const index = new Map<number, number>();
+        const row = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          const x = points[dim * i + a];
+          let j = index.get(x);
+          if (j === undefined) index.set(x, (j = index.size));
+          row[i] = j;
+        }
+        const X = new Float64Array(index.size * r);
+        const dX = new Float64Array(index.size * r);
+        for (const [x, j] of index) {
+          ev.axisFeatures(a, x, out1, dOut1);
+          X.set(out1, j * r);
+          dX.set(dOut1, j * r);
+        }
+        rows.push(row);
+        features.push(X);
+        tangents.push(dX);
+      }
       for (let i = 0; i < n; i++) {
-        for (let k = 0; k < dim; k++) p[k] = points[dim * i + k];
-        out[i] = ev.value(p, grad ? g : undefined);
+        out[i] = ev.combine(features, tangents, rows[0][i] * r, dim === 2 ? rows[1][i] * r : 0, grad ? g : undefined);
         if (grad) for (let k = 0; k < dim; k++) grad[dim * i + k] = g[k];
       }
       return out;

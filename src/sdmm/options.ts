@@ -85,6 +85,14 @@ export const SDMM_OPTIONS = z.strictObject({
     .nonNegative()
     .default(1e-5)
     .meta({ description: "stop a step when ‖∇θ Jₙ‖ ≤ gradTol × ‖∇θ Jₙ‖ at the step's start (0 disables)", flag: 'grad-tol', arg: 'g' }),
+  predictor: option
+    .nonNegative('a number in [0, 1]')
+    .max(1, { error: (i) => `must be a number in [0, 1], got ${String(i.input)}` })
+    .default(0.9)
+    .meta({
+      description: "L-BFGS steps start from θⁿ + c (θⁿ − θⁿ⁻¹) when that lowers Jₙ (c = this; 0: from θⁿ); the stop rules are measured from θⁿ either way",
+      arg: 'c',
+    }),
   keepHistory: option.boolean().default(true).meta({ description: 'keep the L-BFGS curvature history across time steps (warm start) instead of resetting it' }),
   learningRate: option.positive().default(1e-3).meta({ description: 'Adam learning rate (steps with optimizer adam)', flag: 'lr', arg: 'rate' }),
   historySize: option.positiveInteger().default(20).meta({ description: 'L-BFGS history size (curvature pairs kept)', flag: 'history', arg: 'm' }),

@@ -71,10 +71,10 @@ class SdmmSolver implements GradientFlowSolver {
     const h = Math.max(...layout.axes.map((a, k) => largestGap(this.rules[k].points, a)));
     this.resolution = { h, of: 'quadrature grid: largest gap between adjacent Gauss points', refine: ['quadElements', 'quadPoints'] };
     this.optimizers = { lbfgs: createLbfgsState(layout.size, options.historySize), adam: createAdamState(layout.size) };
-    this.scheme = { theta: network.initialParameters(options.seed), field: newGridField(this.weights.length, layout.dim), energy: NaN };
+    this.scheme = { theta: network.initialParameters(options.seed), field: newGridField(this.weights.length, layout.dim), energy: NaN, previousTheta: null };
     const auditRules = refinedRules(layout.axes, options.quadElements, options.quadPoints);
     const auditPoints = auditRules.reduce((n, r) => n * r.points.length, 1);
-    this.audit = auditPoints <= AUDIT_MAX_POINTS ? { rules: auditRules, ws: auditWorkspace(auditRules, layout.rank) } : null;
+    this.audit = auditPoints <= AUDIT_MAX_POINTS ? { rules: auditRules, ws: auditWorkspace(auditRules, layout) } : null;
   }
 
   /**
@@ -142,7 +142,7 @@ class SdmmSolver implements GradientFlowSolver {
   private setState(theta: Float64Array): void {
     const field = newGridField(this.weights.length, this.network.layout.dim);
     this.engine.fieldOnGrid(theta, field.u, field.grad);
-    this.scheme = { theta, field, energy: gridEnergy(this.weights, field, this.problem.epsilon) };
+    this.scheme = { theta, field, energy: gridEnergy(this.weights, field, this.problem.epsilon), previousTheta: null };
   }
 
   async step(): Promise<StepRecord> {

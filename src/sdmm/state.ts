@@ -6,7 +6,8 @@ import type { OptimizerStates, SchemeState } from './stepping.js';
 /**
  * SDMM checkpoint state: everything needed to continue a run bit for bit.
  *
- * Arrays (copies): theta (float64 θ), uPrev and grad0, grad1, … (uⁿ and ∇uⁿ on the grid),
+ * Arrays (copies): theta (float64 θ), thetaPrevious (θⁿ⁻¹ for the predictor, absent after the
+ * initial fit and in checkpoints of earlier versions), uPrev and grad0, grad1, … (uⁿ and ∇uⁿ on the grid),
  * the L-BFGS history lbfgsS, lbfgsY, lbfgsRho and the Adam moments adamM, adamV.
  * Meta: E(uⁿ), the initial fit's report, the optimizer counters, the options and the engine.
  */
@@ -46,6 +47,7 @@ export function saveSdmmState(
     adamV: new Float64Array(adam.v),
   };
   scheme.field.grad.forEach((g, k) => (arrays[`grad${k}`] = new Float64Array(g)));
+  if (scheme.previousTheta) arrays.thetaPrevious = new Float64Array(scheme.previousTheta);
   return {
     kind: 'sdmm',
     step,
@@ -115,7 +117,7 @@ export function restoreSdmmState(
   adam.v.set(need('adamV', P));
   adam.t = Number(meta.adamT);
   return {
-    scheme: { theta, field, energy: Number(meta.energy) },
+    scheme: { theta, field, energy: Number(meta.energy), previousTheta: a.thetaPrevious ? Float64Array.from(need('thetaPrevious', P)) : null },
     fit: {
       mse: Number(meta.fitMse),
       iterations: Number(meta.fitIterations),
