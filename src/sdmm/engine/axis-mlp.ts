@@ -328,6 +328,41 @@ export class AxisMlp {
     const last = this.layers.length - 1;
     return { H: this.hIn[last], T: this.tIn[last], width: this.hiddenWidth };
   }
+
+  /**
+   * After a forward without tangents, take a new last layer (W_L, b_L) from θ and recompute
+   * X = H_L W_L + b_L (n × r) from the kept hidden features, without running the hidden layers again;
+   * `backward` then uses the new W_L. (The initial fit re-solves the last layer at every evaluation.)
+   */
+  replaceLastLayer(theta: ArrayLike<number>, X: Float64Array): void {
+    if (this.withTangents) throw new Error('AxisMlp.replaceLastLayer: the forward pass kept tangents (call forward with T = null)');
+    const last = this.layers.length - 1;
+    const L = this.layers[last];
+    const inp = L.inputs;
+    const out = L.outputs;
+    const W = this.weights[last];
+    const Wt = this.weightsT[last];
+    const b = this.biases[last];
+    for (let c = 0; c < inp; c++) {
+      for (let j = 0; j < out; j++) {
+        const w = theta[L.weightOffset + c * out + j];
+        W[c * out + j] = w;
+        Wt[j * inp + c] = w;
+      }
+    }
+    for (let j = 0; j < out; j++) b[j] = theta[L.biasOffset + j];
+    const H = this.hIn[last];
+    const n = this.points;
+    for (let i = 0; i < n; i++) {
+      const o = i * out;
+      for (let j = 0; j < out; j++) X[o + j] = b[j];
+      for (let c = 0; c < inp; c++) {
+        const h = H[i * inp + c];
+        const wo = c * out;
+        for (let j = 0; j < out; j++) X[o + j] += h * W[wo + j];
+      }
+    }
+  }
 }
 
 const GELU_C = Math.sqrt(2 / Math.PI);
