@@ -1,5 +1,5 @@
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import type { Rule1D } from '../quadrature/index.js';
+import { symmetricEigen } from '../linalg/symmetric-eigen.js';
 import { mulberry32 } from '../physics/random.js';
 import { DivergenceError, type SolverProgress } from '../solver.js';
 import { AxisMlp } from './engine/axis-mlp.js';
@@ -8,7 +8,7 @@ import type { NetworkLayout } from './network.js';
 import { createLbfgsState, lbfgsMinimize, type MinimizeResult } from '../optim/optimizers.js';
 import type { SdmmOptions } from './options.js';
 import type { FitReport } from './state.js';
-import { atanh, cos, sin, tanh } from '../util/portable-math.js';
+import { atanh, cos, exp, log, sin, tanh } from '../util/portable-math.js';
 
 /**
  * Step 0 of SDMM: fit u_θ = tanh(α s_θ), s_θ = Σ_k Π_a X_k^a(x_a), to u₀ on the quadrature grid.
@@ -97,24 +97,63 @@ export function preActivationTarget(u0: Float64Array, bound: boolean, alpha: num
 
 /**
  * Rank-r factors of a 2D grid target S* (n_x × n_y, row-major) by truncated SVD: X* (n_x × r),
- * Y* (n_y × r) row-major with X*_k = √σ_k U_k, Y*_k = √σ_k V_k; columns beyond the matrix rank are 0.
+ * Y* (n_y × r) row-major with X*_k = √σ_k U_k, Y*_k = √σ_k V_k; columns beyond the matrix rank are ≈ 0.
+ * Computed from the Gram matrix of the shorter side (n_y ≤ n_x: G = S*ᵀS* = V Σ² Vᵀ, symmetricEigen):
+ * V_k its k-th eigenvector, σ_k = ‖S* V_k‖ and √σ_k U_k = S* V_k/√σ_k, so X*_k Y*_kᵀ = S* V_k V_kᵀ
+ * exactly and Σ_k X*_k Y*_kᵀ = S* P_V, the projection on the computed subspace. The Gram squares the
+ * condition: V_k is off by ≈ ε σ_1² / (σ_k² − σ_{k±1}²) in angle, which changes the rank-r
+ * approximation error only to second order (Eckart–Young: the error is stationary in the subspace);
+ * on the reduced star the u-error of the truncation is 7.2e-11 as with ml-matrix's SVD (measured),
+ * at 10–35 ms instead of 80–440 ms.
  */
 export function svdFactors(target: Float64Array, nx: number, ny: number, rank: number): { X: Float64Array; Y: Float64Array; sigma: Float64Array } {
-  const M = new Matrix(nx, ny);
-  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) M.set(i, j, target[i * ny + j]);
-  const svd = new SingularValueDecomposition(M, { autoTranspose: true });
-  const U = svd.leftSingularVectors;
-  const V = svd.rightSingularVectors;
-  const d = svd.diagonal;
+  const byColumns = ny <= nx;
+  const m = byColumns ? ny : nx;
+  const len = byColumns ? nx : ny;
+  // G = S*ᵀS* (m = n_y) or S* S*ᵀ (m = n_x), lower triangle (symmetricEigen reads it).
+  const G = new Float64Array(m * m);
+  if (byColumns) {
+    for (let i = 0; i < nx; i++) {
+      const row = i * ny;
+      for (let a = 0; a < ny; a++) {
+        const sa = target[row + a];
+        const ga = a * ny;
+        for (let b = 0; b <= a; b++) G[ga + b] += sa * target[row + b];
+      }
+    }
+  } else {
+    for (let a = 0; a < nx; a++) {
+      for (let b = 0; b <= a; b++) {
+        let s = 0;
+        for (let j = 0; j < ny; j++) s += target[a * ny + j] * target[b * ny + j];
+        G[a * nx + b] = s;
+      }
+    }
+  }
+  const { vectors } = symmetricEigen(G, m);
   const X = new Float64Array(nx * rank);
   const Y = new Float64Array(ny * rank);
   const sigma = new Float64Array(rank);
-  const kmax = Math.min(rank, d.length);
+  const w = new Float64Array(len);
+  const kmax = Math.min(rank, m);
   for (let k = 0; k < kmax; k++) {
-    sigma[k] = d[k];
-    const c = Math.sqrt(d[k]);
-    for (let i = 0; i < nx; i++) X[i * rank + k] = c * U.get(i, k);
-    for (let j = 0; j < ny; j++) Y[j * rank + k] = c * V.get(j, k);
+    const v = vectors.subarray(k * m, (k + 1) * m);
+    // w = S* v (n_x) or S*ᵀ u (n_y).
+    let ww = 0;
+    for (let i = 0; i < len; i++) {
+      let s = 0;
+      if (byColumns) for (let j = 0; j < ny; j++) s += target[i * ny + j] * v[j];
+      else for (let j = 0; j < nx; j++) s += target[j * ny + i] * v[j];
+      w[i] = s;
+      ww += s * s;
+    }
+    const sk = Math.sqrt(ww);
+    sigma[k] = sk;
+    if (!(sk > 0)) continue;
+    const c = Math.sqrt(sk);
+    const [wide, narrow] = byColumns ? [X, Y] : [Y, X];
+    for (let i = 0; i < len; i++) wide[i * rank + k] = w[i] / c;
+    for (let j = 0; j < m; j++) narrow[j * rank + k] = c * v[j];
   }
   return { X, Y, sigma };
 }
@@ -279,7 +318,8 @@ export function centreDensity(p: AxisProblem, xi: ArrayLike<number>, width: numb
       const d2 = (2 * ((T[(i + 1) * cols + k] - T[i * cols + k]) / h1 - (T[i * cols + k] - T[(i - 1) * cols + k]) / h0)) / (h0 + h1);
       m += (p.sum ? (p.rowW ? p.rowW[i] : 1) : p.colW ? p.colW[k] : 1) * d2 * d2;
     }
-    monitor[i] = m ** CENTRE_POWER;
+    // m^p by the portable exp and log (Math.pow's accuracy is left open by the standard).
+    monitor[i] = m > 0 ? exp(CENTRE_POWER * log(m)) : 0;
   }
   monitor[0] = monitor[1];
   monitor[n - 1] = monitor[n - 2];
@@ -581,7 +621,9 @@ export function fitInitialCondition(
     t0 = performance.now();
     const ax = layout.axes[a];
     const xi = rules[a].points.map((x) => (2 * (x - ax.min)) / (ax.max - ax.min) - 1);
-    regressionStart(layout, a, theta, o.seed, centreDensity(p, xi, layout.axes[a].layers[0].outputs));
+    // 2D only: in 1D (sum mode, rows weighted by (1 − u₀²)²) the even spread measured better on
+    // ac1d (128 axis iterations against 171 with centreDensity, same MSE).
+    regressionStart(layout, a, theta, o.seed, p.sum ? null : centreDensity(p, xi, layout.axes[a].layers[0].outputs));
     lastLayerLeastSquares(p, layout, a, theta, X);
     phaseMs[`ls${a}`] = performance.now() - t0;
     // L-BFGS on the hidden weights of this axis only (the last layer is projected out, the other
