@@ -351,17 +351,12 @@ export class AxisMlp {
       }
     }
     for (let j = 0; j < out; j++) b[j] = theta[L.biasOffset + j];
-    const H = this.hIn[last];
+    // The same products as forward's last layer, so X has the bits a full forward would give.
     const n = this.points;
-    for (let i = 0; i < n; i++) {
-      const o = i * out;
-      for (let j = 0; j < out; j++) X[o + j] = b[j];
-      for (let c = 0; c < inp; c++) {
-        const h = H[i * inp + c];
-        const wo = c * out;
-        for (let j = 0; j < out; j++) X[o + j] += h * W[wo + j];
-      }
-    }
+    if (this.simdRows[last] && this.simd) {
+      this.simd.rows8(n, out, inp, this.hIn[last].byteOffset, W.byteOffset, b.byteOffset, this.xStage.byteOffset);
+      X.set(this.xStage.subarray(0, n * out));
+    } else dotRows(X, null, this.hIn[last], null, Wt, n, out, inp, b);
   }
 }
 
