@@ -157,6 +157,16 @@ describe('SDMM initial fit with every default', () => {
     expect(r0.stopReason).toMatch(/^fit relative mse \S+ <= tolerance 1\.000e-8/);
     expect(r0.iterations).toBeLessThan(400);
   }, 120_000);
+
+  // Other seeds of the same run (measured: 157 + 131 and 355 + 132 axis iterations).
+  for (const seed of [2, 3]) {
+    it(`reduced star, seed ${seed}: the default fit reaches 1e-8 within 600 iterations per phase`, async () => {
+      const solver = await createSdmmSolver(makeProblem('star', 'reduced'), { backend: 'js', fitMaxIters: 600, seed });
+      const r0 = await solver.initialise();
+      solver.dispose();
+      expect(r0.stopReason).toMatch(/^fit relative mse \S+ <= tolerance 1\.000e-8/);
+    }, 120_000);
+  }
 });
 
 describe('the per-axis regression (variable projection)', () => {

@@ -261,16 +261,18 @@ const CENTRE_UNIFORM_SHARE = 0.25;
 /**
  * Power of the curvature monitor m = Σ w f''²: de Boor's L2 rule for piecewise-linear knots is 0.2
  * (ρ ∝ |f''|^0.4). Measured on the reduced star (rank 16, width 32, 128 points per axis; axis
- * iterations x + y): 0.2 → 314 + 157, 0.3 → 81 + 105, 0.4 → 70 + 102, with 0.3 also at 81 + 76 and
- * 78 + 82 for seeds 2 and 3 (tanh ramps are not hat functions; more of them near the cusp pays).
+ * iterations x + y, slopes following the density before RAMP_SLOPE_SPACINGS bounded them): 0.2 →
+ * 314 + 157, 0.3 → 81 + 105, 0.4 → 70 + 102, with 0.3 also at 81 + 76 and 78 + 82 for seeds 2 and 3
+ * (tanh ramps are not hat functions; more of them near the cusp pays).
  */
 const CENTRE_POWER = 0.3;
 /**
  * Ramps no closer than this many average grid spacings: ρ ≤ n/(2 · CENTRE_MIN_SPACING · width). With
  * no bound the star's centre drew ramps closer than its Gauss points; the fit matched u₀ at the
  * points but not between them, and E(u_θ) on the grid was 8,036 against 114.51 for u₀ (measured).
- * With 1, E(u_θ) on the default star grid is within 2e-4 relative of the same grid's energy on a
- * 2× refined grid (the solver's aliasing audit); 2 lost most of the gain (1,195 axis iterations).
+ * With 1, the fitted field's energy on a 2× refined grid (the solver's aliasing audit) is within
+ * 5e-4 of its own grid's on the default star, circle and coarsening; 2 lost most of the gain (1,195
+ * axis iterations on the star, measured with unbounded slopes).
  */
 const CENTRE_MIN_SPACING = 1;
 /**
@@ -384,10 +386,11 @@ function centreAt(density: CentreDensity | null, q: number): { c: number; ratio:
  * layer's units are ramps z_j = κ_j (ξ − c_j), one centre per quantile stratum of the centre density
  * (c_j = F⁻¹((j + U_j)/width), U_j uniform; centreDensity, or evenly spaced without one) and slopes
  * of alternating sign with |κ_j| = (width/4)(0.75 + 0.5 V_j) · min(ρ(c_j)/½, slopeCap) (a ramp spans
- * about two local spacings, and never fewer grid points than RAMP_SLOPE_SPACINGS allows). Steeper ramps (width/2) fit u₀ as well at the grid points but
- * leave wiggles whose gradients the quadrature sees: E(u_θ) of the reduced star was 116.28 against
- * 114.51 for u₀ itself on the same grid (width 64), 114.46 with width/4, and the steps then released
- * that spurious energy (relative L2 10–19 % at t_end); width/8 no longer fits to 1e-8. on a periodic axis the ramps are arcs
+ * about two local spacings, and never fewer grid points than RAMP_SLOPE_SPACINGS allows). With an
+ * even spread, steeper ramps (width/2) fit u₀ as well at the grid points but leave wiggles whose
+ * gradients the quadrature sees: E(u_θ) of the reduced star was 116.28 against 114.51 for u₀ itself
+ * on the same grid (width 64), 114.46 with width/4, and the steps then released that spurious energy
+ * (relative L2 10–19 % at t_end); width/8 no longer fits to 1e-8. On a periodic axis the ramps are arcs
  * κ_j (cos φ cos β_j + sin φ sin β_j − cos γ_j) with β_j = π(c_j + 1), γ_j alternating 0.5 and 1.
  * Every later hidden layer starts as the identity plus uniform noise of ±0.05. Glorot weights
  * instead give nearly linear features (|w| ≤ 0.43 for one input), a basis in which least squares
