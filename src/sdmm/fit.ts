@@ -20,7 +20,7 @@ import { atanh, cos, exp, log, sin, tanh } from '../util/portable-math.js';
  *     atanh, and cos/sin below, are the portable ones of src/util/portable-math.ts, so the fit
  *     takes the same path in every JavaScript engine);
  *     clip(u) keeps |u| ≤ 1 − 2⁻⁵⁰ so that atanh is finite where u₀ rounds to ±1.
- *  2. Separable factors: in 2D the truncated SVD S* ≈ Σ_{k<r} σ_k U_k V_kᵀ (ml-matrix) gives the
+ *  2. Separable factors: in 2D the truncated SVD S* ≈ Σ_{k<r} σ_k U_k V_kᵀ (svdFactors) gives the
  *     rank-r factors X*_k = √σ_k U_k, Y*_k = √σ_k V_k directly (the best rank-r approximation in the
  *     Frobenius norm, Eckart–Young); in 1D the target itself, s = Σ_k X_k, is split evenly over the
  *     r outputs (only their sum enters u, and the gradient of every output is the same).
