@@ -98,6 +98,53 @@ for (const [label, problemName] of [
   });
 }
 
+describe('AxisMlp.replaceLastLayer (the initial fit re-solves the last layer at every evaluation)', () => {
+  // rank 8, width 16: the SIMD kernels take these layers where WebAssembly SIMD is available; rank 3,
+  // width 6: the TypeScript products.
+  for (const [rank, width] of [
+    [8, 16],
+    [3, 6],
+  ]) {
+    it(`rank ${rank}, width ${width}: X and the reverse pass equal a full forward at the new last layer, bit for bit`, () => {
+      const layout = networkLayout(makeProblem('star'), { rank, width, depth: 2, activation: 'tanh', alpha: 1, trainAlpha: false, bound: true });
+      const axis = layout.axes[0];
+      const xs = Float64Array.from({ length: 10 }, (_, i) => (i + 0.5) / 10);
+      const n = xs.length;
+      const theta = randomTheta(layout.size, 7);
+      const moved = Float64Array.from(theta);
+      const last = axis.layers[axis.layers.length - 1];
+      const rand = mulberry32(3);
+      for (let q = last.weightOffset; q < last.weightOffset + last.inputs * last.outputs; q++) moved[q] = 2 * rand() - 1;
+      for (let q = last.biasOffset; q < last.biasOffset + last.outputs; q++) moved[q] = 2 * rand() - 1;
+      const gX = Float64Array.from({ length: n * rank }, () => 2 * rand() - 1);
+      const full = new AxisMlp(axis, 'tanh', xs);
+      const Xfull = new Float64Array(n * rank);
+      full.forward(moved, Xfull, null);
+      const gFull = new Float64Array(layout.size);
+      full.backward(gFull, gX, null);
+      const swapped = new AxisMlp(axis, 'tanh', xs);
+      const X = new Float64Array(n * rank);
+      swapped.forward(theta, X, null);
+      const before = Float64Array.from(X);
+      swapped.replaceLastLayer(moved, X);
+      const g = new Float64Array(layout.size);
+      swapped.backward(g, gX, null);
+      // The same products as a full forward: the same bits.
+      expect(Array.from(X)).toEqual(Array.from(Xfull));
+      expect(Array.from(g)).toEqual(Array.from(gFull));
+      // The new last layer did change X.
+      expect(Math.max(...X.map((v, q) => Math.abs(v - before[q])))).toBeGreaterThan(0.1);
+    });
+  }
+
+  it('refuses a forward pass that kept tangents', () => {
+    const layout = networkLayout(makeProblem('star'), { rank: 3, width: 4, depth: 1, activation: 'tanh', alpha: 1, trainAlpha: false, bound: true });
+    const mlp = new AxisMlp(layout.axes[0], 'tanh', [0.5, 0.6]);
+    mlp.forward(initialParameters(layout, 1), new Float64Array(6), new Float64Array(6));
+    expect(() => mlp.replaceLastLayer(initialParameters(layout, 1), new Float64Array(6))).toThrow('AxisMlp.replaceLastLayer: the forward pass kept tangents (call forward with T = null)');
+  });
+});
+
 describe('AxisMlp, bad input', () => {
   const layout = networkLayout(makeProblem('star'), { rank: 3, width: 4, depth: 1, activation: 'tanh', alpha: 1, trainAlpha: false, bound: true });
   it('refuses an empty grid and short outputs', () => {

@@ -1,5 +1,5 @@
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import type { Rule1D } from '../quadrature/index.js';
+import { symmetricEigen } from '../linalg/symmetric-eigen.js';
 import { mulberry32 } from '../physics/random.js';
 import { DivergenceError, type SolverProgress } from '../solver.js';
 import { AxisMlp } from './engine/axis-mlp.js';
@@ -8,7 +8,7 @@ import type { NetworkLayout } from './network.js';
 import { createLbfgsState, lbfgsMinimize, type MinimizeResult } from '../optim/optimizers.js';
 import type { SdmmOptions } from './options.js';
 import type { FitReport } from './state.js';
-import { atanh, cos, sin, tanh } from '../util/portable-math.js';
+import { atanh, cos, exp, log, sin, tanh } from '../util/portable-math.js';
 
 /**
  * Step 0 of SDMM: fit u_θ = tanh(α s_θ), s_θ = Σ_k Π_a X_k^a(x_a), to u₀ on the quadrature grid.
@@ -20,14 +20,15 @@ import { atanh, cos, sin, tanh } from '../util/portable-math.js';
  *     atanh, and cos/sin below, are the portable ones of src/util/portable-math.ts, so the fit
  *     takes the same path in every JavaScript engine);
  *     clip(u) keeps |u| ≤ 1 − 2⁻⁵⁰ so that atanh is finite where u₀ rounds to ±1.
- *  2. Separable factors: in 2D the truncated SVD S* ≈ Σ_{k<r} σ_k U_k V_kᵀ (ml-matrix) gives the
+ *  2. Separable factors: in 2D the truncated SVD S* ≈ Σ_{k<r} σ_k U_k V_kᵀ (svdFactors) gives the
  *     rank-r factors X*_k = √σ_k U_k, Y*_k = √σ_k V_k directly (the best rank-r approximation in the
  *     Frobenius norm, Eckart–Young); in 1D the target itself, s = Σ_k X_k, is split evenly over the
  *     r outputs (only their sum enters u, and the gradient of every output is the same).
  *  3. Per axis, a 1D regression of the axis MLP onto its factors (float64, the engine's AxisMlp),
- *     from a seeded start whose hidden features resolve the axis (regressionStart): variable
- *     projection, i.e. L-BFGS on the hidden weights with the last layer re-solved by linear least
- *     squares at every evaluation (projectedMisfit). In 2D the misfit of axis x is Σ_k ‖Y*_k‖² ‖X_k − X*_k‖² / N, the first-order
+ *     from a seeded start whose first-layer ramps sit where the factors bend (centreDensity,
+ *     regressionStart): variable projection, i.e. L-BFGS on the axis's hidden weights with the last
+ *     layer re-solved by ridge least squares at every evaluation, the ridge term part of the
+ *     objective (projectedMisfit). In 2D the misfit of axis x is Σ_k ‖Y*_k‖² ‖X_k − X*_k‖² / N, the first-order
  *     contribution of its error to mean_q (s − s*)² (the V_k are orthonormal); in 1D it is
  *     mean_i w_i (Σ_k X_k(x_i) − s*_i)² with w_i = α²((1 − u₀ᵢ²)² + 10⁻⁶) / mean u₀², the linearised relative
  *     u-error (u − u₀ ≈ α(1 − u₀²)(s − s*)), so a log-singular s* (ac1d touches u = −1) costs nothing
@@ -96,24 +97,63 @@ export function preActivationTarget(u0: Float64Array, bound: boolean, alpha: num
 
 /**
  * Rank-r factors of a 2D grid target S* (n_x × n_y, row-major) by truncated SVD: X* (n_x × r),
- * Y* (n_y × r) row-major with X*_k = √σ_k U_k, Y*_k = √σ_k V_k; columns beyond the matrix rank are 0.
+ * Y* (n_y × r) row-major with X*_k = √σ_k U_k, Y*_k = √σ_k V_k; columns beyond the matrix rank are ≈ 0.
+ * Computed from the Gram matrix of the shorter side (n_y ≤ n_x: G = S*ᵀS* = V Σ² Vᵀ, symmetricEigen):
+ * V_k its k-th eigenvector, σ_k = ‖S* V_k‖ and √σ_k U_k = S* V_k/√σ_k, so X*_k Y*_kᵀ = S* V_k V_kᵀ
+ * exactly and Σ_k X*_k Y*_kᵀ = S* P_V, the projection on the computed subspace. The Gram squares the
+ * condition: V_k is off by ≈ ε σ_1² / (σ_k² − σ_{k±1}²) in angle, which changes the rank-r
+ * approximation error only to second order (Eckart–Young: the error is stationary in the subspace);
+ * on the reduced star the u-error of the truncation is 7.2e-11 as with ml-matrix's SVD (measured),
+ * at 10–35 ms instead of 80–440 ms.
  */
 export function svdFactors(target: Float64Array, nx: number, ny: number, rank: number): { X: Float64Array; Y: Float64Array; sigma: Float64Array } {
-  const M = new Matrix(nx, ny);
-  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) M.set(i, j, target[i * ny + j]);
-  const svd = new SingularValueDecomposition(M, { autoTranspose: true });
-  const U = svd.leftSingularVectors;
-  const V = svd.rightSingularVectors;
-  const d = svd.diagonal;
+  const byColumns = ny <= nx;
+  const m = byColumns ? ny : nx;
+  const len = byColumns ? nx : ny;
+  // G = S*ᵀS* (m = n_y) or S* S*ᵀ (m = n_x), lower triangle (symmetricEigen reads it).
+  const G = new Float64Array(m * m);
+  if (byColumns) {
+    for (let i = 0; i < nx; i++) {
+      const row = i * ny;
+      for (let a = 0; a < ny; a++) {
+        const sa = target[row + a];
+        const ga = a * ny;
+        for (let b = 0; b <= a; b++) G[ga + b] += sa * target[row + b];
+      }
+    }
+  } else {
+    for (let a = 0; a < nx; a++) {
+      for (let b = 0; b <= a; b++) {
+        let s = 0;
+        for (let j = 0; j < ny; j++) s += target[a * ny + j] * target[b * ny + j];
+        G[a * nx + b] = s;
+      }
+    }
+  }
+  const { vectors } = symmetricEigen(G, m);
   const X = new Float64Array(nx * rank);
   const Y = new Float64Array(ny * rank);
   const sigma = new Float64Array(rank);
-  const kmax = Math.min(rank, d.length);
+  const w = new Float64Array(len);
+  const kmax = Math.min(rank, m);
   for (let k = 0; k < kmax; k++) {
-    sigma[k] = d[k];
-    const c = Math.sqrt(d[k]);
-    for (let i = 0; i < nx; i++) X[i * rank + k] = c * U.get(i, k);
-    for (let j = 0; j < ny; j++) Y[j * rank + k] = c * V.get(j, k);
+    const v = vectors.subarray(k * m, (k + 1) * m);
+    // w = S* v (n_x) or S*ᵀ u (n_y).
+    let ww = 0;
+    for (let i = 0; i < len; i++) {
+      let s = 0;
+      if (byColumns) for (let j = 0; j < ny; j++) s += target[i * ny + j] * v[j];
+      else for (let j = 0; j < nx; j++) s += target[j * ny + i] * v[j];
+      w[i] = s;
+      ww += s * s;
+    }
+    const sk = Math.sqrt(ww);
+    sigma[k] = sk;
+    if (!(sk > 0)) continue;
+    const c = Math.sqrt(sk);
+    const [wide, narrow] = byColumns ? [X, Y] : [Y, X];
+    for (let i = 0; i < len; i++) wide[i * rank + k] = w[i] / c;
+    for (let j = 0; j < m; j++) narrow[j * rank + k] = c * v[j];
   }
   return { X, Y, sigma };
 }
@@ -124,7 +164,7 @@ export function svdFactors(target: Float64Array, nx: number, ny: number, rank: n
  *   factor mode (2D):  Σ_i Σ_k colW_k (X_k(x_i) − T_ik)²             (target T: n × r)
  * over the axis's slice of θ, with AxisMlp (float64).
  */
-interface AxisProblem {
+export interface AxisProblem {
   readonly mlp: AxisMlp;
   readonly target: Float64Array;
   readonly sum: boolean;
@@ -134,12 +174,16 @@ interface AxisProblem {
   readonly ata: Float64Array;
   readonly atb: Float64Array;
   readonly row: Float64Array;
+  /** Ridge λ of the last-layer least squares, set at the regression's first solve and then held (NaN before). */
+  lambda: number;
+  /** The ridge term λ Σ_k colW_k ‖β_k‖² (sum mode: λ‖β‖²) of the latest solve, part of the objective. */
+  penalty: number;
 }
 
-function axisProblem(mlp: AxisMlp, target: Float64Array, sum: boolean, rowW: Float64Array | null, colW: Float64Array | null): AxisProblem {
+export function axisProblem(mlp: AxisMlp, target: Float64Array, sum: boolean, rowW: Float64Array | null, colW: Float64Array | null): AxisProblem {
   const m = mlp.hiddenWidth + 1;
   const cols = sum ? 1 : mlp.rank;
-  return { mlp, target, sum, rowW, colW, ata: new Float64Array(m * m), atb: new Float64Array(m * cols), row: new Float64Array(m) };
+  return { mlp, target, sum, rowW, colW, ata: new Float64Array(m * m), atb: new Float64Array(m * cols), row: new Float64Array(m), lambda: NaN, penalty: 0 };
 }
 
 /**
@@ -174,11 +218,11 @@ function choleskySolveInPlace(A: Float64Array, B: Float64Array, m: number, cols:
   }
 }
 
-function axisMisfit(p: AxisProblem, theta: Float64Array, grad: Float64Array, X: Float64Array, gX: Float64Array): number {
+/** The misfit of AxisProblem at the features X (n × r) of the latest forward, and gX = ∂misfit/∂X. */
+function axisMisfit(p: AxisProblem, X: Float64Array, gX: Float64Array): number {
   const { mlp, target } = p;
   const n = mlp.points;
   const r = mlp.rank;
-  mlp.forward(theta, X, null);
   let f = 0;
   for (let i = 0; i < n; i++) {
     if (p.sum) {
@@ -197,32 +241,169 @@ function axisMisfit(p: AxisProblem, theta: Float64Array, grad: Float64Array, X: 
       }
     }
   }
-  grad.fill(0);
-  mlp.backward(grad, gX, null);
   return f;
 }
 
 /**
+ * A density of hidden-unit centres over an axis's encoded coordinate (centreDensity): the nodes
+ * ξ = −1, ξ_0 … ξ_{n−1}, 1 (n + 2 entries) and the cumulative mass F at each (F = 0 at ξ = −1,
+ * 1 at ξ = 1; the density is linear between nodes).
+ */
+export interface CentreDensity {
+  readonly nodes: Float64Array;
+  readonly cdf: Float64Array;
+  /** Largest factor by which a ramp may be steeper than the even spread's (regressionStart). */
+  readonly slopeCap: number;
+}
+
+/** Share of the ramps spread evenly whatever the target's curvature (where the monitor is ≈ 0, the axis still gets ramps). */
+const CENTRE_UNIFORM_SHARE = 0.25;
+/**
+ * Power of the curvature monitor m = Σ w f''²: de Boor's L2 rule for piecewise-linear knots is 0.2
+ * (ρ ∝ |f''|^0.4). Measured on the reduced star (rank 16, width 32, 128 points per axis; axis
+ * iterations x + y, slopes following the density before RAMP_SLOPE_SPACINGS bounded them): 0.2 →
+ * 314 + 157, 0.3 → 81 + 105, 0.4 → 70 + 102, with 0.3 also at 81 + 76 and 78 + 82 for seeds 2 and 3
+ * (tanh ramps are not hat functions; more of them near the cusp pays).
+ */
+const CENTRE_POWER = 0.3;
+/**
+ * Ramps no closer than this many average grid spacings: ρ ≤ n/(2 · CENTRE_MIN_SPACING · width). With
+ * no bound the star's centre drew ramps closer than its Gauss points; the fit matched u₀ at the
+ * points but not between them, and E(u_θ) on the grid was 8,036 against 114.51 for u₀ (measured).
+ * With 1, the fitted field's energy on a 2× refined grid (the solver's aliasing audit) is within
+ * 5e-4 of its own grid's on the default star, circle and coarsening; 2 lost most of the gain (1,195
+ * axis iterations on the star, measured with unbounded slopes).
+ */
+const CENTRE_MIN_SPACING = 1;
+/**
+ * Ramps at most max(1, n/(RAMP_SLOPE_SPACINGS · width)) times steeper than the even spread's
+ * (width/4 per unit ξ): with n/width = 4 (the default star) at most twice, i.e. a ramp's transition
+ * 1/κ spans at least 4 grid spacings. Measured on the reduced star (rank 16, width 32, 128 points per
+ * axis): slopes following the density up to its own bound (4×) fit in 81 + 105 axis iterations, but the
+ * steps of the aliasing check's depth-1 network (test/sdmm-aliasing.test.ts) then exceeded its 1 %
+ * refined-grid tolerance (1.0 % and 2.1 % at steps 2 and 3); this bound: 117 + 169 iterations and
+ * 0.05–0.36 %; a tighter one (n/(4 width)) let the regression build its own sharper features: the
+ * fitted field's energy on the refined grid was 68 % above its own grid's.
+ */
+const RAMP_SLOPE_SPACINGS = 2;
+
+/**
+ * Where an axis's regression target needs its hidden units: a density over the encoded coordinate
+ * ξ = 2(x − a)/L − 1 ∈ [−1, 1] (the angle φ = π(ξ + 1) on a periodic axis) from the target's
+ * curvature. At each grid point the monitor is
+ *   m_i = Σ_k colW_k (T_k''(ξ_i))²   (factor mode),     m_i = rowW_i (t''(ξ_i))²   (sum mode),
+ * T'' the second divided difference over the point and its two neighbours (the ends copy the next
+ * point's); the density is ρ ∝ min(s (m^CENTRE_POWER + c), ρ_max), linear between the points and
+ * constant beyond the first and last, with c giving CENTRE_UNIFORM_SHARE of the mass to an even
+ * spread, ρ_max = n/(2 · CENTRE_MIN_SPACING · width), and s such that ∫ ρ dξ = 1 (bisection).
+ * Equidistributing a power of |f''| is de Boor's rule for the knots of a piecewise-linear
+ * approximation (de Boor, A Practical Guide to Splines, ch. III); the ramps of regressionStart are
+ * smoothed knots. Why: with evenly spaced ramps the reduced star's factors (a cusp at the centre,
+ * where u₀'s cos 7θ is discontinuous) start at misfit 1.4e-2 and needed 1,000–2,000 L-BFGS
+ * iterations per axis, and the y-axis ended in a failed line search; with these centres (and slopes
+ * bounded by RAMP_SLOPE_SPACINGS) they start at 2.8e-3 and 5.7e-4 and need 117 and 169 (measured, rank 16,
+ * width 32, 128 points per axis; seeds 2 and 3: 157 + 131, 355 + 132).
+ * Returns null where the target has no curvature or fewer than 3 points (even spread).
+ */
+export function centreDensity(p: AxisProblem, xi: ArrayLike<number>, width: number): CentreDensity | null {
+  const n = p.mlp.points;
+  const r = p.mlp.rank;
+  if (n < 3) return null;
+  const T = p.target;
+  const cols = p.sum ? 1 : r;
+  const monitor = new Float64Array(n);
+  for (let i = 1; i < n - 1; i++) {
+    const h0 = xi[i] - xi[i - 1];
+    const h1 = xi[i + 1] - xi[i];
+    let m = 0;
+    for (let k = 0; k < cols; k++) {
+      const d2 = (2 * ((T[(i + 1) * cols + k] - T[i * cols + k]) / h1 - (T[i * cols + k] - T[(i - 1) * cols + k]) / h0)) / (h0 + h1);
+      m += (p.sum ? (p.rowW ? p.rowW[i] : 1) : p.colW ? p.colW[k] : 1) * d2 * d2;
+    }
+    // m^p by the portable exp and log (Math.pow's accuracy is left open by the standard).
+    monitor[i] = m > 0 ? exp(CENTRE_POWER * log(m)) : 0;
+  }
+  monitor[0] = monitor[1];
+  monitor[n - 1] = monitor[n - 2];
+  const nodes = new Float64Array(n + 2);
+  const rho = new Float64Array(n + 2);
+  nodes[0] = -1;
+  nodes[n + 1] = 1;
+  for (let i = 0; i < n; i++) {
+    nodes[i + 1] = xi[i];
+    rho[i + 1] = monitor[i];
+  }
+  rho[0] = rho[1];
+  rho[n + 1] = rho[n];
+  let mass = 0;
+  for (let i = 0; i <= n; i++) mass += 0.5 * (rho[i] + rho[i + 1]) * (nodes[i + 1] - nodes[i]);
+  if (!(mass > 0) || !Number.isFinite(mass)) return null;
+  // The even share: a constant c with 2c = share/(1 − share) · mass.
+  const c = (CENTRE_UNIFORM_SHARE / (1 - CENTRE_UNIFORM_SHARE)) * (mass / 2);
+  // Normalise to ∫ ρ dξ = 1 with ρ ≤ ρmax: the level s of ∫ min(s(ρ + c), ρmax) dξ = 1 by bisection.
+  for (let i = 0; i < n + 2; i++) rho[i] += c;
+  const rhoMax = n / (2 * CENTRE_MIN_SPACING * width);
+  const massAt = (sc: number) => {
+    let m = 0;
+    for (let i = 0; i <= n; i++) m += 0.5 * (Math.min(sc * rho[i], rhoMax) + Math.min(sc * rho[i + 1], rhoMax)) * (nodes[i + 1] - nodes[i]);
+    return m;
+  };
+  let lo = 0;
+  let hi = 1 / (mass + 2 * c);
+  if (2 * rhoMax <= 1) hi = lo = Infinity;
+  else {
+    while (massAt(hi) < 1) hi *= 2;
+    for (let it = 0; it < 100; it++) {
+      const mid = 0.5 * (lo + hi);
+      if (massAt(mid) < 1) lo = mid;
+      else hi = mid;
+    }
+  }
+  const cdf = new Float64Array(n + 2);
+  for (let i = 0; i <= n; i++) cdf[i + 1] = cdf[i] + 0.5 * (Math.min(hi * rho[i], rhoMax) + Math.min(hi * rho[i + 1], rhoMax)) * (nodes[i + 1] - nodes[i]);
+  const total = cdf[n + 1];
+  for (let i = 0; i < n + 2; i++) cdf[i] /= total;
+  return { nodes, cdf, slopeCap: Math.max(1, n / (width * RAMP_SLOPE_SPACINGS)) };
+}
+
+/**
+ * The centre ξ = F⁻¹(q) of quantile q ∈ [0, 1) under a centre density (linear between its nodes), and
+ * the density there relative to the even spread (ρ/½): the local ramp spacing is 2/(width · ratio).
+ * Without a density: ξ = −1 + 2q, ratio 1.
+ */
+function centreAt(density: CentreDensity | null, q: number): { c: number; ratio: number } {
+  if (!density) return { c: -1 + 2 * q, ratio: 1 };
+  const { nodes, cdf } = density;
+  let i = 0;
+  while (i < cdf.length - 2 && cdf[i + 1] <= q) i++;
+  const dq = cdf[i + 1] - cdf[i];
+  const dx = nodes[i + 1] - nodes[i];
+  return { c: nodes[i] + (dq > 0 ? ((q - cdf[i]) / dq) * dx : 0), ratio: dx > 0 ? (2 * dq) / dx : 1 };
+}
+
+/**
  * A seeded start for the per-axis regressions whose hidden features resolve the axis: the first
- * layer's units are ramps z_j = κ_j (ξ − c_j), one centre per stratum of [−1, 1]
- * (c_j = −1 + 2(j + U_j)/width, U_j uniform) and slopes of alternating sign with |κ_j| = (width/4)(0.75 + 0.5 V_j)
- * (a ramp spans about two spacings). Steeper ramps (width/2) fit u₀ as well at the grid points but
- * leave wiggles whose gradients the quadrature sees: E(u_θ) of the reduced star was 116.28 against
- * 114.51 for u₀ itself on the same grid (width 64), 114.46 with width/4, and the steps then released
- * that spurious energy (relative L2 10–19 % at t_end); width/8 no longer fits to 1e-8. on a periodic axis the ramps are arcs
+ * layer's units are ramps z_j = κ_j (ξ − c_j), one centre per quantile stratum of the centre density
+ * (c_j = F⁻¹((j + U_j)/width), U_j uniform; centreDensity, or evenly spaced without one) and slopes
+ * of alternating sign with |κ_j| = (width/4)(0.75 + 0.5 V_j) · min(ρ(c_j)/½, slopeCap) (a ramp spans
+ * about two local spacings, and never fewer grid points than RAMP_SLOPE_SPACINGS allows). With an
+ * even spread, steeper ramps (width/2) fit u₀ as well at the grid points but leave wiggles whose
+ * gradients the quadrature sees: E(u_θ) of the reduced star was 116.28 against 114.51 for u₀ itself
+ * on the same grid (width 64), 114.46 with width/4, and the steps then released that spurious energy
+ * (relative L2 10–19 % at t_end); width/8 no longer fits to 1e-8. On a periodic axis the ramps are arcs
  * κ_j (cos φ cos β_j + sin φ sin β_j − cos γ_j) with β_j = π(c_j + 1), γ_j alternating 0.5 and 1.
  * Every later hidden layer starts as the identity plus uniform noise of ±0.05. Glorot weights
  * instead give nearly linear features (|w| ≤ 0.43 for one input), a basis in which least squares
  * cannot fit the factors. The last layer is left to the least squares.
  */
-export function regressionStart(layout: NetworkLayout, a: number, theta: Float64Array, seed: number): void {
+export function regressionStart(layout: NetworkLayout, a: number, theta: Float64Array, seed: number, density: CentreDensity | null = null): void {
   const rand = mulberry32((seed + 7919 * (a + 1)) >>> 0);
   const axis = layout.axes[a];
   const [first, ...rest] = axis.layers;
   const w = first.outputs;
   for (let j = 0; j < w; j++) {
-    const c = -1 + (2 * (j + rand())) / w;
-    const slope = (w / 4) * (0.75 + 0.5 * rand()) * (j % 2 ? 1 : -1);
+    const { c, ratio } = centreAt(density, (j + rand()) / w);
+    const slope = (w / 4) * (0.75 + 0.5 * rand()) * Math.min(ratio, density ? density.slopeCap : 1) * (j % 2 ? 1 : -1);
     if (axis.inputs === 1) {
       theta[first.weightOffset + j] = slope;
       theta[first.biasOffset + j] = -slope * c;
@@ -244,13 +425,17 @@ export function regressionStart(layout: NetworkLayout, a: number, theta: Float64
 
 /**
  * Least squares for the last layer (W_L, b_L) of the axis given its last hidden features H (a forward
- * at θ), written into θ: [H 1] β = target, with the row weights of the misfit, by the
- * ridge-regularised normal equations (AᵀA + λI) β = AᵀB, λ = 1e-12 · tr(AᵀA)/(width + 1) (the hidden
- * features can be nearly dependent; an unregularised solution with huge cancelling coefficients is
- * an ill-conditioned start). In sum mode the single column is split evenly over the r outputs.
+ * at θ), written into θ, with X (n × r) the features at the new θ: per target column the ridge
+ * problem  min_β Σ_i w_i ([H 1]_i β − t_i)² + λ‖β‖²  (w: the misfit's row weights in sum mode, 1 in
+ * factor mode), by the normal equations (AᵀWA + λI) β = AᵀWB and Cholesky. λ = 1e-12 · tr(AᵀWA)/(width + 1)
+ * at the first solve of a regression (AxisProblem.lambda), then held: the hidden features can be
+ * nearly dependent, and an unregularised solution with huge cancelling coefficients is an
+ * ill-conditioned start. The ridge term is part of the regression's objective (AxisProblem.penalty,
+ * λ Σ_k colW_k ‖β_k‖² in factor mode, λ‖β‖² in sum mode; see projectedMisfit). In sum mode the single
+ * column is split evenly over the r outputs.
  */
-function lastLayerLeastSquares(p: AxisProblem, layout: NetworkLayout, a: number, theta: Float64Array, X: Float64Array): void {
-  const { mlp } = p;
+export function lastLayerLeastSquares(p: AxisProblem, layout: NetworkLayout, a: number, theta: Float64Array, X: Float64Array): void {
+  const { mlp, target } = p;
   const n = mlp.points;
   const r = mlp.rank;
   mlp.forward(theta, X, null);
@@ -260,45 +445,78 @@ function lastLayerLeastSquares(p: AxisProblem, layout: NetworkLayout, a: number,
   const { ata, atb, row } = p;
   ata.fill(0);
   atb.fill(0);
+  // Lower triangle of AᵀWA and AᵀWB, one row of A = [H 1] at a time.
   for (let i = 0; i < n; i++) {
     const w = p.rowW ? p.rowW[i] : 1;
     for (let c = 0; c < width; c++) row[c] = H[i * width + c];
     row[width] = 1;
+    const t = i * cols;
     for (let c = 0; c < m; c++) {
       const wc = w * row[c];
-      for (let d = 0; d <= c; d++) ata[c * m + d] += wc * row[d];
-      if (p.sum) atb[c] += wc * p.target[i];
-      else for (let k = 0; k < r; k++) atb[c * r + k] += wc * p.target[i * r + k];
+      const o = c * m;
+      for (let d = 0; d <= c; d++) ata[o + d] += wc * row[d];
+      const ob = c * cols;
+      for (let k = 0; k < cols; k++) atb[ob + k] += wc * target[t + k];
     }
   }
-  let trace = 0;
-  for (let c = 0; c < m; c++) trace += ata[c * m + c];
-  const lambda = (1e-12 * trace) / m;
+  if (Number.isNaN(p.lambda)) {
+    let trace = 0;
+    for (let c = 0; c < m; c++) trace += ata[c * m + c];
+    p.lambda = (1e-12 * trace) / m;
+  }
+  const lambda = p.lambda;
   for (let c = 0; c < m; c++) ata[c * m + c] += lambda;
   choleskySolveInPlace(ata, atb, m, cols);
-  const beta = (c: number, col: number) => atb[c * cols + col];
+  let penalty = 0;
+  for (let k = 0; k < cols; k++) {
+    let bb = 0;
+    for (let c = 0; c < m; c++) bb += atb[c * cols + k] * atb[c * cols + k];
+    penalty += (!p.sum && p.colW ? p.colW[k] : 1) * bb;
+  }
+  p.penalty = lambda * penalty;
   const L = layout.axes[a].layers[layout.axes[a].layers.length - 1];
   const split = p.sum ? 1 / r : 1;
   for (let k = 0; k < r; k++) {
     const col = p.sum ? 0 : k;
-    for (let c = 0; c < width; c++) theta[L.weightOffset + c * r + k] = split * beta(c, col);
-    theta[L.biasOffset + k] = split * beta(width, col);
+    for (let c = 0; c < width; c++) theta[L.weightOffset + c * r + k] = split * atb[c * cols + col];
+    theta[L.biasOffset + k] = split * atb[width * cols + col];
   }
+  mlp.replaceLastLayer(theta, X);
 }
 
 /**
- * Variable projection (Golub & Pereyra, SIAM J. Numer. Anal. 10, 1973): the misfit as a function of
- * the hidden weights alone, the last layer always at its least-squares optimum (written into θ, so
- * θ is the point actually evaluated). By the envelope theorem the gradient is the partial gradient
- * at that optimum; its last-layer entries are set to 0.
+ * Variable projection (Golub & Pereyra, SIAM J. Numer. Anal. 10, 1973): the regression's objective
+ * as a function of the hidden weights alone, the last layer always at its ridge least-squares
+ * optimum β̂(θ) (lastLayerLeastSquares, written into θ, so θ is the point actually evaluated):
+ *   φ(θ) = misfit(θ, β̂(θ)) + λ Σ_k colW_k ‖β̂_k(θ)‖².
+ * Because β̂ minimises exactly this sum (λ held fixed), ∂φ/∂β = 0 there and by the envelope theorem
+ * ∇φ is the partial gradient of the misfit in the hidden weights (last-layer entries set to 0). The
+ * ridge term belongs in φ: without it (as before) ∂misfit/∂β = −2λβ̂ ≠ 0 and the partial gradient
+ * missed −2λ β̂ᵀ dβ̂/dθ, large where the features are nearly dependent (|β̂| ≈ 10³): on the reduced
+ * star's y-axis the reported slope along −∇φ was −9.2e-5 where central differences gave +5e-5, and
+ * L-BFGS stopped in a failed line search at 2.8e-6 against its 2.1e-8 target (test/sdmm-fit.test.ts
+ * checks ∇φ against central differences).
  */
-function projectedMisfit(p: AxisProblem, layout: NetworkLayout, a: number, theta: Float64Array, grad: Float64Array, X: Float64Array, gX: Float64Array): number {
+export function projectedMisfit(p: AxisProblem, layout: NetworkLayout, a: number, theta: Float64Array, grad: Float64Array, X: Float64Array, gX: Float64Array): number {
   lastLayerLeastSquares(p, layout, a, theta, X);
-  const f = axisMisfit(p, theta, grad, X, gX);
+  const f = axisMisfit(p, X, gX) + p.penalty;
+  grad.fill(0);
+  p.mlp.backward(grad, gX, null);
   const L = layout.axes[a].layers[layout.axes[a].layers.length - 1];
   grad.fill(0, L.weightOffset, L.weightOffset + L.inputs * L.outputs);
   grad.fill(0, L.biasOffset, L.biasOffset + L.outputs);
   return f;
+}
+
+/** Indices into θ of axis a's hidden layers (every layer but the last), ascending. */
+function hiddenIndices(layout: NetworkLayout, a: number): Int32Array {
+  const layers = layout.axes[a].layers;
+  const out: number[] = [];
+  for (const L of layers.slice(0, -1)) {
+    for (let q = 0; q < L.inputs * L.outputs; q++) out.push(L.weightOffset + q);
+    for (let q = 0; q < L.outputs; q++) out.push(L.biasOffset + q);
+  }
+  return Int32Array.from(out.sort((x, y) => x - y));
 }
 
 export function fitInitialCondition(
@@ -404,20 +622,31 @@ export function fitInitialCondition(
     const X = new Float64Array(p.mlp.points * r);
     const gX = new Float64Array(p.mlp.points * r);
     t0 = performance.now();
-    regressionStart(layout, a, theta, o.seed);
+    const ax = layout.axes[a];
+    const xi = rules[a].points.map((x) => (2 * (x - ax.min)) / (ax.max - ax.min) - 1);
+    // 2D only: in 1D (sum mode, rows weighted by (1 − u₀²)²) the even spread measured better on
+    // ac1d (128 axis iterations against 171 with centreDensity, same MSE).
+    regressionStart(layout, a, theta, o.seed, p.sum ? null : centreDensity(p, xi, layout.axes[a].layers[0].outputs));
     lastLayerLeastSquares(p, layout, a, theta, X);
     phaseMs[`ls${a}`] = performance.now() - t0;
+    // L-BFGS on the hidden weights of this axis only (the last layer is projected out, the other
+    // axis is not involved): a state of their size, not θ's.
+    const hidden = hiddenIndices(layout, a);
+    const sub = new Float64Array(hidden.length);
+    const gFull = new Float64Array(P);
+    for (let q = 0; q < hidden.length; q++) sub[q] = theta[hidden[q]];
+    const objective = (th: Float64Array, g: Float64Array) => {
+      for (let q = 0; q < hidden.length; q++) theta[hidden[q]] = th[q];
+      const f = projectedMisfit(p, layout, a, theta, gFull, X, gX);
+      for (let q = 0; q < hidden.length; q++) g[q] = gFull[hidden[q]];
+      return f;
+    };
     t0 = performance.now();
-    run(
-      `axis${a}`,
-      t0,
-      lbfgsMinimize((th, g) => projectedMisfit(p, layout, a, th, g, X, gX), theta, createLbfgsState(P, FIT_HISTORY), {
-        maxIters: o.fitMaxIters,
-        tol: 0,
-        target: axisTarget,
-        stop: progress(`axis${a}`),
-      }),
-    );
+    const res = lbfgsMinimize(objective, sub, createLbfgsState(hidden.length, FIT_HISTORY), { maxIters: o.fitMaxIters, tol: 0, target: axisTarget, stop: progress(`axis${a}`) });
+    // θ at the best hidden weights, with their last layer.
+    for (let q = 0; q < hidden.length; q++) theta[hidden[q]] = sub[q];
+    lastLayerLeastSquares(p, layout, a, theta, X);
+    run(`axis${a}`, t0, res);
   }
 
   // 4. L-BFGS on mean (u − u₀)² through the engine.

@@ -328,6 +328,36 @@ export class AxisMlp {
     const last = this.layers.length - 1;
     return { H: this.hIn[last], T: this.tIn[last], width: this.hiddenWidth };
   }
+
+  /**
+   * After a forward without tangents, take a new last layer (W_L, b_L) from θ and recompute
+   * X = H_L W_L + b_L (n × r) from the kept hidden features, without running the hidden layers again;
+   * `backward` then uses the new W_L. (The initial fit re-solves the last layer at every evaluation.)
+   */
+  replaceLastLayer(theta: ArrayLike<number>, X: Float64Array): void {
+    if (this.withTangents) throw new Error('AxisMlp.replaceLastLayer: the forward pass kept tangents (call forward with T = null)');
+    const last = this.layers.length - 1;
+    const L = this.layers[last];
+    const inp = L.inputs;
+    const out = L.outputs;
+    const W = this.weights[last];
+    const Wt = this.weightsT[last];
+    const b = this.biases[last];
+    for (let c = 0; c < inp; c++) {
+      for (let j = 0; j < out; j++) {
+        const w = theta[L.weightOffset + c * out + j];
+        W[c * out + j] = w;
+        Wt[j * inp + c] = w;
+      }
+    }
+    for (let j = 0; j < out; j++) b[j] = theta[L.biasOffset + j];
+    // The same products as forward's last layer, so X has the bits a full forward would give.
+    const n = this.points;
+    if (this.simdRows[last] && this.simd) {
+      this.simd.rows8(n, out, inp, this.hIn[last].byteOffset, W.byteOffset, b.byteOffset, this.xStage.byteOffset);
+      X.set(this.xStage.subarray(0, n * out));
+    } else dotRows(X, null, this.hIn[last], null, Wt, n, out, inp, b);
+  }
 }
 
 const GELU_C = Math.sqrt(2 / Math.PI);
