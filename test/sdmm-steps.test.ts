@@ -142,6 +142,29 @@ describe('SDMM reproducibility and state', () => {
     });
   }
 
+  it('extrapolate: the step starts from θⁿ + β(θⁿ − θⁿ⁻¹) where that lowers Jₙ, stays energy stable with zero tolerance, and a checkpoint carries θⁿ⁻¹', async () => {
+    const problem = makeProblem('star', 'reduced');
+    const { state: fitState, record } = fitted.get('star')!;
+    const options = { ...TINY, fitTolerance: FIT_TOLERANCE.star, extrapolate: 1 };
+    const a = await createSdmmSolver(problem, options);
+    a.restoreState(fitState);
+    const records = [record, await a.step(), await a.step()];
+    // Step 1 has no θ⁰ trend to follow; from step 2 on the extrapolated start is tried.
+    expect(records[1].stopReason).not.toMatch(/extrapolated start/);
+    const checkpoint = a.saveState();
+    expect(checkpoint.arrays.thetaOld).toBeInstanceOf(Float64Array);
+    const third = await a.step();
+    records.push(third);
+    // Step 3 takes it (so the restored solver must know θ² to repeat step 3).
+    expect(third.stopReason).toMatch(/extrapolated start/);
+    expect(checkStability(records, { rtol: 0, atol: 0 }).ok).toBe(true);
+    const b = await createSdmmSolver(problem, options);
+    b.restoreState(checkpoint);
+    expect({ ...(await b.step()), wallMs: 0 }).toEqual({ ...third, wallMs: 0 });
+    a.dispose();
+    b.dispose();
+  });
+
   it('restoreState refuses a checkpoint of a different network', async () => {
     const solver = await createSdmmSolver(makeProblem('circle', 'reduced'), { ...TINY, activation: 'sin' });
     expect(() => solver.restoreState(fitted.get('circle')!.state)).toThrow(

@@ -26,6 +26,12 @@ export interface MinimizeOptions {
   tol: number;
   /** Stop when ‖∇f(θ_k)‖₂ ≤ gradTol · ‖∇f(θ_0)‖₂ (relative to the start of the call; 0 or absent: never). */
   gradTol?: number;
+  /**
+   * The loss and gradient norm the relative tests (tol, gradTol) refer to, when not those at the
+   * start of the call: an SDMM step started from an extrapolated guess still measures its decrease
+   * and gradient against θⁿ, so a better start does not make the tests stricter (L-BFGS only).
+   */
+  reference?: { value: number; gradientNorm: number };
   /** Stop as soon as the best loss is ≤ target (the initial fit's MSE tolerance). */
   target?: number;
   /** Checked after every `everyIters` iterations with the current (best) θ: true stops with stopReason 'switch'. */
@@ -191,6 +197,8 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
   if (!Number.isFinite(fx)) return result(0, 'non-finite');
   if (opts.target !== undefined && fx <= opts.target) return result(0, 'target');
   if (opts.gradTol && !(g0 > 0)) return result(0, 'gradient');
+  const fRef = opts.reference ? Math.max(opts.reference.value, initial) : initial;
+  const gRef = opts.reference ? opts.reference.gradientNorm : g0;
 
   const direction = () => {
     negateInto(d, g, P);
@@ -340,11 +348,11 @@ export function lbfgsMinimize(f: Objective, theta: Float64Array, state: LbfgsSta
       stopReason = 'target';
       break;
     }
-    if (opts.gradTol && norm2(g) <= opts.gradTol * g0) {
+    if (opts.gradTol && norm2(g) <= opts.gradTol * gRef) {
       stopReason = 'gradient';
       break;
     }
-    if (fPrev - fx <= opts.tol * (initial - fx)) {
+    if (fPrev - fx <= opts.tol * (fRef - fx)) {
       stopReason = 'rel-decrease';
       break;
     }

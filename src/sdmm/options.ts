@@ -85,6 +85,13 @@ export const SDMM_OPTIONS = z.strictObject({
     .nonNegative()
     .default(1e-5)
     .meta({ description: "stop a step when ‖∇θ Jₙ‖ ≤ gradTol × ‖∇θ Jₙ‖ at the step's start (0 disables)", flag: 'grad-tol', arg: 'g' }),
+  extrapolate: option
+    .nonNegative()
+    .default(0)
+    .meta({
+      description: "start each step's optimizer from θⁿ + β(θⁿ − θⁿ⁻¹), linear extrapolation of the parameters, when its Jₙ is below θⁿ's (0: from θⁿ)",
+      arg: 'beta',
+    }),
   keepHistory: option.boolean().default(true).meta({ description: 'keep the L-BFGS curvature history across time steps (warm start) instead of resetting it' }),
   learningRate: option.positive().default(1e-3).meta({ description: 'Adam learning rate (steps with optimizer adam)', flag: 'lr', arg: 'rate' }),
   historySize: option.positiveInteger().default(20).meta({ description: 'L-BFGS history size (curvature pairs kept)', flag: 'history', arg: 'm' }),

@@ -46,6 +46,8 @@ class SdmmSolver implements GradientFlowSolver {
   /** The quadrature grid's largest gap between adjacent Gauss points (src/physics/resolution.ts). */
   private readonly resolution: Resolution;
   private scheme: SchemeState;
+  /** θⁿ⁻¹, for the extrapolated start of the next step (null before the first step). */
+  private thetaOld: Float64Array | null = null;
   private fit: FitReport & Partial<FitDiagnostics> = { mse: NaN, iterations: 0, stopReason: '', tolerance: NaN };
   private initialised = false;
   private n = 0;
@@ -132,6 +134,7 @@ class SdmmSolver implements GradientFlowSolver {
     this.setState(theta);
     if (!Number.isFinite(this.scheme.energy)) throw new DivergenceError(`SDMM initial fit: energy is ${this.scheme.energy}`, 0);
     this.n = 0;
+    this.thetaOld = null;
     this.initialised = true;
     // A refused fit keeps 'REFUSED' as the last word of its stopReason (it never steps anyway).
     const note = this.auditStep(0);
@@ -159,12 +162,21 @@ class SdmmSolver implements GradientFlowSolver {
     const src = this.problem.source;
     const im = 1 / this.problem.mobility;
     const sigma = src ? this.onGrid((x) => im * src(x, tNext)) : null;
+    // θⁿ + β(θⁿ − θⁿ⁻¹): the parameters' own trend as the step's first guess (options.extrapolate).
+    let start: Float64Array | undefined;
+    if (o.extrapolate > 0 && this.thetaOld) {
+      const th = this.scheme.theta;
+      start = new Float64Array(th.length);
+      for (let p = 0; p < th.length; p++) start[p] = th[p] + o.extrapolate * (th[p] - this.thetaOld[p]);
+    }
     const out = minimizingMovementStep(
       { engine: this.engine, weights: this.weights, epsilon: this.problem.epsilon, mobility: this.problem.mobility, tau: this.problem.tau, options: o, optimizers: this.optimizers },
       this.scheme,
       sigma,
       next,
+      start,
     );
+    this.thetaOld = this.scheme.theta;
     this.scheme = out.state;
     this.n = next;
     const note = this.auditStep(next);
@@ -228,14 +240,15 @@ class SdmmSolver implements GradientFlowSolver {
 
   saveState(): SolverState {
     this.checkAlive();
-    return saveSdmmState(this.n, this.time, this.scheme, this.optimizers, this.fit, this.options, this.backend);
+    return saveSdmmState(this.n, this.time, this.scheme, this.optimizers, this.fit, this.options, this.backend, this.thetaOld);
   }
 
   restoreState(state: SolverState): void {
     this.checkAlive();
     const layout = this.network.layout;
-    const { scheme, fit } = restoreSdmmState(state, this.options, layout.size, this.weights.length, layout.dim, this.optimizers);
+    const { scheme, fit, thetaOld } = restoreSdmmState(state, this.options, layout.size, this.weights.length, layout.dim, this.optimizers);
     this.scheme = scheme;
+    this.thetaOld = thetaOld;
     this.fit = fit;
     this.n = state.step;
     this.initialised = true;

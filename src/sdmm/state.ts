@@ -34,9 +34,12 @@ export function saveSdmmState(
   fit: FitReport,
   options: SdmmOptions,
   engine: string,
+  thetaOld: Float64Array | null = null,
 ): SolverState {
   const { lbfgs, adam } = optimizers;
   const arrays: Record<string, Float64Array> = {
+    // θⁿ⁻¹ for the extrapolated start (options.extrapolate); absent before the first step.
+    ...(thetaOld ? { thetaOld: new Float64Array(thetaOld) } : {}),
     theta: new Float64Array(scheme.theta),
     uPrev: new Float64Array(scheme.field.u),
     lbfgsS: new Float64Array(lbfgs.S),
@@ -81,7 +84,7 @@ export function restoreSdmmState(
   gridPoints: number,
   dim: number,
   optimizers: OptimizerStates,
-): { scheme: SchemeState; fit: FitReport } {
+): { scheme: SchemeState; fit: FitReport; thetaOld: Float64Array | null } {
   if (state.kind !== 'sdmm') throw new Error(`restoreState: checkpoint is for solver '${state.kind}', not 'sdmm'`);
   const a = state.arrays;
   const need = (name: string, len: number) => {
@@ -115,6 +118,7 @@ export function restoreSdmmState(
   adam.v.set(need('adamV', P));
   adam.t = Number(meta.adamT);
   return {
+    thetaOld: a.thetaOld ? Float64Array.from(need('thetaOld', P)) : null,
     scheme: { theta, field, energy: Number(meta.energy) },
     fit: {
       mse: Number(meta.fitMse),

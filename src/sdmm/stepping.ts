@@ -63,21 +63,39 @@ export interface StepContext {
 
 /**
  * Take step n → n + 1 from `current` (not modified). σ is the scaled source at tⁿ⁺¹ or null.
+ * `start`, if given, is a proposed first iterate: the optimizer starts there when its Jₙ is below
+ * Jₙ(θⁿ) (two extra loss evaluations), else from θⁿ.
  * Throws DivergenceError when the loss or the float64 Jₙ is not finite.
  */
-export function minimizingMovementStep(ctx: StepContext, current: SchemeState, sigma: Float64Array | null, next: number): StepOutcome {
+export function minimizingMovementStep(ctx: StepContext, current: SchemeState, sigma: Float64Array | null, next: number, start?: Float64Array): StepOutcome {
   const { engine, weights, options: o } = ctx;
   engine.setStep(current.field.u, current.field.grad, sigma);
   const jPrev = stepFunctional(current.energy, 0, weights, sigma, current.field.u);
   const theta = new Float64Array(current.theta);
   const objective: Objective = (th, grad) => engine.evaluate('step', th, grad);
+  // A proposed start (the extrapolation θⁿ + β(θⁿ − θⁿ⁻¹)) replaces θⁿ only where its Jₙ is lower.
+  let startNote = '';
+  let reference: { value: number; gradientNorm: number } | undefined;
+  if (start) {
+    const g = new Float64Array(theta.length);
+    const jStart = objective(start, g);
+    const jTheta = objective(theta, g);
+    if (jStart < jTheta) {
+      theta.set(start);
+      startNote = '; extrapolated start';
+      // The stop tests stay relative to θⁿ (its Jₙ and gradient), not to the better start.
+      let gg = 0;
+      for (let p = 0; p < g.length; p++) gg += g[p] * g[p];
+      reference = { value: jTheta, gradientNorm: Math.sqrt(gg) };
+    }
+  }
   if (!o.keepHistory) {
     ctx.optimizers.lbfgs.count = 0;
     ctx.optimizers.lbfgs.head = 0;
   }
   const res =
     o.optimizer === 'lbfgs'
-      ? lbfgsMinimize(objective, theta, ctx.optimizers.lbfgs, { maxIters: o.maxIters, tol: o.tol, gradTol: o.gradTol })
+      ? lbfgsMinimize(objective, theta, ctx.optimizers.lbfgs, { maxIters: o.maxIters, tol: o.tol, gradTol: o.gradTol, reference })
       : adamMinimize(objective, theta, ctx.optimizers.adam, { maxIters: o.maxIters, tol: o.tol, learningRate: o.learningRate });
   const stopAt = next - 1;
   if (res.stopReason === 'non-finite') {
@@ -97,7 +115,7 @@ export function minimizingMovementStep(ctx: StepContext, current: SchemeState, s
       state: current,
       movement: 0,
       iterations: res.iterations,
-      stopReason: `${res.stopReason}; kept previous (float64 Jn did not decrease)`,
+      stopReason: `${res.stopReason}${startNote}; kept previous (float64 Jn did not decrease)`,
       accepted: false,
       gradientNorm: res.gradientNorm,
       initialGradientNorm: res.initialGradientNorm,
@@ -107,7 +125,7 @@ export function minimizingMovementStep(ctx: StepContext, current: SchemeState, s
     state: { theta, field, energy },
     movement,
     iterations: res.iterations,
-    stopReason: res.stopReason,
+    stopReason: res.stopReason + startNote,
     accepted: true,
     gradientNorm: res.gradientNorm,
     initialGradientNorm: res.initialGradientNorm,
