@@ -144,7 +144,7 @@ describe('allen-cahn CLI', () => {
     expect(s.solver.options).toEqual({
       rank: 2, width: 6, depth: 1, activation: 'gelu', alpha: 1.5, trainAlpha: true, bound: false, quadElements: 12, quadPoints: 3,
       optimizer: 'adam', maxIters: 7, tol: 1e-5, learningRate: 0.01, historySize: 5, fitTolerance: 0.5, fitMaxIters: 60, seed: 11, backend: 'cpu',
-      threads: 1, gradTol: 1e-5, keepHistory: true,
+      threads: 1, gradTol: 1e-5, keepHistory: true, extrapolate: 1,
     });
     expect(s.problem.seed).toBe(11);
     expect(s.versions.tfjsBackend).toBe('cpu');

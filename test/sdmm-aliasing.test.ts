@@ -99,8 +99,10 @@ describe('SDMM aliasing check', () => {
   });
 
   // The open regression (benchmarks/README.md, "SDMM quadrature and aliasing"): the default depth-2
-  // networks' steps on the star are not minimizing movements of the continuous energy. it.fails
-  // passes while they alias and fails once they no longer do: then make it a plain `it`.
+  // networks' steps on the star are not minimizing movements of the continuous energy. Moving the
+  // quadrature grid between or within steps was measured and does not cure it (benchmarks/README.md,
+  // "Moving the quadrature grid"). it.fails passes while they alias and fails once they no longer
+  // do: then make it a plain `it`.
   it.fails('known regression: depth-2 steps on the star keep the refined-grid energy within the tolerance of the own grid', async () => {
     const { solver, records, fine } = await run(makeProblem('star', 'reduced'), { ...RESOLVED, depth: 2 }, 3);
     solver.dispose();
