@@ -88,4 +88,32 @@ describe('SDMM converged steps', () => {
     expect(Math.sqrt(d / m)).toBeLessThan(1e-4);
     expect(Math.sqrt(d / m)).toBeGreaterThan(0);
   });
+
+  it('the extrapolated start and the 100-pair history (the defaults) reach the same field as extrapolate 0, history 20 in far fewer iterations', async () => {
+    const grid = uniformGrid(problem, 101);
+    // Each run fits u₀ itself (the fit does not depend on these options; a checkpoint pins historySize).
+    const run = async (options: Partial<SdmmOptions>) => {
+      const s = await createSdmmSolver(problem, { ...SMALL, ...options });
+      await s.initialise();
+      let iterations = 0;
+      for (let n = 0; n < STEPS; n++) iterations += (await s.step()).iterations;
+      const u = s.sample(grid);
+      s.dispose();
+      return { u, iterations };
+    };
+    const now = await run({});
+    const before = await run({ extrapolate: 0, historySize: 20 });
+    expect(DEFAULTS.extrapolate).toBe(1);
+    expect(DEFAULTS.historySize).toBe(100);
+    let d = 0;
+    let m = 0;
+    for (let i = 0; i < now.u.length; i++) {
+      d += (now.u[i] - before.u[i]) ** 2;
+      m += before.u[i] * before.u[i];
+    }
+    // Measured: 191 against 596 iterations over the 6 steps, fields 7.6e-5 apart (relative L2), the
+    // size of the steps' own convergence error (halving the tolerances moves them 9.3e-5, above).
+    expect(Math.sqrt(d / m)).toBeLessThan(1e-4);
+    expect(now.iterations).toBeLessThan(0.5 * before.iterations);
+  });
 });
