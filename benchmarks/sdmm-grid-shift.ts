@@ -15,7 +15,9 @@
  * the fit's grid). Besides the step's own energy it prints E on the fixed grid, on the 2× audit grid
  * (src/sdmm/audit.ts) and on an 800² grid, counts the steps where Jₙ rose on the fixed or the audit grid,
  * and at T the relative L2 distance to the FEM reference of benchmarks/sdmm-aliasing.ts (mms-newton,
- * 2n cells per side, τ/4; on the 101² grid). `extrapolate` β starts each step from θⁿ + β(θⁿ − θⁿ⁻¹).
+ * 2n cells per side, τ/4; on the 101² grid). `extrapolate` β starts each step from θⁿ + β(θⁿ − θⁿ⁻¹)
+ * unconditionally, with the stop tests relative to that start (the solver's option tries it only
+ * where it lowers Jₙ and keeps the tests relative to θⁿ).
  * One thread (the shared 2-core machine; times are noisy).
  *
  * Run: npx tsx benchmarks/sdmm-grid-shift.ts '{"grid":"shift","fitTolerance":2e-7}'
