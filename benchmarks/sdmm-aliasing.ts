@@ -10,6 +10,7 @@
  * (src/sdmm/audit.ts). Times come from a shared 2-core machine: noisy.
  *
  * Run: npx tsx benchmarks/sdmm-aliasing.ts <problem> ['{"depth":1,"width":64,…}']   (default star, default options)
+ * The last line is the stability checker's verdict on the solver's own step records.
  * Environment: STEPS (default: the problem's T/τ), EVERY (default 10).
  */
 import { makeProblem, stepCount } from '../src/physics/problems.js';
@@ -19,6 +20,7 @@ import { energyOnGrid } from '../src/sdmm/audit.js';
 import { createSdmmSolver, type SdmmOptions } from '../src/sdmm/index.js';
 import { mlpNetwork, networkLayout } from '../src/sdmm/network.js';
 import { uniformGrid, type GradientFlowSolver } from '../src/solver.js';
+import { checkStability } from '../src/stability/index.js';
 
 const name = process.argv[2] ?? 'star';
 const options = JSON.parse(process.argv[3] ?? '{}') as Partial<SdmmOptions>;
@@ -43,10 +45,12 @@ const fine = network.layout.axes.map((a) => compositeGaussLegendre(a.min, a.max,
 const fineEnergy = (s: GradientFlowSolver): number => energyOnGrid(network, s.saveState().arrays.theta as Float64Array, fine, problem.epsilon);
 
 const r0 = await solver.initialise();
+const records = [r0];
 console.log(`fit: ${r0.stopReason} (${(r0.wallMs / 1000).toFixed(1)} s); E own grid ${r0.energy.toFixed(3)}, fine grid ${fineEnergy(solver).toFixed(3)}`);
 let iterations = 0;
 for (let s = 1; s <= steps; s++) {
   const r = await solver.step();
+  records.push(r);
   iterations += r.iterations;
   if (s % every === 0 || s === steps) console.log(`step ${s}: E own grid ${r.energy.toFixed(3)}, fine grid ${fineEnergy(solver).toFixed(3)}; ${r.iterations} iterations, ${r.stopReason}`);
 }
@@ -61,4 +65,6 @@ console.log(
   `${name} ${JSON.stringify(options)}: relative L2 ${(100 * Math.sqrt(num / den)).toFixed(3)}% at t = ${(steps * problem.tau).toPrecision(3)} ` +
     `(FEM reference E ${femEnergy.toFixed(3)}), ${(iterations / steps).toFixed(1)} iterations per step, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
 );
+// The stability checker on the solver's own records (with quadShift each step's energy is on its own grid).
+console.log(checkStability(records).message);
 solver.dispose();

@@ -4,6 +4,7 @@ import {
   compositeGaussLegendre,
   gaussLegendre,
   quadrilateralRule,
+  shiftedCompositeGaussLegendre,
   tensorRule,
   triangleRule,
 } from '../src/quadrature/index.js';
@@ -80,6 +81,58 @@ describe('composite and tensor rules', () => {
     const b = { points: Float64Array.of(10, 20, 30), weights: Float64Array.of(1, 1, 1) };
     const r = tensorRule([a, b]);
     expect(Array.from(r.points)).toEqual([0, 10, 0, 20, 0, 30, 1, 10, 1, 20, 1, 30]);
+  });
+});
+
+describe('shifted composite rule (SDMM moving grid)', () => {
+  const integrate = (r: { points: Float64Array; weights: Float64Array }, f: (x: number) => number) => {
+    let s = 0;
+    for (let i = 0; i < r.points.length; i++) s += r.weights[i] * f(r.points[i]);
+    return s;
+  };
+
+  it('δ = 0 is the composite rule, bit for bit', () => {
+    const a = shiftedCompositeGaussLegendre(0.2, 1.7, 9, 2, 0);
+    const b = compositeGaussLegendre(0.2, 1.7, 9, 2);
+    expect(Array.from(a.points)).toEqual(Array.from(b.points));
+    expect(Array.from(a.weights)).toEqual(Array.from(b.weights));
+  });
+
+  it('every shift keeps n_e·q ascending points inside [a, b] and integrates cubics exactly', () => {
+    // ∫_{0.2}^{1.7} (x³ − 2x + 1) dx = [x⁴/4 − x² + x] = 1.7⁴/4 − 1.7² + 1.7 − (0.2⁴/4 − 0.04 + 0.2).
+    const exact = 1.7 ** 4 / 4 - 1.7 ** 2 + 1.7 - (0.2 ** 4 / 4 - 0.04 + 0.2);
+    for (const delta of [-0.5, -0.2, 0.3, 0.5]) {
+      const r = shiftedCompositeGaussLegendre(0.2, 1.7, 9, 2, delta);
+      expect(r.points.length).toBe(18);
+      for (let i = 1; i < r.points.length; i++) expect(r.points[i]).toBeGreaterThan(r.points[i - 1]);
+      expect(r.points[0]).toBeGreaterThan(0.2);
+      expect(r.points[17]).toBeLessThan(1.7);
+      expect(integrate(r, () => 1)).toBeCloseTo(1.5, 13);
+      expect(integrate(r, (x) => x ** 3 - 2 * x + 1)).toBeCloseTo(exact, 12);
+      // The first element is (1 + δ)h long: its two points sit at its Gauss nodes.
+      const h = 1.5 / 9;
+      expect(r.points[0]).toBeCloseTo(0.2 + 0.5 * (1 + delta) * h * (1 - 1 / Math.sqrt(3)), 13);
+    }
+  });
+
+  it('a bump narrower than the point spacing: one grid misses it, the mean over shifts integrates it', () => {
+    // f = exp(−((x − c)/w)²), w = h/40, centred between the two Gauss points of element 4 of 8 on
+    // [0, 1] (h = 1/8): ∫ f = w√π (the tails beyond [0, 1] are < 1e-300).
+    const h = 1 / 8;
+    const w = h / 40;
+    const c = 4.5 * h;
+    const f = (x: number) => Math.exp(-(((x - c) / w) ** 2));
+    const exact = w * Math.sqrt(Math.PI);
+    expect(integrate(compositeGaussLegendre(0, 1, 8, 2), f) / exact).toBeLessThan(1e-20);
+    // Mean over 400 equally spaced shifts δ ∈ [−½, ½): within 2 % of the exact integral.
+    let mean = 0;
+    const K = 400;
+    for (let k = 0; k < K; k++) mean += integrate(shiftedCompositeGaussLegendre(0, 1, 8, 2, -0.5 + k / K), f) / K;
+    expect(Math.abs(mean / exact - 1)).toBeLessThan(0.02);
+  });
+
+  it('rejects a shift outside [−½, ½] with one line naming it', () => {
+    expect(() => shiftedCompositeGaussLegendre(0, 1, 4, 2, 0.7)).toThrow('shiftedCompositeGaussLegendre: delta must be in [-0.5, 0.5], got 0.7');
   });
 });
 

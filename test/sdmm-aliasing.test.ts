@@ -105,6 +105,8 @@ describe('SDMM aliasing check', () => {
   // With the rank-8 network fitted to 1e-4 the steps since the fit's curvature-placed start barely
   // move (own-grid energy 115.1 → 112.1 in 3 steps of 100 iterations, FEM 111.0 → 72.1), so they
   // could no longer show the aliasing there.
+  // Moving the quadrature grid between or within steps was measured and does not cure it
+  // (benchmarks/README.md, "Moving the quadrature grid").
   it.fails('known regression: depth-2 steps on the star keep the refined-grid energy within the tolerance of the own grid', async () => {
     const { solver, records, fine } = await run(makeProblem('star', 'reduced'), { ...RESOLVED, rank: 16, fitTolerance: 1e-8, depth: 2 }, 3);
     solver.dispose();

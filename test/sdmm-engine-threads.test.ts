@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeProblem } from '../src/physics/problems.js';
 import { mulberry32 } from '../src/physics/random.js';
-import { compositeGaussLegendre } from '../src/quadrature/index.js';
+import { compositeGaussLegendre, shiftedCompositeGaussLegendre } from '../src/quadrature/index.js';
 import { createCpuEngine } from '../src/sdmm/engine/cpu-engine.js';
 import { WorkerPool, type WorkerLoader } from '../src/sdmm/engine/pool.js';
 import type { EngineObjective, SdmmEngine } from '../src/sdmm/engine/types.js';
@@ -75,6 +75,41 @@ describe('CPU engine, threads', () => {
     expect(Array.from(u2)).toEqual(Array.from(u1));
     expect(Array.from(gr2[0])).toEqual(Array.from(gr1[0]));
     expect(Array.from(gr2[1])).toEqual(Array.from(gr1[1]));
+  });
+
+  it('setGrid moves every thread to the new grid: the same bits as an engine built on it (1, 2, 3 threads)', () => {
+    // The moving quadrature grid of SDMM (src/sdmm/quadrature-shift.ts): same point counts, new
+    // coordinates and weights. uⁿ, σ and the fit targets are set again after the move.
+    const moved = [shiftedCompositeGaussLegendre(0, 1, 3, 3, 0.37), shiftedCompositeGaussLegendre(0, 1, 4, 2, -0.21)];
+    for (const threads of [1, 2, 3]) {
+      const e = engineFor(threads);
+      const fresh = createCpuEngine({ layout, rules: moved, epsilon: problem.epsilon, mobility: problem.mobility, tau: problem.tau, threads });
+      engines.push(fresh);
+      e.setGrid(moved);
+      expect(() => e.evaluate('step', theta, new Float64Array(layout.size))).toThrow("SDMM engine: call setStep() before evaluate('step')");
+      for (const x of [e, fresh]) {
+        x.setStep(randomArray(N, 22, 0.9), [randomArray(N, 32), randomArray(N, 33)], randomArray(N, 42, 5));
+        x.setFitTargets(randomArray(N, 52, 0.95), randomArray(N, 62, 2));
+      }
+      for (const objective of OBJECTIVES) {
+        const g = new Float64Array(layout.size);
+        const gf = new Float64Array(layout.size);
+        expect(e.evaluate(objective, theta, g), `${threads} threads, ${objective}`).toBe(fresh.evaluate(objective, theta, gf));
+        expect(Array.from(g)).toEqual(Array.from(gf));
+      }
+      const u = new Float64Array(N);
+      const uf = new Float64Array(N);
+      const gr = [new Float64Array(N), new Float64Array(N)];
+      const grf = [new Float64Array(N), new Float64Array(N)];
+      e.fieldOnGrid(theta, u, gr);
+      fresh.fieldOnGrid(theta, uf, grf);
+      expect(Array.from(u)).toEqual(Array.from(uf));
+      expect(Array.from(gr[0])).toEqual(Array.from(grf[0]));
+      expect(Array.from(gr[1])).toEqual(Array.from(grf[1]));
+    }
+    const e = engineFor(1);
+    expect(() => e.setGrid([rules[0]])).toThrow('SDMM engine: setGrid got 1 rules for 2 axes');
+    expect(() => e.setGrid([rules[0], compositeGaussLegendre(0, 1, 5, 2)])).toThrow('SDMM engine: setGrid rules[1] has 10 points and 10 weights, the grid has 8');
   });
 
   it('1D: the axis MLP rows split over 1, 2 and 3 threads agree within 1e-12 and repeat bit for bit', () => {

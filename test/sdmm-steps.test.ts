@@ -142,6 +142,25 @@ describe('SDMM reproducibility and state', () => {
     });
   }
 
+  it('predictor: steps from θⁿ + c(θⁿ − θⁿ⁻¹) stay energy stable with zero tolerance, and a checkpoint carries θⁿ⁻¹ so a restored solver repeats the next step bit for bit', async () => {
+    const problem = makeProblem('star', 'reduced');
+    const { state: fitState, record } = fitted.get('star')!;
+    const options = { ...TINY, fitTolerance: FIT_TOLERANCE.star, predictor: 1 };
+    const a = await createSdmmSolver(problem, options);
+    a.restoreState(fitState);
+    const records = [record, await a.step(), await a.step()];
+    const checkpoint = a.saveState();
+    expect(checkpoint.arrays.thetaPrevious).toBeInstanceOf(Float64Array);
+    const third = await a.step();
+    records.push(third);
+    expect(checkStability(records, { rtol: 0, atol: 0 }).ok).toBe(true);
+    const b = await createSdmmSolver(problem, options);
+    b.restoreState(checkpoint);
+    expect({ ...(await b.step()), wallMs: 0 }).toEqual({ ...third, wallMs: 0 });
+    a.dispose();
+    b.dispose();
+  });
+
   it('restoreState refuses a checkpoint of a different network', async () => {
     const solver = await createSdmmSolver(makeProblem('circle', 'reduced'), { ...TINY, activation: 'sin' });
     expect(() => solver.restoreState(fitted.get('circle')!.state)).toThrow(

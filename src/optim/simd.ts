@@ -9,7 +9,7 @@ import { F64, Fn, I32, V128, assembleModule } from '../util/wasm.js';
  * iteration, ≈ 0.19 ms in TypeScript (measured in isolation on the shared machine) against
  * ≈ 0.35–0.5 ms for an SDMM evaluation at 64² once the engine's kernels were SIMD; these kernels do
  * them 2.4× faster (same-process A/B, scratch harness, benchmarks/README.md), with results that
- * differ from the sequential sums by rounding.
+ * differ from the sequential sums by rounding. (The SDMM default history is 100 pairs: src/sdmm/options.ts.)
  */
 export interface VectorKernels {
   dot(a: number, b: number, n: number): number;

@@ -74,6 +74,38 @@ export function compositeGaussLegendre(a: number, b: number, nElements: number, 
   return { points, weights };
 }
 
+/**
+ * The composite Gauss–Legendre rule on [a, b] with its interior element boundaries shifted by δ
+ * element lengths: with h = (b − a)/nElements the breakpoints are
+ *
+ *   a,  a + (j + δ) h  for j = 1 … nElements − 1,  b,       δ ∈ [−½, ½],
+ *
+ * so there are still nElements elements (the first of length (1 + δ) h, the last (1 − δ) h, all
+ * others h) and nElements · q points, each element with the q-point rule (exact to degree 2q − 1
+ * on it). δ = 0 is compositeGaussLegendre. Averaged over δ uniform in [−½, ½] every interior
+ * point sweeps its whole element, so the mean of the shifted rules is the exact integral away from
+ * the two boundary elements: a field that hides features between the points of one shift (SDMM's
+ * quadrature aliasing, src/sdmm/quadrature-shift.ts) is seen by the others.
+ */
+export function shiftedCompositeGaussLegendre(a: number, b: number, nElements: number, q: number, delta: number): Rule1D {
+  if (!(delta >= -0.5 && delta <= 0.5)) throw new RangeError(`shiftedCompositeGaussLegendre: delta must be in [-0.5, 0.5], got ${delta}`);
+  const rule = compositeGaussLegendre(a, b, nElements, q);
+  if (delta === 0 || nElements === 1) return rule;
+  const ref = gaussLegendre(q);
+  const h = (b - a) / nElements;
+  const { points, weights } = rule;
+  for (let e = 0; e < nElements; e++) {
+    const left = e === 0 ? a : a + (e + delta) * h;
+    const right = e === nElements - 1 ? b : a + (e + 1 + delta) * h;
+    const len = right - left;
+    for (let j = 0; j < q; j++) {
+      points[e * q + j] = left + 0.5 * len * (ref.points[j] + 1);
+      weights[e * q + j] = 0.5 * len * ref.weights[j];
+    }
+  }
+  return rule;
+}
+
 /** [P_n(x), P_{n−1}(x)] by the recurrence (k+1) P_{k+1} = (2k+1) x P_k − k P_{k−1}. */
 function legendrePair(n: number, x: number): [number, number] {
   let p0 = 1;

@@ -190,6 +190,23 @@ export class AxisMlp {
   }
 
   /**
+   * Move the axis grid to new coordinates (the same number n): re-encodes the input layer H_0, T_0
+   * (and its transposes). Used when the quadrature grid moves between time steps (quadrature-shift.ts).
+   */
+  setCoordinates(coordinates: ArrayLike<number>): void {
+    const n = this.points;
+    if (coordinates.length !== n) throw new Error(`AxisMlp.setCoordinates: ${coordinates.length} coordinates, the axis grid has ${n} points`);
+    const { enc, dEnc } = encodeAxis(this.axis, coordinates);
+    this.hIn[0].set(enc);
+    this.tIn[0].set(dEnc);
+    if (!this.simdCross[0]) {
+      const inputs = this.layers[0].inputs;
+      transpose(this.hInT[0], this.hIn[0], n, inputs);
+      transpose(this.tInT[0], this.tIn[0], n, inputs);
+    }
+  }
+
+  /**
    * X (n × r) and, if T is given, T = dX/dx (n × r) at parameters θ. Keeps what the reverse pass
    * needs; call `backward` only after a forward at the same θ (with tangents if gT is to be used).
    */

@@ -3,6 +3,7 @@ import { GridTask, Param, gridBuffers, type GridBuffers, type GridGeometry, type
 import { WorkerPool, type WorkerLoader } from './pool.js';
 import { EngineThread, Phase, axisPieces, phaseCode } from './thread.js';
 import type { NetworkLayout } from '../network.js';
+import type { Rule1D } from '../../quadrature/index.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
 import { simdAvailable, simdKernels, simdMemory } from './wasm.js';
 
@@ -77,6 +78,8 @@ class CpuEngine implements SdmmEngine {
   private readonly theta: Float64Array;
   private readonly grads: Float64Array[];
   private readonly axisSlices: { start: number; end: number; owners: number[] }[];
+  /** The grid coordinates of each axis, where every thread sees them. */
+  private readonly coordinates: Float64Array[];
   private hasStep = false;
   private hasFit = false;
   private disposed = false;
@@ -117,7 +120,10 @@ class CpuEngine implements SdmmEngine {
       const owners = pieces.flatMap((own, t) => (own.some((p) => p.axis === a) ? [t] : []));
       return { start: first.weightOffset, end: lastLayer.biasOffset + lastLayer.outputs, owners };
     });
-    const coordinates = rules.map((r) => Float64Array.from(r.points));
+    // Shared, so that setGrid can move the grid of every thread (Phase.coordinates).
+    const coordinates = rules.map((r) => shared(r.points.length));
+    coordinates.forEach((c, a) => c.set(rules[a].points));
+    this.coordinates = coordinates;
     this.main = new EngineThread(0, this.geom, this.buf, layout, coordinates, this.theta, this.grads[0], wasmMemory ? simdKernels(wasmMemory) : null);
     this.pool =
       this.threads > 1
@@ -163,6 +169,28 @@ class CpuEngine implements SdmmEngine {
     this.buf.u0.set(u0);
     this.buf.sTarget.set(sTarget);
     this.hasFit = true;
+  }
+
+  /**
+   * Move the grid (quadrature-shift.ts): new rules with this engine's number of points per axis.
+   * uⁿ and the fit targets belong to the old grid: call setStep / setFitTargets again before evaluating.
+   */
+  setGrid(rules: readonly Rule1D[]): void {
+    this.checkAlive();
+    if (rules.length !== this.d) throw new Error(`SDMM engine: setGrid got ${rules.length} rules for ${this.d} axes`);
+    rules.forEach((rule, a) => {
+      const n = this.coordinates[a].length;
+      if (rule.points.length !== n || rule.weights.length !== n) {
+        throw new Error(`SDMM engine: setGrid rules[${a}] has ${rule.points.length} points and ${rule.weights.length} weights, the grid has ${n}`);
+      }
+    });
+    rules.forEach((rule, a) => {
+      this.coordinates[a].set(rule.points);
+      this.buf.w[a].set(rule.weights);
+    });
+    this.phase(Phase.coordinates, GridTask.field);
+    this.hasStep = false;
+    this.hasFit = false;
   }
 
   /** One phase on every thread. */

@@ -1,6 +1,6 @@
 import * as tf from '../tf.js';
 import { gradientEnergy, potentialEnergy, sourceWork } from '../../physics/energy.js';
-import { tensorRule } from '../../quadrature/index.js';
+import { tensorRule, type Rule1D } from '../../quadrature/index.js';
 import { encodeAxis, type Activation, type AxisLayout, type NetworkLayout } from '../network.js';
 import type { EngineObjective, EngineSetup, SdmmEngine } from './types.js';
 
@@ -127,9 +127,9 @@ export class TfjsEngine implements SdmmEngine {
   readonly versions = { 'tfjs-core': tf.version_core, tfjsBackend: tf.getBackend() };
   private readonly layout: NetworkLayout;
   private readonly shape: number[];
-  private readonly weights: Float64Array;
-  private readonly weightsT: tf.Tensor;
-  private readonly inputs: { enc: tf.Tensor2D; dEnc: tf.Tensor2D }[];
+  private weights: Float64Array;
+  private weightsT: tf.Tensor;
+  private inputs: { enc: tf.Tensor2D; dEnc: tf.Tensor2D }[];
   private readonly invEps2: number;
   private readonly invMovement: number;
   private readonly epsilon: number;
@@ -150,14 +150,7 @@ export class TfjsEngine implements SdmmEngine {
     this.weights = tensorRule(setup.rules).weights;
     this.points = this.weights.length;
     this.weightsT = tf.tensor(Float32Array.from(this.weights), this.shape, 'float32');
-    this.inputs = this.layout.axes.map((axis, a) => {
-      const { enc, dEnc } = encodeAxis(axis, setup.rules[a].points);
-      const n = this.shape[a];
-      return {
-        enc: tf.tensor2d(Float32Array.from(enc), [n, axis.inputs], 'float32'),
-        dEnc: tf.tensor2d(Float32Array.from(dEnc), [n, axis.inputs], 'float32'),
-      };
-    });
+    this.inputs = this.encodeInputs(setup.rules);
     this.epsilon = setup.epsilon;
     this.invEps2 = 1 / (setup.epsilon * setup.epsilon);
     this.invMovement = 1 / (2 * setup.mobility * setup.tau);
@@ -173,6 +166,36 @@ export class TfjsEngine implements SdmmEngine {
         return tf.mean(tf.square(tf.sub(tf.mul(alphaOf(theta, this.layout), field.s), this.preTargetT))) as tf.Scalar;
       }),
     };
+  }
+
+  /** The encoded coordinates of each axis and their derivatives, as float32 tensors. */
+  private encodeInputs(rules: readonly Rule1D[]): { enc: tf.Tensor2D; dEnc: tf.Tensor2D }[] {
+    return this.layout.axes.map((axis, a) => {
+      const { enc, dEnc } = encodeAxis(axis, rules[a].points);
+      const n = this.shape[a];
+      return {
+        enc: tf.tensor2d(Float32Array.from(enc), [n, axis.inputs], 'float32'),
+        dEnc: tf.tensor2d(Float32Array.from(dEnc), [n, axis.inputs], 'float32'),
+      };
+    });
+  }
+
+  setGrid(rules: readonly Rule1D[]): void {
+    this.checkAlive();
+    if (rules.length !== this.shape.length) throw new Error(`TfjsEngine: setGrid got ${rules.length} rules for ${this.shape.length} axes`);
+    rules.forEach((rule, a) => {
+      if (rule.points.length !== this.shape[a] || rule.weights.length !== this.shape[a]) {
+        throw new Error(`TfjsEngine: setGrid rules[${a}] has ${rule.points.length} points and ${rule.weights.length} weights, the grid has ${this.shape[a]}`);
+      }
+    });
+    for (const { enc, dEnc } of this.inputs) tf.dispose([enc, dEnc]);
+    this.weightsT.dispose();
+    this.weights = tensorRule(rules).weights;
+    this.weightsT = tf.tensor(Float32Array.from(this.weights), this.shape, 'float32');
+    this.inputs = this.encodeInputs(rules);
+    for (const t of [this.uPrevT, this.sigmaT, this.targetT, this.preTargetT, ...this.uPrevGradT]) t?.dispose();
+    this.uPrevT = this.sigmaT = this.targetT = this.preTargetT = null;
+    this.uPrevGradT = [];
   }
 
   private fieldTf(theta: tf.Tensor1D) {

@@ -15,9 +15,11 @@ import type { SimdKernels } from './wasm.js';
  *                   this thread's own ∂J/∂θ buffer (grads[t]); the engine then sums each axis's
  *                   slice of θ over the threads that hold a piece of it, in thread order.
  *
+ *   Phase.coordinates: re-encode its pieces' axis coordinates from the shared coordinate arrays
+ *                   (after the engine moved its grid, setGrid).
  * A phase code is phase · 8 + grid task (GridTask: the task decides whether tangents are needed).
  */
-export const Phase = { forward: 0, grid: 1, backward: 2 } as const;
+export const Phase = { forward: 0, grid: 1, backward: 2, coordinates: 3 } as const;
 
 export function phaseCode(phase: number, task: GridTaskCode): number {
   return phase * 8 + task;
@@ -67,6 +69,7 @@ interface PieceWork extends AxisPiece {
 export class EngineThread {
   private readonly pieces: PieceWork[];
   private readonly kernel: GridKernel;
+  private readonly coordinates: readonly Float64Array[];
 
   /**
    * @param theta shared θ (layout.size)
@@ -87,6 +90,7 @@ export class EngineThread {
     const d = geom.shape.length;
     if (d !== layout.axes.length) throw new Error(`EngineThread: the grid has ${d} axes, the network ${layout.axes.length}`);
     const r = geom.rank;
+    this.coordinates = coordinates;
     this.pieces = axisPieces(geom.shape, geom.threads)[t].map((p) => ({
       ...p,
       mlp: new AxisMlp(layout.axes[p.axis], layout.activation, coordinates[p.axis].subarray(p.i0, p.i1), { simd: geom.simdMlp !== false }),
@@ -104,7 +108,8 @@ export class EngineThread {
     const tangents = task === GridTask.step || task === GridTask.field;
     if (phase === Phase.forward) this.forward(tangents);
     else if (phase === Phase.grid) this.kernel.run(task, this.t);
-    else this.backward(tangents);
+    else if (phase === Phase.backward) this.backward(tangents);
+    else for (const p of this.pieces) p.mlp.setCoordinates(this.coordinates[p.axis].subarray(p.i0, p.i1));
   }
 
   private forward(tangents: boolean): void {

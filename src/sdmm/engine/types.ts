@@ -51,6 +51,12 @@ export interface SdmmEngine {
    * may reuse its arrays.
    */
   setStep(uPrev: Float64Array, gradPrev: readonly Float64Array[], sigma: Float64Array | null): void;
+  /**
+   * Move the quadrature grid to new 1D rules with the same number of points per axis (the per-step
+   * shifted grids of quadrature-shift.ts). Data set on the old grid (uⁿ, σ, the fit targets) is
+   * stale afterwards: call setStep / setFitTargets again before evaluating.
+   */
+  setGrid(rules: readonly Rule1D[]): void;
   /** Targets of the initial fit: u₀ and the pre-activation target s* on the grid (length N). */
   setFitTargets(u0: Float64Array, sTarget: Float64Array): void;
   /** The objective at θ; ∇_θ of it is written into grad (length layout.size). */
