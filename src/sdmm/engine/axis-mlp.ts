@@ -206,6 +206,24 @@ export class AxisMlp {
     }
   }
 
+  /** Copy layer l's weights and biases from θ into its row-major W, transposed Wᵀ and b buffers. */
+  private loadLayer(l: number, theta: ArrayLike<number>): void {
+    const L = this.layers[l];
+    const W = this.weights[l];
+    const Wt = this.weightsT[l];
+    const b = this.biases[l];
+    const inp = L.inputs;
+    const out = L.outputs;
+    for (let c = 0; c < inp; c++) {
+      for (let j = 0; j < out; j++) {
+        const w = theta[L.weightOffset + c * out + j];
+        W[c * out + j] = w;
+        Wt[j * inp + c] = w;
+      }
+    }
+    for (let j = 0; j < out; j++) b[j] = theta[L.biasOffset + j];
+  }
+
   /**
    * X (n × r) and, if T is given, T = dX/dx (n × r) at parameters θ. Keeps what the reverse pass
    * needs; call `backward` only after a forward at the same θ (with tangents if gT is to be used).
@@ -224,14 +242,7 @@ export class AxisMlp {
       const b = this.biases[l];
       const inp = L.inputs;
       const out = L.outputs;
-      for (let c = 0; c < inp; c++) {
-        for (let j = 0; j < out; j++) {
-          const w = theta[L.weightOffset + c * out + j];
-          W[c * out + j] = w;
-          Wt[j * inp + c] = w;
-        }
-      }
-      for (let j = 0; j < out; j++) b[j] = theta[L.biasOffset + j];
+      this.loadLayer(l, theta);
       const isLast = l === last;
       const simd = this.simdRows[l] ? this.simd : null;
       // The SIMD kernels write the last layer into staging in their memory (copied to X, T below).
@@ -360,14 +371,7 @@ export class AxisMlp {
     const W = this.weights[last];
     const Wt = this.weightsT[last];
     const b = this.biases[last];
-    for (let c = 0; c < inp; c++) {
-      for (let j = 0; j < out; j++) {
-        const w = theta[L.weightOffset + c * out + j];
-        W[c * out + j] = w;
-        Wt[j * inp + c] = w;
-      }
-    }
-    for (let j = 0; j < out; j++) b[j] = theta[L.biasOffset + j];
+    this.loadLayer(last, theta);
     // The same products as forward's last layer, so X has the bits a full forward would give.
     const n = this.points;
     if (this.simdRows[last] && this.simd) {
