@@ -14,13 +14,13 @@
  * Environment: STEPS (default: the problem's T/τ), EVERY (default 10).
  */
 import { makeProblem, stepCount } from '../src/physics/problems.js';
-import { createFemSolver } from '../src/fem/index.js';
 import { compositeGaussLegendre } from '../src/quadrature/index.js';
 import { energyOnGrid } from '../src/sdmm/audit.js';
 import { createSdmmSolver, type SdmmOptions } from '../src/sdmm/index.js';
 import { mlpNetwork, networkLayout } from '../src/sdmm/network.js';
 import { uniformGrid, type GradientFlowSolver } from '../src/solver.js';
 import { checkStability } from '../src/stability/index.js';
+import { reducedFemReference } from './fem-reference.js';
 
 const name = process.argv[2] ?? 'star';
 const options = JSON.parse(process.argv[3] ?? '{}') as Partial<SdmmOptions>;
@@ -30,12 +30,7 @@ const every = Number(process.env.EVERY ?? 10);
 const points = uniformGrid(problem, 101);
 
 // The FEM reference at the same end time.
-const refProblem = makeProblem(name, 'reduced', { tau: problem.tau / 4, tEnd: steps * problem.tau });
-const fem = createFemSolver(refProblem, { scheme: 'mms-newton', n: 2 * problem.n });
-await fem.initialise();
-let femEnergy = NaN;
-for (let s = 0; s < 4 * steps; s++) femEnergy = (await fem.step()).energy;
-const reference = fem.sample(points);
+const { u: reference, energy: femEnergy } = await reducedFemReference(name, steps, points);
 
 const t0 = performance.now();
 const solver = await createSdmmSolver(problem, options);

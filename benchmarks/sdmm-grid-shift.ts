@@ -25,7 +25,6 @@
  * Environment: PROBLEM (default star), STEPS (default T/τ), EVERY (print every, default 10).
  */
 import { compositeGaussLegendre, shiftedCompositeGaussLegendre, tensorRule, type Rule1D } from '../src/quadrature/index.js';
-import { createFemSolver } from '../src/fem/index.js';
 import { movementTerm } from '../src/physics/energy.js';
 import { makeProblem, stepCount } from '../src/physics/problems.js';
 import { mulberry32 } from '../src/physics/random.js';
@@ -33,6 +32,7 @@ import { createLbfgsState, lbfgsMinimize } from '../src/optim/optimizers.js';
 import { auditWorkspace, energyOnGrid, type AuditWorkspace } from '../src/sdmm/audit.js';
 import { createCpuEngine } from '../src/sdmm/engine/index.js';
 import { fitInitialCondition } from '../src/sdmm/fit.js';
+import { reducedFemReference } from './fem-reference.js';
 import { gridEnergy, newGridField, type GridField } from '../src/sdmm/grid.js';
 import { mlpNetwork, networkLayout } from '../src/sdmm/network.js';
 import { resolveSdmmOptions } from '../src/sdmm/options.js';
@@ -48,12 +48,7 @@ const steps = Number(process.env.STEPS ?? stepCount(problem));
 const every = Number(process.env.EVERY ?? 10);
 const points = uniformGrid(problem, 101);
 
-const refProblem = makeProblem(name, 'reduced', { tau: problem.tau / 4, tEnd: steps * problem.tau });
-const fem = createFemSolver(refProblem, { scheme: 'mms-newton', n: 2 * problem.n });
-await fem.initialise();
-for (let s = 0; s < 4 * steps; s++) await fem.step();
-const reference = fem.sample(points);
-fem.dispose?.();
+const { u: reference } = await reducedFemReference(name, steps, points);
 
 const o = resolveSdmmOptions(problem, { threads: 1, backend: 'js', ...sdmm });
 const layout = networkLayout(problem, o);
