@@ -197,8 +197,9 @@ const STAR_CENTRE_PER_EPSILON = 1.25;
  * a feature no grid resolves, and an initial fit exact on the Gauss points reproduces it with hidden
  * features narrower than a grid spacing, which SDMM's steps then exploit between the points. With
  * m_δ, m_δ cos 7θ = Re((x + iy)⁷)/(r⁷ + δ⁷) is smooth, and the shape is unchanged outside r ≈ 2δ (the
- * star's inner radius is 0.15). At the paper's ε = 0.01 the centre's jump is about 1e-9 and δ = 0.0125
- * changes u₀ by less than that. The initial conditions use the portable tanh, cos and atan2
+ * star's inner radius is 0.15). At the paper's ε = 0.01 (δ = 0.0125) the change in u₀ is at most 2.2e-7
+ * (relative L2 1.1e-8; measured on a 1001² grid), at ε = 0.04 at most 4.7e-2 near the centre
+ * (relative L2 2.1e-3). The initial conditions use the portable tanh, cos and atan2
  * (src/util/portable-math.ts), r = √(dx² + dy²) (not Math.hypot, which the standard leaves
  * approximate) and r⁷ by multiplication: u₀ then has the same bits in Node and in a browser, which
  * SDMM's fit needs to give the same run in both.
