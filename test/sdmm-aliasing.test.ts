@@ -98,16 +98,12 @@ describe('SDMM aliasing check', () => {
     }
   });
 
-  // The open regression (benchmarks/README.md, "SDMM quadrature and aliasing"): the default depth-2
-  // networks' steps on the star are not minimizing movements of the continuous energy. it.fails
-  // passes while they alias and fails once they no longer do: then make it a plain `it`.
-  // Rank 16 and the default fit tolerance (an exact fit; measured: +14 %, +26 %, +35 % at steps 1–3).
-  // With the rank-8 network fitted to 1e-4 the steps since the fit's curvature-placed start barely
-  // move (own-grid energy 115.1 → 112.1 in 3 steps of 100 iterations, FEM 111.0 → 72.1), so they
-  // could no longer show the aliasing there.
-  // Moving the quadrature grid between or within steps was measured and does not cure it
-  // (benchmarks/README.md, "Moving the quadrature grid").
-  it.fails('known regression: depth-2 steps on the star keep the refined-grid energy within the tolerance of the own grid', async () => {
+  // The former regression (benchmarks/README.md, "The star's centre seeds the aliasing"): with the
+  // star's u₀ singular at its centre (cos 7θ at r → 0), the exact fit of rank 16 seeded steps that
+  // aliased (+14 %, +26 %, +35 % at steps 1–3, measured); with the centre smoothed over δ = 1.25 ε
+  // (src/physics/problems.ts, starInitial) the depth-2 steps stay within the tolerance. This fails on
+  // the singular u₀.
+  it('depth-2 steps on the star from an exact rank-16 fit keep the refined-grid energy within the tolerance of the own grid', async () => {
     const { solver, records, fine } = await run(makeProblem('star', 'reduced'), { ...RESOLVED, rank: 16, fitTolerance: 1e-8, depth: 2 }, 3);
     solver.dispose();
     for (let n = 1; n < records.length; n++) expect((fine[n] - records[n].energy) / records[n].energy, `step ${n}`).toBeLessThan(ALIASING_TOLERANCE);
