@@ -151,6 +151,9 @@ function advance(): boolean {
     lane.busy = true;
     lane.worker.postMessage({ type: 'step' });
   }
+  // Show the steps in flight ('…'): a pause clicked now still lets them finish, and the page (and
+  // its tests) must not read the lanes as idle until they have.
+  render();
   return true;
 }
 
