@@ -78,7 +78,7 @@ describe('CPU engine, threads', () => {
   });
 
   it('setGrid moves every thread to the new grid: the same bits as an engine built on it (1, 2, 3 threads)', () => {
-    // The moving quadrature grid of SDMM (src/sdmm/quadrature-shift.ts): same point counts, new
+    // The moving quadrature grid (benchmarks/sdmm-grid-shift.ts): same point counts, new
     // coordinates and weights. uⁿ, σ and the fit targets are set again after the move.
     const moved = [shiftedCompositeGaussLegendre(0, 1, 3, 3, 0.37), shiftedCompositeGaussLegendre(0, 1, 4, 2, -0.21)];
     for (const threads of [1, 2, 3]) {

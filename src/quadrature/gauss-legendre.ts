@@ -85,7 +85,7 @@ export function compositeGaussLegendre(a: number, b: number, nElements: number, 
  * on it). δ = 0 is compositeGaussLegendre. Averaged over δ uniform in [−½, ½] every interior
  * point sweeps its whole element, so the mean of the shifted rules is the exact integral away from
  * the two boundary elements: a field that hides features between the points of one shift (SDMM's
- * quadrature aliasing, src/sdmm/quadrature-shift.ts) is seen by the others.
+ * quadrature aliasing; the experiment of benchmarks/sdmm-grid-shift.ts) is seen by the others.
  */
 export function shiftedCompositeGaussLegendre(a: number, b: number, nElements: number, q: number, delta: number): Rule1D {
   if (!(delta >= -0.5 && delta <= 0.5)) throw new RangeError(`shiftedCompositeGaussLegendre: delta must be in [-0.5, 0.5], got ${delta}`);

@@ -68,12 +68,13 @@ export interface StepContext {
  * `predictor` option) when its Jₙ is lower, which it is on smooth stretches of the flow since the
  * parameters move little from step to step. Either way the stop rules are measured from θⁿ (its Jₙ
  * and ‖∇_θ Jₙ‖: MinimizeOptions.reference), so the step is held to the same rules as a start at θⁿ
- * and only arrives sooner: on the reduced circle with the default options, 1,341 L-BFGS iterations
- * over the 40 steps instead of 3,126 on one thread (1,311 instead of 3,295 on two), the same relative L2
- * at t_end to 3 digits (benchmarks/README.md, "SDMM whole-run speed"). c < 1 damps the drift along the loss's flat directions, which the
- * optimizer never corrects: with c = 1 it would carry on for ever, with c > 1 it grows (c = 1.25:
- * steps hit the iteration cap after 20 steps). Costs one evaluation per step (two with the
- * extrapolation); θ is overwritten with the start.
+ * and only arrives sooner: on the reduced circle, 1,311 L-BFGS iterations over the 40 steps instead
+ * of 3,295 with 20 curvature pairs (benchmarks/README.md, "SDMM whole-run speed"), and 775 instead of
+ * 3,607 with the default 100, the same relative L2 at t_end to 3 digits. c < 1 damps the drift along
+ * the loss's flat directions, which the optimizer never corrects (c = 1.25: steps hit the iteration
+ * cap after 20 steps); c = 1 against 0.9 with 100 pairs (benchmarks/sdmm-speed.ts, idle): circle 433
+ * against 775 iterations, ac1d 308 against 419, but coarsening 69,565 against 40,555. Costs one
+ * evaluation per step (two with the extrapolation); θ is overwritten with the start.
  */
 function predictedStart(engine: SdmmEngine, current: SchemeState, theta: Float64Array, c: number): { start: { value: number; gradient: Float64Array }; reference: { value: number; gradientNorm: number } } {
   const gradient = new Float64Array(theta.length);

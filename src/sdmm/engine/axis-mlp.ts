@@ -191,7 +191,7 @@ export class AxisMlp {
 
   /**
    * Move the axis grid to new coordinates (the same number n): re-encodes the input layer H_0, T_0
-   * (and its transposes). Used when the quadrature grid moves between time steps (quadrature-shift.ts).
+   * (and its transposes). Used when the quadrature grid moves (SdmmEngine.setGrid; benchmarks/sdmm-grid-shift.ts).
    */
   setCoordinates(coordinates: ArrayLike<number>): void {
     const n = this.points;

@@ -172,7 +172,7 @@ class CpuEngine implements SdmmEngine {
   }
 
   /**
-   * Move the grid (quadrature-shift.ts): new rules with this engine's number of points per axis.
+   * Move the grid (the moving-grid experiment, benchmarks/sdmm-grid-shift.ts): new rules with this engine's number of points per axis.
    * uⁿ and the fit targets belong to the old grid: call setStep / setFitTargets again before evaluating.
    */
   setGrid(rules: readonly Rule1D[]): void {

@@ -52,8 +52,8 @@ export interface SdmmEngine {
    */
   setStep(uPrev: Float64Array, gradPrev: readonly Float64Array[], sigma: Float64Array | null): void;
   /**
-   * Move the quadrature grid to new 1D rules with the same number of points per axis (the per-step
-   * shifted grids of quadrature-shift.ts). Data set on the old grid (uⁿ, σ, the fit targets) is
+   * Move the quadrature grid to new 1D rules with the same number of points per axis (the shifted
+   * grids of benchmarks/sdmm-grid-shift.ts, which measured moving grids against quadrature aliasing). Data set on the old grid (uⁿ, σ, the fit targets) is
    * stale afterwards: call setStep / setFitTargets again before evaluating.
    */
   setGrid(rules: readonly Rule1D[]): void;
